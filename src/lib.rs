@@ -1,0 +1,28 @@
+//! # adversarial-digits
+//!
+//! A handwritten-digit classifier and the adversarial examples that fool it, written once in
+//! Rust with burn and run natively (training, evaluation, tests) and in the browser (WebGPU or
+//! the flex CPU backend, through WebAssembly).
+//!
+//! Every module is device-generic: functions take a [`burn::prelude::Device`] or tensors that
+//! carry one, and only the entry points (`main.rs`, `web.rs`) choose a backend.
+//!
+//! - [`data`]: MNIST's IDX files.
+//! - [`model`]: the convolutional network.
+//! - [`training`]: training it.
+//! - [`inference`]: classifying with it.
+//! - [`weights`]: safetensors in PyTorch layout.
+//! - [`preprocess`]: any picture of a digit to MNIST's 28x28 format.
+//! - [`image_header`]: recognising uploads before they are decoded.
+
+pub mod data;
+pub mod image_header;
+pub mod inference;
+pub mod model;
+pub mod preprocess;
+pub mod rng;
+pub mod training;
+pub mod weights;
+
+#[cfg(target_arch = "wasm32")]
+pub mod web;

@@ -1,0 +1,113 @@
+//! The digit classifier: a small LeNet-style convolutional network.
+//!
+//! The network takes raw pixels in `[0, 1]` (shape `[batch, 1, 28, 28]`, ink bright on dark, as in
+//! MNIST) and normalises them itself, so every attack and visualisation works in pixel space and
+//! its epsilons mean what the papers mean.
+//!
+//! Parameter names and shapes follow PyTorch's `nn.Conv2d`/`nn.Linear` once saved (see
+//! [`crate::weights`]), so the same file loads into an equivalent PyTorch module.
+
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
+use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d, Relu};
+use burn::prelude::*;
+
+/// Side of the square images the network reads.
+pub const IMAGE_SIDE: usize = 28;
+/// Pixels per image.
+pub const IMAGE_PIXELS: usize = IMAGE_SIDE * IMAGE_SIDE;
+/// Number of classes (digits 0-9).
+pub const CLASSES: usize = 10;
+
+/// Mean and standard deviation of MNIST's training pixels, applied inside the network.
+pub const PIXEL_MEAN: f32 = 0.1307;
+pub const PIXEL_STD: f32 = 0.3081;
+
+/// Architecture hyper-parameters.
+#[derive(Config, Debug)]
+pub struct DigitNetConfig {
+    #[config(default = 16)]
+    pub conv1_channels: usize,
+    #[config(default = 32)]
+    pub conv2_channels: usize,
+    #[config(default = 128)]
+    pub hidden: usize,
+    #[config(default = 0.25)]
+    pub dropout: f64,
+}
+
+/// conv(5x5) → ReLU → max-pool → conv(5x5) → ReLU → max-pool → linear → ReLU → linear.
+#[derive(Module, Debug)]
+pub struct DigitNet {
+    pub conv1: Conv2d,
+    pub conv2: Conv2d,
+    pub fc1: Linear,
+    pub fc2: Linear,
+    pool: MaxPool2d,
+    dropout: Dropout,
+    activation: Relu,
+}
+
+impl DigitNetConfig {
+    /// A freshly initialised network on `device`.
+    pub fn init(&self, device: &Device) -> DigitNet {
+        let conv = |input, output| {
+            Conv2dConfig::new([input, output], [5, 5])
+                .with_padding(PaddingConfig2d::Explicit(2, 2, 2, 2))
+                .init(device)
+        };
+        let flat = self.conv2_channels * (IMAGE_SIDE / 4) * (IMAGE_SIDE / 4);
+        DigitNet {
+            conv1: conv(1, self.conv1_channels),
+            conv2: conv(self.conv1_channels, self.conv2_channels),
+            fc1: LinearConfig::new(flat, self.hidden).init(device),
+            fc2: LinearConfig::new(self.hidden, CLASSES).init(device),
+            pool: MaxPool2dConfig::new([2, 2]).init(),
+            dropout: DropoutConfig::new(self.dropout).init(),
+            activation: Relu::new(),
+        }
+    }
+}
+
+/// Intermediate activations, for the "inside the network" view.
+pub struct Activations {
+    /// After the first convolution and ReLU: `[batch, conv1_channels, 28, 28]`.
+    pub conv1: Tensor<4>,
+    /// After the second convolution and ReLU: `[batch, conv2_channels, 14, 14]`.
+    pub conv2: Tensor<4>,
+    /// Class scores before the softmax: `[batch, 10]`.
+    pub logits: Tensor<2>,
+}
+
+impl DigitNet {
+    /// Class scores (logits) for a batch of `[batch, 1, 28, 28]` images with pixels in `[0, 1]`.
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        self.forward_activations(images).logits
+    }
+
+    /// Forward pass that keeps the feature maps.
+    pub fn forward_activations(&self, images: Tensor<4>) -> Activations {
+        let x = (images - PIXEL_MEAN) / PIXEL_STD;
+        let conv1 = self.activation.forward(self.conv1.forward(x));
+        let conv2 = self.activation.forward(self.conv2.forward(self.pool.forward(conv1.clone())));
+        let x = self.pool.forward(conv2.clone()).flatten::<2>(1, 3);
+        let x = self.dropout.forward(self.activation.forward(self.fc1.forward(x)));
+        let logits = self.fc2.forward(x);
+        Activations { conv1, conv2, logits }
+    }
+
+    /// Softmax probabilities for a batch of images.
+    pub fn probabilities(&self, images: Tensor<4>) -> Tensor<2> {
+        burn::tensor::activation::softmax(self.forward(images), 1)
+    }
+}
+
+/// Shapes an `[n * 784]` slice of pixels as a `[n, 1, 28, 28]` tensor.
+pub fn images_tensor(pixels: &[f32], device: &Device) -> Tensor<4> {
+    assert_eq!(pixels.len() % IMAGE_PIXELS, 0, "pixels must hold whole 28x28 images");
+    let n = pixels.len() / IMAGE_PIXELS;
+    Tensor::from_data(
+        TensorData::new(pixels.to_vec(), [n, 1, IMAGE_SIDE, IMAGE_SIDE]),
+        device,
+    )
+}

@@ -1,0 +1,241 @@
+//! Saving and loading trained weights as safetensors in PyTorch's layout.
+//!
+//! | name           | shape              | PyTorch module                     |
+//! |----------------|--------------------|------------------------------------|
+//! | `conv1.weight` | `[c1, 1, 5, 5]`    | `nn.Conv2d(1, c1, 5, padding=2)`   |
+//! | `conv1.bias`   | `[c1]`             |                                    |
+//! | `conv2.weight` | `[c2, c1, 5, 5]`   | `nn.Conv2d(c1, c2, 5, padding=2)`  |
+//! | `conv2.bias`   | `[c2]`             |                                    |
+//! | `fc1.weight`   | `[h, c2 * 7 * 7]`  | `nn.Linear(c2 * 49, h)`            |
+//! | `fc1.bias`     | `[h]`              |                                    |
+//! | `fc2.weight`   | `[10, h]`          | `nn.Linear(h, 10)`                 |
+//! | `fc2.bias`     | `[10]`             |                                    |
+//!
+//! All tensors are `F32`. The widths `c1`, `c2` and `h` are read from the file, so a wider or
+//! narrower network of the same shape loads without code changes. Every file is checked before
+//! any tensor is created: a truncated file, a missing tensor or a single NaN gives a clear
+//! [`WeightsError`] instead of a network that answers nonsense.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use burn::prelude::*;
+use burn::store::{BurnToPyTorchAdapter, ModuleSnapshot, PyTorchToBurnAdapter, SafetensorsStore};
+
+use crate::model::{CLASSES, DigitNet, DigitNetConfig, IMAGE_SIDE};
+
+/// The eight tensors a weights file must hold, in file order.
+pub const TENSOR_NAMES: [&str; 8] = [
+    "conv1.weight",
+    "conv1.bias",
+    "conv2.weight",
+    "conv2.bias",
+    "fc1.weight",
+    "fc1.bias",
+    "fc2.weight",
+    "fc2.bias",
+];
+
+/// Why a weights file was refused.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WeightsError {
+    /// Not a safetensors file, or a damaged one.
+    Corrupt(String),
+    /// A tensor the network needs is absent.
+    Missing(String),
+    /// A tensor has a shape that does not fit the architecture.
+    Shape { name: String, shape: Vec<usize>, expected: String },
+    /// A tensor is stored in another precision than F32.
+    DType { name: String, dtype: String },
+    /// A tensor holds NaN or infinity.
+    NotFinite { name: String, index: usize },
+    /// burn refused the tensors.
+    Load(String),
+}
+
+impl fmt::Display for WeightsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Corrupt(why) => write!(f, "the weights file is damaged: {why}"),
+            Self::Missing(name) => write!(f, "the weights file has no tensor `{name}`"),
+            Self::Shape { name, shape, expected } => {
+                write!(f, "tensor `{name}` has shape {shape:?}, expected {expected}")
+            }
+            Self::DType { name, dtype } => write!(f, "tensor `{name}` is {dtype}, expected F32"),
+            Self::NotFinite { name, index } => write!(
+                f,
+                "tensor `{name}` holds NaN or infinity (element {index}): the weights are unusable"
+            ),
+            Self::Load(why) => write!(f, "the weights could not be loaded: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for WeightsError {}
+
+#[derive(serde::Deserialize)]
+struct TensorInfo {
+    dtype: String,
+    shape: Vec<usize>,
+    data_offsets: [usize; 2],
+}
+
+/// Checks a safetensors file completely and returns the architecture it describes.
+pub fn inspect(bytes: &[u8]) -> Result<DigitNetConfig, WeightsError> {
+    let corrupt = |why: &str| WeightsError::Corrupt(why.to_string());
+    if bytes.len() < 8 {
+        return Err(corrupt("shorter than a safetensors header"));
+    }
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap());
+    let header_end = 8u64
+        .checked_add(header_len)
+        .filter(|&end| end <= bytes.len() as u64)
+        .ok_or_else(|| corrupt("header length runs past the end of the file"))?
+        as usize;
+    let header: BTreeMap<String, serde_json::Value> = serde_json::from_slice(&bytes[8..header_end])
+        .map_err(|e| WeightsError::Corrupt(format!("header is not JSON ({e})")))?;
+    let data = &bytes[header_end..];
+
+    let mut shapes = BTreeMap::new();
+    for name in TENSOR_NAMES {
+        let value = header.get(name).ok_or_else(|| WeightsError::Missing(name.into()))?;
+        let info: TensorInfo = serde_json::from_value(value.clone())
+            .map_err(|e| WeightsError::Corrupt(format!("entry `{name}`: {e}")))?;
+        if info.dtype != "F32" {
+            return Err(WeightsError::DType { name: name.into(), dtype: info.dtype });
+        }
+        let [start, end] = info.data_offsets;
+        let count = info.shape.iter().product::<usize>();
+        if start > end || end > data.len() || end - start != count * 4 {
+            return Err(WeightsError::Corrupt(format!(
+                "tensor `{name}` points outside the file or has the wrong byte length"
+            )));
+        }
+        if let Some(index) = data[start..end]
+            .chunks_exact(4)
+            .position(|c| !f32::from_le_bytes(c.try_into().unwrap()).is_finite())
+        {
+            return Err(WeightsError::NotFinite { name: name.into(), index });
+        }
+        shapes.insert(name, info.shape);
+    }
+
+    let conv1 = &shapes["conv1.weight"];
+    let c1 = conv1[0];
+    let c2 = shapes["conv2.weight"][0];
+    let hidden = shapes["fc1.weight"][0];
+    let pooled = IMAGE_SIDE / 4;
+    let expected: [(&str, Vec<usize>); 8] = [
+        ("conv1.weight", vec![c1, 1, 5, 5]),
+        ("conv1.bias", vec![c1]),
+        ("conv2.weight", vec![c2, c1, 5, 5]),
+        ("conv2.bias", vec![c2]),
+        ("fc1.weight", vec![hidden, c2 * pooled * pooled]),
+        ("fc1.bias", vec![hidden]),
+        ("fc2.weight", vec![CLASSES, hidden]),
+        ("fc2.bias", vec![CLASSES]),
+    ];
+    for (name, want) in expected {
+        if shapes[name] != want {
+            return Err(WeightsError::Shape {
+                name: name.into(),
+                shape: shapes[name].clone(),
+                expected: format!("{want:?}"),
+            });
+        }
+    }
+    Ok(DigitNetConfig::new()
+        .with_conv1_channels(c1)
+        .with_conv2_channels(c2)
+        .with_hidden(hidden))
+}
+
+/// Builds the network from safetensors bytes, after [`inspect`] has accepted them.
+pub fn load(bytes: &[u8], device: &Device) -> Result<DigitNet, WeightsError> {
+    let config = inspect(bytes)?;
+    let mut model = config.init(device);
+    let mut store = SafetensorsStore::from_bytes(Some(bytes.to_vec()))
+        .with_from_adapter(PyTorchToBurnAdapter)
+        .allow_partial(true);
+    let result = model.load_from(&mut store).map_err(|e| WeightsError::Load(e.to_string()))?;
+    if !result.errors.is_empty() {
+        return Err(WeightsError::Load(format!("{:?}", result.errors)));
+    }
+    Ok(model.valid())
+}
+
+/// Serialises the trainable tensors in PyTorch layout, with a description in the metadata.
+pub fn to_bytes(model: &DigitNet, description: &str) -> Vec<u8> {
+    let mut store = SafetensorsStore::from_bytes(None)
+        .with_regex(r"^(conv|fc)[12]\.(weight|bias)$")
+        .with_to_adapter(BurnToPyTorchAdapter)
+        .metadata("format", "pt")
+        .metadata("description", description);
+    model.save_into(&mut store).expect("an in-memory save cannot fail");
+    store.get_bytes().expect("the store was just written")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::images_tensor;
+
+    fn device() -> Device {
+        Device::flex()
+    }
+
+    /// Rewrites one float of a tensor in a serialised file.
+    fn poke(bytes: &mut [u8], name: &str, index: usize, value: f32) {
+        let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+        let header: BTreeMap<String, serde_json::Value> =
+            serde_json::from_slice(&bytes[8..8 + header_len]).unwrap();
+        let start = header[name]["data_offsets"][0].as_u64().unwrap() as usize;
+        let at = 8 + header_len + start + index * 4;
+        bytes[at..at + 4].copy_from_slice(&value.to_le_bytes());
+    }
+
+    #[test]
+    fn round_trip_preserves_predictions_and_uses_pytorch_layout() {
+        let config = DigitNetConfig::new().with_conv1_channels(4).with_conv2_channels(6).with_hidden(12);
+        let model = config.init(&device()).valid();
+        let bytes = to_bytes(&model, "test");
+        let inspected = inspect(&bytes).unwrap();
+        assert_eq!((inspected.conv1_channels, inspected.conv2_channels, inspected.hidden), (4, 6, 12));
+
+        let loaded = load(&bytes, &device()).unwrap();
+        let pixels: Vec<f32> = (0..784).map(|i| ((i * 37) % 100) as f32 / 100.0).collect();
+        let a = model.forward(images_tensor(&pixels, &device())).into_data().try_to_vec::<f32>().unwrap();
+        let b = loaded.forward(images_tensor(&pixels, &device())).into_data().try_to_vec::<f32>().unwrap();
+        assert_eq!(a, b);
+
+        // PyTorch's nn.Linear stores [out, in]; burn's Linear stores [in, out].
+        let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+        let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + header_len]).unwrap();
+        assert_eq!(header["fc1.weight"]["shape"], serde_json::json!([12, 6 * 49]));
+        assert_eq!(header["conv2.weight"]["shape"], serde_json::json!([6, 4, 5, 5]));
+        assert_eq!(header.as_object().unwrap().len(), 9, "8 tensors and __metadata__");
+    }
+
+    #[test]
+    fn refuses_nan_weights() {
+        let model = DigitNetConfig::new().with_hidden(8).init(&device()).valid();
+        let mut bytes = to_bytes(&model, "test");
+        poke(&mut bytes, "fc2.bias", 3, f32::NAN);
+        assert_eq!(
+            load(&bytes, &device()).unwrap_err(),
+            WeightsError::NotFinite { name: "fc2.bias".into(), index: 3 }
+        );
+    }
+
+    #[test]
+    fn refuses_damaged_files() {
+        let model = DigitNetConfig::new().with_hidden(8).init(&device()).valid();
+        let bytes = to_bytes(&model, "test");
+        assert!(matches!(inspect(&bytes[..bytes.len() - 10]), Err(WeightsError::Corrupt(_))));
+        assert!(matches!(inspect(b"<html>not found</html>"), Err(WeightsError::Corrupt(_))));
+        assert!(matches!(inspect(&[]), Err(WeightsError::Corrupt(_))));
+        let mut huge = bytes.clone();
+        huge[..8].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert!(matches!(inspect(&huge), Err(WeightsError::Corrupt(_))));
+    }
+}
