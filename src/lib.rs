@@ -16,12 +16,15 @@
 //! - [`image_header`]: recognising uploads before they are decoded.
 
 pub mod data;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod evaluation;
 pub mod image_header;
 pub mod inference;
 pub mod model;
 pub mod preprocess;
 pub mod rng;
 pub mod training;
+pub mod attacks;
 pub mod weights;
 
 #[cfg(target_arch = "wasm32")]

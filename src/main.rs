@@ -10,6 +10,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use adversarial_digits::data::{DEFAULT_MNIST_DIR, Dataset, Split};
 use adversarial_digits::model::DigitNetConfig;
 use adversarial_digits::training::{TrainingConfig, train};
+use adversarial_digits::attacks::{AttackOptions, Method};
+use adversarial_digits::evaluation::evaluate_attack;
 use adversarial_digits::{inference, weights};
 
 #[derive(Parser)]
@@ -47,18 +49,70 @@ enum Command {
         #[arg(long, default_value_t = 128)]
         hidden: usize,
     },
-    /// Measure accuracy on the MNIST test digits.
+    /// Measure accuracy on the MNIST test digits, clean or under an attack.
     Eval {
         #[arg(long, default_value = "models/standard.safetensors")]
         model: PathBuf,
         #[arg(long, default_value = DEFAULT_MNIST_DIR)]
         data: PathBuf,
-        /// Evaluate on the first N test digits (default: all 10,000).
+        /// Evaluate on the first N test digits (default: all 10,000; 1,000 under attack).
         #[arg(long)]
         samples: Option<usize>,
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
+        /// Attack to evaluate against: fgsm, bim, pgd, pgd-l2, mi-fgsm, deepfool, cw, jsma, few-pixel.
+        #[arg(long)]
+        attack: Option<String>,
+        /// Perturbation budget (L∞ or L2 radius).
+        #[arg(long)]
+        eps: Option<f32>,
+        #[arg(long)]
+        steps: Option<usize>,
+        #[arg(long)]
+        alpha: Option<f32>,
+        #[arg(long)]
+        restarts: Option<usize>,
+        /// Target class; targeted methods without it aim at (label + 1) mod 10.
+        #[arg(long)]
+        target: Option<usize>,
+        /// Pixel budget of the few-pixel attack.
+        #[arg(long)]
+        pixels: Option<usize>,
+        /// JSMA: largest fraction of pixels that may change.
+        #[arg(long)]
+        max_fraction: Option<f32>,
+        /// C&W: binary search steps over c.
+        #[arg(long)]
+        search_steps: Option<usize>,
+        /// C&W: first value of c.
+        #[arg(long)]
+        initial_c: Option<f32>,
+        /// C&W: Adam learning rate.
+        #[arg(long)]
+        learning_rate: Option<f32>,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Print accuracy against a list of eps instead of one run.
+        #[arg(long)]
+        sweep: bool,
+        /// The eps values of --sweep.
+        #[arg(long, value_delimiter = ',', default_value = "0,0.05,0.1,0.15,0.2,0.25,0.3")]
+        sweep_eps: Vec<f32>,
+        /// Images per batch.
+        #[arg(long, default_value_t = 100)]
+        batch: usize,
+    },
+    /// Print the network's probabilities for the first N test digits as JSON
+    /// (`{"model", "samples", "labels", "predictions", "probabilities"}`): the reference the
+    /// browser tests compare against.
+    Predict {
+        #[arg(long, default_value = "models/standard.safetensors")]
+        model: PathBuf,
+        #[arg(long, default_value = DEFAULT_MNIST_DIR)]
+        data: PathBuf,
+        #[arg(long, default_value_t = 1000)]
+        samples: usize,
     },
     /// Write the first N test digits (and their labels) as a small IDX pair for the page.
     ExportSamples {
@@ -130,7 +184,74 @@ fn main() {
                 bytes.len()
             );
         }
-        Command::Eval { model, data, samples, json } => {
+        Command::Eval {
+            model,
+            data,
+            samples,
+            json,
+            attack: Some(attack),
+            eps,
+            steps,
+            alpha,
+            restarts,
+            target,
+            pixels,
+            max_fraction,
+            search_steps,
+            initial_c,
+            learning_rate,
+            seed,
+            sweep,
+            sweep_eps,
+            batch,
+        } => {
+            let method = Method::parse(&attack).unwrap_or_else(|| fail(format!("unknown attack `{attack}`")));
+            let bytes = std::fs::read(&model).unwrap_or_else(|e| fail(format!("{}: {e}", model.display())));
+            let net = weights::load(&bytes, &device).unwrap_or_else(|e| fail(e));
+            let test_set = Dataset::load(&data, Split::Test).unwrap_or_else(|e| fail(e)).take(samples.unwrap_or(1000));
+            let defaults = AttackOptions::default();
+            let options = AttackOptions {
+                eps: eps.unwrap_or(method.default_eps()),
+                steps: steps.unwrap_or(method.default_steps()),
+                alpha: alpha.or(defaults.alpha),
+                restarts: restarts.unwrap_or(defaults.restarts),
+                target,
+                pixels: pixels.unwrap_or(defaults.pixels),
+                max_fraction: max_fraction.unwrap_or(defaults.max_fraction),
+                search_steps: search_steps.unwrap_or(defaults.search_steps),
+                initial_c: initial_c.unwrap_or(defaults.initial_c),
+                learning_rate: learning_rate.unwrap_or(defaults.learning_rate),
+                seed,
+                ..defaults
+            };
+            let model_name = model.display().to_string();
+            if sweep {
+                let rows: Vec<_> = sweep_eps
+                    .iter()
+                    .map(|&e| {
+                        let report = evaluate_attack(method, &net, &test_set, &AttackOptions { eps: e, ..options.clone() }, batch, &device);
+                        if !json {
+                            println!("{method} eps {e:.3}: accuracy {:.2}%", report.adversarial_accuracy * 100.0);
+                        }
+                        serde_json::json!({"eps": e, "adversarial_accuracy": report.adversarial_accuracy})
+                    })
+                    .collect();
+                if json {
+                    println!("{}", serde_json::json!({"model": model_name, "attack": method.name(), "samples": test_set.len(), "sweep": rows}));
+                }
+            } else {
+                let report = evaluate_attack(method, &net, &test_set, &options, batch, &device);
+                if json {
+                    let mut value = serde_json::to_value(&report).unwrap();
+                    value["model"] = model_name.into();
+                    value["options"] = serde_json::to_value(&options).unwrap();
+                    println!("{value}");
+                } else {
+                    println!("{}", report.describe(&model_name));
+                }
+            }
+        }
+        Command::Eval { model, data, samples, json, .. } => {
             let bytes = std::fs::read(&model).unwrap_or_else(|e| fail(format!("{}: {e}", model.display())));
             let net = weights::load(&bytes, &device).unwrap_or_else(|e| fail(e));
             let mut test_set = Dataset::load(&data, Split::Test).unwrap_or_else(|e| fail(e));
@@ -146,6 +267,26 @@ fn main() {
             } else {
                 println!("model {}: clean accuracy {:.2}% on {} test digits", model.display(), accuracy * 100.0, test_set.len());
             }
+        }
+        Command::Predict { model, data, samples } => {
+            let bytes = std::fs::read(&model).unwrap_or_else(|e| fail(format!("{}: {e}", model.display())));
+            let net = weights::load(&bytes, &device).unwrap_or_else(|e| fail(e));
+            let test_set = Dataset::load(&data, Split::Test).unwrap_or_else(|e| fail(e)).take(samples);
+            let predictions: Vec<_> = test_set
+                .pixels
+                .chunks(500 * adversarial_digits::model::IMAGE_PIXELS)
+                .flat_map(|chunk| inference::predict(&net, chunk, &device))
+                .collect();
+            println!(
+                "{}",
+                serde_json::json!({
+                    "model": model.display().to_string(),
+                    "samples": test_set.len(),
+                    "labels": test_set.labels,
+                    "predictions": predictions.iter().map(|p| p.label).collect::<Vec<_>>(),
+                    "probabilities": predictions.iter().map(|p| &p.probabilities).collect::<Vec<_>>(),
+                })
+            );
         }
         Command::ExportSamples { data, count, out } => {
             let test_set = Dataset::load(&data, Split::Test).unwrap_or_else(|e| fail(e)).take(count);

@@ -9,7 +9,8 @@ use js_sys::{Float32Array, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::model::{DigitNet, IMAGE_PIXELS};
+use crate::attacks::{self, AttackOptions, AttackResult, Method};
+use crate::model::{CLASSES, DigitNet, IMAGE_PIXELS, images_tensor};
 use crate::{image_header, inference, preprocess, weights};
 
 #[wasm_bindgen(start)]
@@ -106,6 +107,142 @@ impl Engine {
             Ok(Float32Array::from(probabilities.as_slice()).into())
         })
     }
+}
+
+/// Options as the JS API takes them: `{method, eps, steps, alpha, restarts, target, seed, ...}`.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct JsAttackOptions {
+    method: String,
+    #[serde(flatten)]
+    options: AttackOptions,
+}
+
+fn parse_options(options: JsValue) -> Result<(Method, AttackOptions), JsError> {
+    let parsed: JsAttackOptions = serde_wasm_bindgen::from_value(options)
+        .map_err(|e| JsError::new(&format!("invalid attack options: {e}")))?;
+    let method = Method::parse(&parsed.method).ok_or_else(|| {
+        let names: Vec<_> = Method::ALL.iter().map(|m| m.name()).collect();
+        JsError::new(&format!("unknown attack `{}` (one of {})", parsed.method, names.join(", ")))
+    })?;
+    Ok((method, parsed.options))
+}
+
+fn check_label(label: usize) -> Result<usize, JsError> {
+    if label < CLASSES { Ok(label) } else { Err(JsError::new(&format!("label {label} is not a digit 0-9"))) }
+}
+
+/// `{pixels, noise, label, probabilities, norms: {l0, l2, linf}, steps, success, frames}`.
+fn result_object(result: &AttackResult, method: Method) -> Object {
+    let object = Object::new();
+    set(&object, "method", method.name());
+    set(&object, "pixels", Float32Array::from(result.adversarial.as_slice()));
+    set(&object, "noise", Float32Array::from(result.perturbation.as_slice()));
+    set(&object, "label", result.label as u32);
+    set(&object, "probabilities", Float32Array::from(result.probabilities.as_slice()));
+    set(&object, "success", result.success);
+    set(&object, "steps", result.steps as u32);
+    let norms = Object::new();
+    set(&norms, "l0", result.norms.l0 as u32);
+    set(&norms, "l2", result.norms.l2);
+    set(&norms, "linf", result.norms.linf);
+    set(&object, "norms", norms);
+    let frames = js_sys::Array::new();
+    for frame in &result.frames {
+        frames.push(&Float32Array::from(frame.as_slice()));
+    }
+    set(&object, "frames", frames);
+    object
+}
+
+#[wasm_bindgen]
+impl Engine {
+    /// Runs an attack on one image (784 pixels) whose true label is `label`. `options`:
+    /// `{method: 'fgsm'|'bim'|'pgd'|'pgd-l2'|'mi-fgsm'|'deepfool'|'cw'|'jsma'|'few-pixel', eps,
+    /// steps, alpha, restarts, target, seed, recordEvery, ...}`.
+    pub fn attack(&self, pixels: &[f32], label: usize, options: JsValue) -> Promise {
+        let inner = self.inner.clone();
+        let prepared = checked_pixels(pixels).and_then(|p| Ok((p, check_label(label)?, parse_options(options)?)));
+        future_to_promise(async move {
+            let (pixels, label, (method, options)) = prepared.map_err(JsValue::from)?;
+            let results = attacks::run(method, &inner.model, &pixels[..IMAGE_PIXELS], &[label], &options, &inner.device)
+                .await
+                .map_err(|e| JsError::new(&e.to_string()))?;
+            Ok(result_object(&results[0], method).into())
+        })
+    }
+
+    /// Gradient of the cross-entropy loss of `label` with respect to the 784 input pixels.
+    pub fn gradient(&self, pixels: &[f32], label: usize) -> Promise {
+        let inner = self.inner.clone();
+        let prepared = checked_pixels(pixels).and_then(|p| Ok((p, check_label(label)?)));
+        future_to_promise(async move {
+            let (pixels, label) = prepared.map_err(JsValue::from)?;
+            let images = images_tensor(&pixels[..IMAGE_PIXELS], &inner.device);
+            let gradient = attacks::loss_gradient(&inner.model, images, attacks::one_hot(&[label], &inner.device));
+            let values = attacks::read(gradient).await.map_err(|e| JsError::new(&e.to_string()))?;
+            Ok(Float32Array::from(values.as_slice()).into())
+        })
+    }
+
+    /// The smallest `eps` (bisection up to `upper`) at which the attack still flips the digit:
+    /// `{eps, result}`, or `null` if even `upper` does not.
+    #[wasm_bindgen(js_name = minimalEpsilon)]
+    pub fn minimal_epsilon(&self, pixels: &[f32], label: usize, options: JsValue, upper: f32, iterations: usize) -> Promise {
+        let inner = self.inner.clone();
+        let prepared = checked_pixels(pixels).and_then(|p| Ok((p, check_label(label)?, parse_options(options)?)));
+        future_to_promise(async move {
+            let (pixels, label, (method, options)) = prepared.map_err(JsValue::from)?;
+            let found = attacks::search::minimal_epsilon(
+                method,
+                &inner.model,
+                &pixels[..IMAGE_PIXELS],
+                label,
+                &options,
+                upper,
+                iterations.min(20),
+                &inner.device,
+            )
+            .await
+            .map_err(|e| JsError::new(&e.to_string()))?;
+            Ok(match found {
+                None => JsValue::NULL,
+                Some((eps, result)) => {
+                    let object = Object::new();
+                    set(&object, "eps", eps);
+                    set(&object, "result", result_object(&result, method));
+                    object.into()
+                }
+            })
+        })
+    }
+}
+
+/// `original + noise`, where the noise is random but as large as `perturbation` in `norm`
+/// (`'L∞'`, `'L2'` or `'L0'`), clipped to [0, 1].
+#[wasm_bindgen(js_name = randomNoiseLike)]
+pub fn random_noise_like(original: &[f32], perturbation: &[f32], norm: &str, seed: u32) -> Result<Float32Array, JsError> {
+    if original.len() != IMAGE_PIXELS || perturbation.len() != IMAGE_PIXELS {
+        return Err(JsError::new("expected two arrays of 784 values"));
+    }
+    let out = attacks::search::random_noise_like(original, perturbation, norm, seed as u64);
+    Ok(Float32Array::from(out.as_slice()))
+}
+
+/// The attacks: `[{name, norm, usesEps, supportsTarget, requiresTarget}]`.
+#[wasm_bindgen(js_name = attackMethods)]
+pub fn attack_methods() -> js_sys::Array {
+    let list = js_sys::Array::new();
+    for method in Method::ALL {
+        let object = Object::new();
+        set(&object, "name", method.name());
+        set(&object, "norm", method.norm());
+        set(&object, "usesEps", method.uses_eps());
+        set(&object, "supportsTarget", method.supports_target());
+        set(&object, "requiresTarget", method.requires_target());
+        list.push(&object);
+    }
+    list
 }
 
 /// MNIST-style preprocessing of an RGBA picture: resolves to

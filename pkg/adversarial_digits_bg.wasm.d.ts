@@ -1,0 +1,34 @@
+/* tslint:disable */
+/* eslint-disable */
+export const memory: WebAssembly.Memory;
+export const __wbg_engine_free: (a: number, b: number) => void;
+export const attackMethods: () => any;
+export const checkWeights: (a: number, b: number) => [number, number];
+export const engine_attack: (a: number, b: number, c: number, d: number, e: any) => any;
+export const engine_backend: (a: number) => [number, number];
+export const engine_classify: (a: number, b: number, c: number) => any;
+export const engine_create: (a: number, b: number, c: number, d: number) => any;
+export const engine_gradient: (a: number, b: number, c: number, d: number) => any;
+export const engine_minimalEpsilon: (a: number, b: number, c: number, d: number, e: any, f: number, g: number) => any;
+export const hasWebGpu: () => number;
+export const parseMnist: (a: number, b: number, c: number, d: number) => [number, number, number];
+export const preprocessRgba: (a: number, b: number, c: number, d: number) => [number, number, number];
+export const randomNoiseLike: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => [number, number, number];
+export const sniffImage: (a: number, b: number) => [number, number, number];
+export const start: () => void;
+export const wasm_bindgen__convert__closures_____invoke__h22084cb9ac2ca764: (a: number, b: number, c: any) => [number, number];
+export const wasm_bindgen__convert__closures_____invoke__h22084cb9ac2ca764_19: (a: number, b: number, c: any) => [number, number];
+export const wasm_bindgen__convert__closures_____invoke__h22084cb9ac2ca764_20: (a: number, b: number, c: any) => [number, number];
+export const wasm_bindgen__convert__closures_____invoke__h3cf5e1e23d6e3c04: (a: number, b: number, c: any, d: any) => void;
+export const wasm_bindgen__convert__closures_____invoke__hec28a39f2e15551e: (a: number, b: number, c: any) => [number, number];
+export const wasm_bindgen__convert__closures_____invoke__h01f4913a611f2f2a: (a: number, b: number, c: any) => void;
+export const wasm_bindgen__convert__closures_____invoke__h01f4913a611f2f2a_18: (a: number, b: number, c: any) => void;
+export const __wbindgen_malloc_command_export: (a: number, b: number) => number;
+export const __wbindgen_realloc_command_export: (a: number, b: number, c: number, d: number) => number;
+export const __wbindgen_free_command_export: (a: number, b: number, c: number) => void;
+export const __wbindgen_exn_store_command_export: (a: number) => void;
+export const __externref_table_alloc_command_export: () => number;
+export const __wbindgen_externrefs: WebAssembly.Table;
+export const __wbindgen_destroy_closure_command_export: (a: number, b: number) => void;
+export const __externref_table_dealloc_command_export: (a: number) => void;
+export const __wbindgen_start: () => void;

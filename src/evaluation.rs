@@ -1,0 +1,106 @@
+//! Robustness figures: how an attack fares on a data set.
+
+use std::time::Instant;
+
+use burn::prelude::*;
+
+use crate::attacks::{AttackOptions, Method, block_on, run};
+use crate::data::Dataset;
+use crate::inference::predict_labels;
+use crate::model::{DigitNet, IMAGE_PIXELS};
+
+/// Mean and median of a list of values (0 when empty).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Summary {
+    pub mean: f64,
+    pub median: f64,
+}
+
+impl Summary {
+    pub fn of(values: &[f64]) -> Self {
+        if values.is_empty() {
+            return Self { mean: 0.0, median: 0.0 };
+        }
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let mid = sorted.len() / 2;
+        let median = if sorted.len() % 2 == 1 { sorted[mid] } else { (sorted[mid - 1] + sorted[mid]) / 2.0 };
+        Self { mean: values.iter().sum::<f64>() / values.len() as f64, median }
+    }
+}
+
+/// What `eval --attack` reports.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AttackReport {
+    pub attack: String,
+    pub samples: usize,
+    pub clean_accuracy: f64,
+    /// Accuracy on the attacked images (an image already misclassified counts as wrong).
+    pub adversarial_accuracy: f64,
+    /// Among the images classified correctly before the attack, the fraction where the attack
+    /// reached its goal (any wrong class, or the target).
+    pub success_rate: f64,
+    /// Norms of the successful perturbations.
+    pub l0: Summary,
+    pub l2: Summary,
+    pub linf: Summary,
+    /// Fraction of pixels changed by the successful perturbations (mean).
+    pub changed_fraction: f64,
+    pub seconds_per_image: f64,
+}
+
+impl AttackReport {
+    pub fn describe(&self, model: &str) -> String {
+        format!(
+            "model {model}, attack {}, {} test digits\n  clean accuracy       {:.2}%\n  adversarial accuracy {:.2}%\n  success rate         {:.2}%\n  L0   mean {:.1} median {:.1} (mean {:.2}% of pixels)\n  L2   mean {:.3} median {:.3}\n  L∞   mean {:.3} median {:.3}\n  time {:.1} ms per image",
+            self.attack,
+            self.samples,
+            self.clean_accuracy * 100.0,
+            self.adversarial_accuracy * 100.0,
+            self.success_rate * 100.0,
+            self.l0.mean,
+            self.l0.median,
+            self.changed_fraction * 100.0,
+            self.l2.mean,
+            self.l2.median,
+            self.linf.mean,
+            self.linf.median,
+            self.seconds_per_image * 1000.0
+        )
+    }
+}
+
+/// Attacks every image of `data` (in batches) and summarises.
+pub fn evaluate_attack(
+    method: Method,
+    model: &DigitNet,
+    data: &Dataset,
+    options: &AttackOptions,
+    batch: usize,
+    device: &Device,
+) -> AttackReport {
+    let clean = predict_labels(model, data, 500, device);
+    let start = Instant::now();
+    let mut results = Vec::with_capacity(data.len());
+    for (chunk, labels) in data.pixels.chunks(batch * IMAGE_PIXELS).zip(data.labels.chunks(batch)) {
+        let labels: Vec<usize> = labels.iter().map(|&l| l as usize).collect();
+        results.extend(block_on(run(method, model, chunk, &labels, options, device)).expect("attack on valid input"));
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let n = data.len().max(1) as f64;
+    let correct: Vec<usize> = (0..data.len()).filter(|&i| clean[i] == data.labels[i] as usize).collect();
+    let succeeded: Vec<usize> = correct.iter().copied().filter(|&i| results[i].success).collect();
+    let pick = |f: &dyn Fn(usize) -> f64| succeeded.iter().map(|&i| f(i)).collect::<Vec<f64>>();
+    AttackReport {
+        attack: method.name().to_string(),
+        samples: data.len(),
+        clean_accuracy: correct.len() as f64 / n,
+        adversarial_accuracy: (0..data.len()).filter(|&i| results[i].label == data.labels[i] as usize).count() as f64 / n,
+        success_rate: succeeded.len() as f64 / correct.len().max(1) as f64,
+        l0: Summary::of(&pick(&|i| results[i].norms.l0 as f64)),
+        l2: Summary::of(&pick(&|i| results[i].norms.l2 as f64)),
+        linf: Summary::of(&pick(&|i| results[i].norms.linf as f64)),
+        changed_fraction: Summary::of(&pick(&|i| results[i].norms.l0 as f64 / IMAGE_PIXELS as f64)).mean,
+        seconds_per_image: seconds / n,
+    }
+}

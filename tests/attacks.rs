@@ -1,0 +1,246 @@
+//! The attacks' contracts and the published-figure checks, on the committed model and real
+//! MNIST test digits (a subset sized for CI; the full figures come from `eval --attack`).
+
+mod common;
+
+use adversarial_digits::attacks::search::{minimal_epsilon, random_noise_like};
+use adversarial_digits::attacks::{self, AttackOptions, Method, block_on, run};
+use adversarial_digits::evaluation::evaluate_attack;
+use adversarial_digits::inference::predict;
+use adversarial_digits::model::{IMAGE_PIXELS, images_tensor};
+use common::*;
+
+fn options(method: Method) -> AttackOptions {
+    AttackOptions { eps: method.default_eps(), steps: method.default_steps(), ..AttackOptions::default() }
+}
+
+#[test]
+fn input_gradient_matches_central_differences() {
+    let model = standard_model();
+    let data = test_digits(3);
+    let device = device();
+    let mut rng = adversarial_digits::rng::SplitMix64::new(11);
+    for i in 0..3 {
+        // MNIST's black background makes exact ties in max-pooling, where the loss has kinks at
+        // the very point tested. A little noise puts the image in general position.
+        let x: Vec<f32> = data.image(i).iter().map(|v| v + rng.uniform(-0.05, 0.05)).collect();
+        // The loss of a wrong class: large and far from saturation, so its gradient is well scaled.
+        let class = (data.labels[i] as usize + 3) % 10;
+        let onehot = attacks::one_hot(&[class], &device);
+        let gradient = attacks::loss_gradient(&model, images_tensor(&x, &device), onehot.clone())
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        let loss = |pixels: &[f32]| -> f64 {
+            let logits = model.forward(images_tensor(pixels, &device));
+            attacks::cross_entropy_sum(logits, onehot.clone()).into_scalar::<f32>() as f64
+        };
+        // The pixels with the largest gradients, where a relative error is meaningful. ReLU and
+        // max-pooling make the loss piecewise smooth: a pixel whose difference quotients at two
+        // step sizes disagree has a kink within reach, where no quotient is the derivative, so
+        // it is skipped (and at least 8 of 96 pixels must be checked).
+        let mut order: Vec<usize> = (0..IMAGE_PIXELS).collect();
+        order.sort_by(|&a, &b| gradient[b].abs().total_cmp(&gradient[a].abs()));
+        let at = |p: usize, h: f32| {
+            let mut moved = x.clone();
+            moved[p] += h;
+            loss(&moved)
+        };
+        let centre = loss(&x);
+        let mut checked = 0;
+        let mut errors = Vec::new();
+        for &p in order.iter().take(96) {
+            // Smooth around the pixel: forward and backward quotients agree, and so do central
+            // quotients at two step sizes (a tie in max-pooling is a symmetric kink that only the
+            // first test sees). Steps this large keep f32 rounding of the loss (about 1e-4 on a
+            // loss near 10) out of the quotient.
+            let h = 1e-2f32;
+            let (up, down) = (at(p, h), at(p, -h));
+            let forward = (up - centre) / h as f64;
+            let backward = (centre - down) / h as f64;
+            let numeric = (up - down) / (2.0 * h as f64);
+            let coarse = (at(p, 2e-2) - at(p, -2e-2)) / 4e-2;
+            let close = |a: f64, b: f64, tolerance: f64| (a - b).abs() <= tolerance * b.abs();
+            // (Forward and backward differ by h·f'' even where smooth: softmax curvature.)
+            if !close(forward, backward, 5e-2) || !close(coarse, numeric, 5e-3) {
+                continue;
+            }
+            checked += 1;
+            errors.push(((numeric - gradient[p] as f64).abs() / numeric.abs().max(1e-6), p, numeric));
+        }
+        assert!(checked >= 8, "image {i}: only {checked} smooth pixels to check");
+        // A kink can still hide between the sample points; a wrong gradient would be off nearly
+        // everywhere. So: two thirds of the checked pixels within 1e-2, the median far below it.
+        errors.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let within = errors.iter().filter(|e| e.0 <= 1e-2).count();
+        assert!(within * 3 >= errors.len() * 2, "image {i}: only {within}/{} pixels within 1e-2: {errors:?}", errors.len());
+        assert!(errors[errors.len() / 2].0 <= 2.5e-3, "image {i}: median relative error {}", errors[errors.len() / 2].0);
+    }
+}
+
+#[test]
+fn every_attack_keeps_its_contract() {
+    let model = standard_model();
+    let data = test_digits(6);
+    let labels = labels(&data);
+    for method in Method::ALL {
+        let mut opts = options(method);
+        if method == Method::Cw {
+            opts.steps = 30;
+            opts.search_steps = 3;
+        }
+        let results = block_on(run(method, &model, &data.pixels, &labels, &opts, &device())).unwrap();
+        assert_eq!(results.len(), 6);
+        for (i, r) in results.iter().enumerate() {
+            assert_eq!(r.adversarial.len(), IMAGE_PIXELS);
+            assert_eq!(r.probabilities.len(), 10);
+            assert!(r.adversarial.iter().all(|v| (0.0..=1.0).contains(v)), "{method}: outside [0, 1]");
+            assert!((r.probabilities.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+            for (d, (a, x)) in r.perturbation.iter().zip(r.adversarial.iter().zip(data.image(i))) {
+                assert!((a - x - d).abs() < 1e-6, "{method}: perturbation is not adversarial - original");
+            }
+            match method.norm() {
+                "L∞" => assert!(r.norms.linf <= opts.eps + 1e-5, "{method}: L∞ {} > eps {}", r.norms.linf, opts.eps),
+                _ if method == Method::PgdL2 => assert!(r.norms.l2 <= opts.eps + 1e-3, "{method}: L2 {}", r.norms.l2),
+                _ => {}
+            }
+            if method == Method::Jsma {
+                assert!(r.norms.l0 as f32 <= opts.max_fraction * IMAGE_PIXELS as f32 + 2.0, "JSMA changed {} pixels", r.norms.l0);
+            }
+            if method == Method::FewPixel {
+                assert!(r.norms.l0 <= opts.pixels, "few-pixel changed {} pixels", r.norms.l0);
+            }
+        }
+    }
+}
+
+#[test]
+fn targeted_attacks_reach_the_target() {
+    let model = standard_model();
+    let data = test_digits(8);
+    let labels = labels(&data);
+    for (method, mut opts) in [
+        (Method::Pgd, options(Method::Pgd)),
+        (Method::Cw, options(Method::Cw)),
+        (Method::Jsma, options(Method::Jsma)),
+        (Method::MiFgsm, AttackOptions { eps: 0.3, steps: 20, ..AttackOptions::default() }),
+    ] {
+        for target in [0, 8] {
+            opts.target = Some(target);
+            let results = block_on(run(method, &model, &data.pixels, &labels, &opts, &device())).unwrap();
+            let reached = results.iter().filter(|r| r.label == target).count();
+            assert!(reached >= 7, "{method} reached target {target} on {reached}/8");
+            assert!(results.iter().all(|r| r.success == (r.label == target)));
+        }
+    }
+}
+
+#[test]
+fn seeded_attacks_are_deterministic_and_seeds_matter() {
+    let model = standard_model();
+    let data = test_digits(4);
+    let labels = labels(&data);
+    let opts = AttackOptions { eps: 0.2, steps: 5, seed: 3, ..AttackOptions::default() };
+    let a = block_on(run(Method::Pgd, &model, &data.pixels, &labels, &opts, &device())).unwrap();
+    let b = block_on(run(Method::Pgd, &model, &data.pixels, &labels, &opts, &device())).unwrap();
+    assert_eq!(a, b);
+    let c = block_on(run(Method::Pgd, &model, &data.pixels, &labels, &AttackOptions { seed: 4, ..opts }, &device())).unwrap();
+    assert_ne!(a[0].adversarial, c[0].adversarial);
+}
+
+#[test]
+fn restarts_never_weaken_pgd() {
+    let model = standard_model();
+    let data = test_digits(20);
+    let labels = labels(&data);
+    let one = AttackOptions { eps: 0.1, steps: 10, ..AttackOptions::default() };
+    let three = AttackOptions { restarts: 3, ..one.clone() };
+    let a = block_on(run(Method::Pgd, &model, &data.pixels, &labels, &one, &device())).unwrap();
+    let b = block_on(run(Method::Pgd, &model, &data.pixels, &labels, &three, &device())).unwrap();
+    let wins = |r: &[attacks::AttackResult]| r.iter().filter(|r| r.success).count();
+    assert!(wins(&b) >= wins(&a), "3 restarts {} < 1 restart {}", wins(&b), wins(&a));
+}
+
+#[test]
+fn published_figures_hold_on_the_first_100_test_digits() {
+    let model = standard_model();
+    let data = test_digits(100);
+    let device = device();
+    let eval = |method: Method, opts: AttackOptions| evaluate_attack(method, &model, &data, &opts, 100, &device);
+
+    let sweep = [0.0, 0.1, 0.2, 0.3];
+    let fgsm: Vec<f64> = sweep.iter().map(|&eps| eval(Method::Fgsm, AttackOptions { eps, ..options(Method::Fgsm) }).adversarial_accuracy).collect();
+    assert!((0.45..=0.92).contains(&fgsm[1]), "FGSM eps 0.1: {}", fgsm[1]);
+    assert!(fgsm[3] <= 0.20, "FGSM eps 0.3: {}", fgsm[3]);
+    assert!(fgsm.windows(2).all(|w| w[1] <= w[0]), "FGSM accuracy rises with eps: {fgsm:?}");
+
+    let pgd_options = AttackOptions { alpha: Some(0.01), steps: 40, ..AttackOptions::default() };
+    for (i, &eps) in sweep.iter().enumerate().skip(1) {
+        let pgd = eval(Method::Pgd, AttackOptions { eps, ..pgd_options.clone() }).adversarial_accuracy;
+        assert!(pgd <= fgsm[i], "PGD {pgd} above FGSM {} at eps {eps}", fgsm[i]);
+        if eps == 0.3 {
+            assert!(pgd <= 0.01, "PGD eps 0.3: {pgd}");
+        }
+    }
+
+    let cw = eval(Method::Cw, options(Method::Cw));
+    assert!(cw.success_rate >= 0.99, "C&W success {}", cw.success_rate);
+    assert!((1.0..=2.0).contains(&cw.l2.mean), "C&W mean L2 {}", cw.l2.mean);
+
+    let deepfool = eval(Method::Deepfool, options(Method::Deepfool));
+    assert!(deepfool.success_rate >= 0.99, "DeepFool success {}", deepfool.success_rate);
+    assert!(deepfool.l2.mean <= 2.5, "DeepFool mean L2 {}", deepfool.l2.mean);
+    assert!(deepfool.l2.mean >= cw.l2.mean, "DeepFool {} beat C&W {}", deepfool.l2.mean, cw.l2.mean);
+
+    let jsma = eval(Method::Jsma, options(Method::Jsma));
+    assert!(jsma.success_rate >= 0.90, "JSMA success {}", jsma.success_rate);
+    assert!(jsma.changed_fraction <= 0.08, "JSMA changed {} of the pixels", jsma.changed_fraction);
+}
+
+#[test]
+fn minimal_epsilon_is_a_threshold() {
+    let model = standard_model();
+    let data = test_digits(1);
+    let label = data.labels[0] as usize;
+    let opts = options(Method::Fgsm);
+    let (eps, result) = block_on(minimal_epsilon(Method::Fgsm, &model, data.image(0), label, &opts, 0.5, 10, &device()))
+        .unwrap()
+        .expect("FGSM at 0.5 flips a digit");
+    assert!(result.success && result.norms.linf <= eps + 1e-5);
+    let below = block_on(run(Method::Fgsm, &model, data.image(0), &[label], &AttackOptions { eps: eps - 0.002, ..opts }, &device())).unwrap();
+    assert!(!below[0].success, "eps {eps} is not the smallest: {} flips too", eps - 0.002);
+}
+
+#[test]
+fn random_noise_of_the_same_size_rarely_fools() {
+    let model = standard_model();
+    let data = test_digits(50);
+    let labels = labels(&data);
+    let opts = AttackOptions { eps: 0.2, ..options(Method::Fgsm) };
+    let results = block_on(run(Method::Fgsm, &model, &data.pixels, &labels, &opts, &device())).unwrap();
+    let mut fooled_by_noise = 0;
+    let mut fooled_by_attack = 0;
+    for (i, r) in results.iter().enumerate().filter(|(_, r)| r.success) {
+        fooled_by_attack += 1;
+        let noisy = random_noise_like(data.image(i), &r.perturbation, "L∞", i as u64);
+        let linf = noisy.iter().zip(data.image(i)).fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+        assert!(linf <= 0.2 + 1e-6);
+        if predict(&model, &noisy, &device())[0].label != labels[i] {
+            fooled_by_noise += 1;
+        }
+    }
+    assert!(fooled_by_attack >= 25, "FGSM 0.2 fooled only {fooled_by_attack}/50");
+    assert!(fooled_by_noise * 5 <= fooled_by_attack, "noise fooled {fooled_by_noise} of {fooled_by_attack}");
+}
+
+#[test]
+fn bad_attack_input_is_an_error() {
+    let model = standard_model();
+    let data = test_digits(1);
+    let err = |pixels: &[f32], labels: &[usize], opts: AttackOptions| block_on(run(Method::Fgsm, &model, pixels, labels, &opts, &device())).unwrap_err();
+    err(&data.pixels[..100], &[1], AttackOptions::default());
+    err(&data.pixels, &[12], AttackOptions::default());
+    err(&data.pixels, &[1], AttackOptions { target: Some(10), ..AttackOptions::default() });
+    err(&data.pixels, &[1], AttackOptions { eps: f32::NAN, ..AttackOptions::default() });
+    err(&data.pixels, &[1], AttackOptions { steps: 1_000_000, ..AttackOptions::default() });
+}
