@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Builds the browser package into pkg/: the wasm (burn with WebGPU and the flex CPU backend),
-# its wasm-bindgen glue, shrunk by binaryen's wasm-opt, and pkg/SOURCE_HASH, the fingerprint of
-# the sources it was built from (tests/pkg_fresh.rs fails when pkg/ is stale).
+# Builds the browser packages:
+#   pkg/      burn with WebGPU (burn-wgpu) and the flex CPU backend: the full engine;
+#   pkg/cpu/  burn with flex only: a small module that gives the first prediction early and is
+#             the fallback where WebGPU is missing;
+# each with its wasm-bindgen glue, shrunk by binaryen's wasm-opt; and pkg/SOURCE_HASH, the
+# fingerprint of the sources they were built from (tests/pkg_fresh.rs fails when it is stale).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,12 +16,17 @@ fi
 rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 [[ -x node_modules/.bin/wasm-opt ]] || npm install --no-audit --no-fund
 
-cargo build --profile wasm --lib --target wasm32-unknown-unknown --no-default-features --features webgpu
-rm -rf pkg.tmp && mkdir pkg.tmp
-wasm-bindgen --target web --out-dir pkg.tmp target/wasm32-unknown-unknown/wasm/adversarial_digits.wasm
-node_modules/.bin/wasm-opt -Oz --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
-  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
-  pkg.tmp/adversarial_digits_bg.wasm -o pkg.tmp/adversarial_digits_bg.wasm
+# build FEATURES OUT_DIR
+build() {
+  cargo build --profile wasm --lib --target wasm32-unknown-unknown --no-default-features ${1:+--features "$1"}
+  wasm-bindgen --target web --out-dir "$2" target/wasm32-unknown-unknown/wasm/adversarial_digits.wasm
+  node_modules/.bin/wasm-opt -Oz --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
+    --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    "$2/adversarial_digits_bg.wasm" -o "$2/adversarial_digits_bg.wasm"
+}
+rm -rf pkg.tmp && mkdir -p pkg.tmp/cpu
+build webgpu pkg.tmp
+build "" pkg.tmp/cpu
 tools/source-hash.sh > pkg.tmp/SOURCE_HASH
 rm -rf pkg && mv pkg.tmp pkg
-ls -l pkg
+ls -l pkg pkg/cpu

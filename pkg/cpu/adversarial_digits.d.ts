@@ -1,0 +1,136 @@
+/* tslint:disable */
+/* eslint-disable */
+
+/**
+ * A loaded network on one backend.
+ */
+export class Engine {
+    private constructor();
+    free(): void;
+    [Symbol.dispose](): void;
+    /**
+     * Runs an attack on one image (784 pixels) whose true label is `label`. `options`:
+     * `{method: 'fgsm'|'bim'|'pgd'|'pgd-l2'|'mi-fgsm'|'deepfool'|'cw'|'jsma'|'few-pixel', eps,
+     * steps, alpha, restarts, target, seed, recordEvery, ...}`.
+     */
+    attack(pixels: Float32Array | number[], label: number, options: any): Promise<any>;
+    /**
+     * Probabilities for one or more 28x28 images (784 values each, in [0, 1]): resolves to a
+     * `Float32Array` of 10 values per image.
+     */
+    classify(pixels: Float32Array | number[]): Promise<any>;
+    /**
+     * Loads safetensors weights on `"webgpu"` or `"cpu"` (burn's flex backend).
+     * Rejects with a readable message if the backend or the weights are unusable.
+     */
+    static create(weights_bytes: Uint8Array | number[], backend: string): Promise<Engine>;
+    /**
+     * Gradient of the cross-entropy loss of `label` with respect to the 784 input pixels.
+     */
+    gradient(pixels: Float32Array | number[], label: number): Promise<any>;
+    /**
+     * The smallest `eps` (bisection up to `upper`) at which the attack still flips the digit:
+     * `{eps, result}`, or `null` if even `upper` does not.
+     */
+    minimalEpsilon(pixels: Float32Array | number[], label: number, options: any, upper: number, iterations: number): Promise<any>;
+    /**
+     * `"webgpu"` or `"cpu"`.
+     */
+    readonly backend: string;
+}
+
+/**
+ * The attacks: `[{name, norm, usesEps, supportsTarget, requiresTarget}]`.
+ */
+export function attackMethods(): Array<any>;
+
+/**
+ * Checks a weights file without loading it; throws the reason it is unusable.
+ */
+export function checkWeights(bytes: Uint8Array | number[]): void;
+
+/**
+ * Whether this build includes the WebGPU backend.
+ */
+export function hasWebGpu(): boolean;
+
+/**
+ * Reads a pair of MNIST IDX files (the page's sample strip): `{pixels: Float32Array(n * 784),
+ * labels: Uint8Array(n)}`, or throws what is wrong with them.
+ */
+export function parseMnist(images: Uint8Array | number[], labels: Uint8Array | number[]): object;
+
+/**
+ * MNIST-style preprocessing of an RGBA picture: resolves to
+ * `{pixels: Float32Array(784), inverted, inkBox: [x, y, w, h]}`, or throws with the reason
+ * (a blank picture, a wrong size).
+ */
+export function preprocessRgba(rgba: Uint8Array | number[], width: number, height: number): object;
+
+/**
+ * `original + noise`, where the noise is random but as large as `perturbation` in `norm`
+ * (`'L∞'`, `'L2'` or `'L0'`), clipped to [0, 1].
+ */
+export function randomNoiseLike(original: Float32Array | number[], perturbation: Float32Array | number[], norm: string, seed: number): Float32Array;
+
+/**
+ * Identifies an uploaded file from its header: `{format, width, height}`, or throws a message
+ * for readers (not an image, damaged, too large).
+ */
+export function sniffImage(bytes: Uint8Array | number[]): object;
+
+export function start(): void;
+
+export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
+
+export interface InitOutput {
+    readonly memory: WebAssembly.Memory;
+    readonly __wbg_engine_free: (a: number, b: number) => void;
+    readonly attackMethods: () => any;
+    readonly checkWeights: (a: number, b: number) => [number, number];
+    readonly engine_attack: (a: number, b: number, c: number, d: number, e: any) => any;
+    readonly engine_backend: (a: number) => [number, number];
+    readonly engine_classify: (a: number, b: number, c: number) => any;
+    readonly engine_create: (a: number, b: number, c: number, d: number) => any;
+    readonly engine_gradient: (a: number, b: number, c: number, d: number) => any;
+    readonly engine_minimalEpsilon: (a: number, b: number, c: number, d: number, e: any, f: number, g: number) => any;
+    readonly hasWebGpu: () => number;
+    readonly parseMnist: (a: number, b: number, c: number, d: number) => [number, number, number];
+    readonly preprocessRgba: (a: number, b: number, c: number, d: number) => [number, number, number];
+    readonly randomNoiseLike: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => [number, number, number];
+    readonly sniffImage: (a: number, b: number) => [number, number, number];
+    readonly start: () => void;
+    readonly wasm_bindgen__convert__closures_____invoke__h697259bcbfacc258: (a: number, b: number, c: any, d: any) => void;
+    readonly wasm_bindgen__convert__closures_____invoke__ha11761071df2d9af: (a: number, b: number, c: any) => [number, number];
+    readonly __wbindgen_malloc: (a: number, b: number) => number;
+    readonly __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;
+    readonly __wbindgen_free: (a: number, b: number, c: number) => void;
+    readonly __wbindgen_exn_store: (a: number) => void;
+    readonly __externref_table_alloc: () => number;
+    readonly __wbindgen_externrefs: WebAssembly.Table;
+    readonly __wbindgen_destroy_closure: (a: number, b: number) => void;
+    readonly __externref_table_dealloc: (a: number) => void;
+    readonly __wbindgen_start: () => void;
+}
+
+export type SyncInitInput = BufferSource | WebAssembly.Module;
+
+/**
+ * Instantiates the given `module`, which can either be bytes or
+ * a precompiled `WebAssembly.Module`.
+ *
+ * @param {{ module: SyncInitInput }} module - Passing `SyncInitInput` directly is deprecated.
+ *
+ * @returns {InitOutput}
+ */
+export function initSync(module: { module: SyncInitInput } | SyncInitInput): InitOutput;
+
+/**
+ * If `module_or_path` is {RequestInfo} or {URL}, makes a request and
+ * for everything else, calls `WebAssembly.instantiate` directly.
+ *
+ * @param {{ module_or_path: InitInput | Promise<InitInput> }} module_or_path - Passing `InitInput` directly is deprecated.
+ *
+ * @returns {Promise<InitOutput>}
+ */
+export default function __wbg_init (module_or_path?: { module_or_path: InitInput | Promise<InitInput> } | InitInput | Promise<InitInput>): Promise<InitOutput>;
