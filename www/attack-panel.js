@@ -1,0 +1,311 @@
+// The attack panel: pick a method, drag ε, and watch the classification flip.
+//
+// It renders into a container and talks to the engine only through `engine` (attack,
+// minimalEpsilon, randomNoiseLike, classify). Runs are "newest input wins": while one attack
+// is in flight, further changes collapse into a single pending run, and a result whose input
+// is no longer current is dropped, never shown.
+
+import { ATTACK_METHODS, methodByName } from './attack-methods.js';
+import { drawDigit, drawNoise, drawLegend } from './colormap.js';
+
+const reducedMotion = () => window.matchMedia?.('(prefers-reduced-motion: reduce)').matches;
+
+function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes)) {
+    if (key === 'class') node.className = value;
+    else if (key === 'text') node.textContent = value;
+    else node.setAttribute(key, value);
+  }
+  node.append(...children);
+  return node;
+}
+
+function percent(p) {
+  return `${(p * 100).toFixed(p >= 0.995 || p < 0.005 ? 0 : 1)}%`;
+}
+
+function argmax(values) {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
+  return best;
+}
+
+/** Two rows of ten bars: before and after the attack. */
+function compareBars() {
+  const root = el('div', { class: 'compare-bars', role: 'img', 'aria-label': 'Probabilities before and after the attack' });
+  const rows = {};
+  for (const which of ['before', 'after']) {
+    const row = el('div', { class: `compare-row ${which}` }, el('span', { class: 'compare-title', text: which === 'before' ? 'Before' : 'After' }));
+    rows[which] = [];
+    for (let d = 0; d < 10; d++) {
+      const fill = el('span', { class: 'compare-fill' });
+      const cell = el('span', { class: 'compare-cell', 'data-digit': String(d) }, el('span', { class: 'compare-track' }, fill), el('span', { class: 'compare-digit', text: String(d) }));
+      row.append(cell);
+      rows[which].push({ cell, fill });
+    }
+    root.append(row);
+  }
+  return {
+    root,
+    draw(which, probabilities) {
+      const top = probabilities ? argmax(probabilities) : -1;
+      rows[which].forEach(({ cell, fill }, d) => {
+        const p = probabilities ? probabilities[d] : 0;
+        fill.style.height = `${Math.max(0, Math.min(1, p)) * 100}%`;
+        cell.dataset.probability = p.toFixed(6);
+        cell.classList.toggle('top', d === top);
+        cell.title = `${d}: ${percent(p)}`;
+      });
+    },
+  };
+}
+
+/**
+ * @param {HTMLElement} container
+ * @param {{engine: {attack: Function, minimalEpsilon: Function, randomNoiseLike: Function, classify: Function},
+ *          source: {current: () => ({pixels: Float32Array, label: number, probabilities: Float32Array}|null), subscribe: (fn: Function) => void},
+ *          state?: {get: (k: string) => any, set: (k: string, v: any) => void},
+ *          announce?: (text: string) => void}} deps
+ */
+export function mountAttackPanel(container, { engine, source, state, announce }) {
+  const initial = {
+    method: state?.get('attack') ?? 'fgsm',
+    eps: state?.get('eps'),
+    target: state?.get('target') ?? '',
+  };
+
+  const methodSelect = el('select', { id: 'attack-method' });
+  for (const m of ATTACK_METHODS) methodSelect.append(el('option', { value: m.name, text: `${m.label} (${m.norm})` }));
+  const info = el('p', { id: 'attack-method-info', class: 'method-info' });
+  const epsInput = el('input', { id: 'attack-eps', type: 'range' });
+  const epsOutput = el('output', { id: 'attack-eps-value', for: 'attack-eps' });
+  const epsLabel = el('label', { class: 'control', for: 'attack-eps' }, el('span', { class: 'control-name', text: 'ε (budget)' }), epsInput, epsOutput);
+  const stepsInput = el('input', { id: 'attack-steps', type: 'range' });
+  const stepsOutput = el('output', { id: 'attack-steps-value', for: 'attack-steps' });
+  const stepsLabel = el('label', { class: 'control', for: 'attack-steps' }, el('span', { class: 'control-name', text: 'Steps' }), stepsInput, stepsOutput);
+  const pixelsInput = el('input', { id: 'attack-pixels', type: 'range' });
+  const pixelsOutput = el('output', { id: 'attack-pixels-value', for: 'attack-pixels' });
+  const pixelsLabel = el('label', { class: 'control', for: 'attack-pixels' }, el('span', { class: 'control-name', text: 'Pixels' }), pixelsInput, pixelsOutput);
+  const targetSelect = el('select', { id: 'attack-target' }, el('option', { value: '', text: 'any wrong digit' }));
+  for (let d = 0; d < 10; d++) targetSelect.append(el('option', { value: String(d), text: `make it a ${d}` }));
+  const targetLabel = el('label', { class: 'control', for: 'attack-target' }, el('span', { class: 'control-name', text: 'Target' }), targetSelect);
+
+  const canvases = {
+    original: el('canvas', { id: 'attack-original', class: 'digit', width: 28, height: 28, role: 'img', 'aria-label': 'The digit before the attack' }),
+    noise: el('canvas', { id: 'attack-noise', class: 'digit', width: 28, height: 28, role: 'img', 'aria-label': 'The adversarial noise, amplified' }),
+    adversarial: el('canvas', { id: 'attack-adversarial', class: 'digit', width: 28, height: 28, role: 'img', 'aria-label': 'The adversarial digit' }),
+    random: el('canvas', { id: 'attack-random-canvas', class: 'digit', width: 28, height: 28, role: 'img', 'aria-label': 'The digit with random noise of the same size' }),
+  };
+  const captions = {
+    original: el('figcaption', { id: 'attack-original-caption' }),
+    noise: el('figcaption', { id: 'attack-noise-caption' }),
+    adversarial: el('figcaption', { id: 'attack-adversarial-caption' }),
+    random: el('figcaption', { id: 'attack-random-caption', text: 'Random noise of the same size: press the button.' }),
+  };
+  const legend = el('canvas', { class: 'legend', width: 120, height: 8, 'aria-hidden': 'true' });
+  drawLegend(legend);
+  const legendText = el('span', { class: 'legend-text', id: 'attack-noise-scale' });
+  const bars = compareBars();
+  const result = el('p', { id: 'attack-result', role: 'status', 'aria-live': 'polite', class: 'attack-result' });
+  const norms = el('p', { id: 'attack-norms', class: 'norms' });
+  const randomButton = el('button', { id: 'attack-random', type: 'button', text: 'Random noise of the same size' });
+  const minEpsButton = el('button', { id: 'attack-min-eps', type: 'button', text: 'Smallest ε that flips' });
+  const minEpsResult = el('p', { id: 'attack-min-eps-result', class: 'min-eps', 'aria-live': 'polite' });
+  const downloadButton = el('button', { id: 'attack-download', type: 'button', text: 'Download adversarial PNG' });
+
+  container.replaceChildren(
+    el('div', { class: 'attack-controls' },
+      el('label', { class: 'control', for: 'attack-method' }, el('span', { class: 'control-name', text: 'Method' }), methodSelect),
+      info, epsLabel, stepsLabel, pixelsLabel, targetLabel),
+    el('div', { class: 'attack-images' },
+      el('figure', {}, canvases.original, captions.original),
+      el('figure', {}, canvases.noise, captions.noise, el('div', { class: 'legend-row' }, legend, legendText)),
+      el('figure', {}, canvases.adversarial, captions.adversarial)),
+    bars.root, result, norms,
+    el('div', { class: 'attack-extras' },
+      el('div', { class: 'extra' }, randomButton, el('figure', {}, canvases.random, captions.random)),
+      el('div', { class: 'extra' }, minEpsButton, minEpsResult),
+      el('div', { class: 'extra' }, downloadButton)),
+  );
+
+  let method = methodByName(initial.method);
+  let last = null; // {input, output}
+  let running = false;
+  let pending = false;
+  let generation = 0;
+  let animation = 0;
+
+  function configure(keepValues) {
+    info.replaceChildren(
+      `${method.summary} Norm: ${method.norm}. `,
+      el('a', { href: method.paperUrl, rel: 'noreferrer', text: method.paper }),
+      '.',
+    );
+    const setRange = (input, output, spec, initialValue) => {
+      input.parentElement.hidden = !spec;
+      if (!spec) return;
+      input.min = spec.min; input.max = spec.max; input.step = spec.step ?? 1;
+      if (!keepValues || initialValue == null) input.value = spec.value;
+      else input.value = initialValue;
+      output.value = input.value;
+    };
+    setRange(epsInput, epsOutput, method.eps, keepValues ? initial.eps : null);
+    setRange(stepsInput, stepsOutput, method.steps, null);
+    setRange(pixelsInput, pixelsOutput, method.pixels, null);
+    targetLabel.hidden = method.targeted === 'never';
+    targetSelect.options[0].textContent = method.targeted === 'required' ? 'the next digit' : 'any wrong digit';
+    minEpsButton.hidden = !method.eps;
+    minEpsResult.textContent = '';
+  }
+
+  function options() {
+    const target = targetSelect.value === '' ? null : Number(targetSelect.value);
+    const steps = method.steps ? Number(stepsInput.value) : undefined;
+    return {
+      method: method.name,
+      eps: method.eps ? Number(epsInput.value) : 0,
+      ...(steps ? { steps } : method.name === 'deepfool' ? { steps: 50 } : {}),
+      ...(method.pixels ? { pixels: Number(pixelsInput.value) } : {}),
+      target: method.targeted === 'never' ? null : target,
+      seed: 0,
+      recordEvery: method.iterative && steps && !reducedMotion() ? Math.max(1, Math.ceil(steps / 12)) : 0,
+    };
+  }
+
+  function show(input, output, frameIndex = null) {
+    const adversarial = frameIndex == null ? output.pixels : output.frames[frameIndex];
+    drawDigit(canvases.original, input.pixels);
+    drawDigit(canvases.adversarial, adversarial);
+    const noise = frameIndex == null ? output.noise : adversarial.map((v, i) => v - input.pixels[i]);
+    const scale = drawNoise(canvases.noise, noise);
+    legendText.textContent = scale > 0 ? `−${scale.toFixed(3)} … +${scale.toFixed(3)}` : 'no change';
+    if (frameIndex != null) return;
+    const before = input.probabilities;
+    captions.original.textContent = `Original: ${input.label} (${percent(before[input.label])})`;
+    captions.noise.textContent = `Noise, amplified ${scale > 0 ? `×${(0.5 / scale).toFixed(1)}` : ''}`;
+    captions.adversarial.textContent = `Adversarial: ${output.label} (${percent(output.probabilities[output.label])})`;
+    bars.draw('before', before);
+    bars.draw('after', output.probabilities);
+    const flipped = output.label !== input.label;
+    result.dataset.flipped = String(flipped);
+    result.dataset.label = String(output.label);
+    result.textContent = flipped
+      ? `Flipped: the network now reads a ${output.label} (${percent(output.probabilities[output.label])}) where it read a ${input.label}.`
+      : `Not fooled: the network still reads a ${input.label}. ${method.eps ? 'Try a larger ε' : 'Try more steps'} or another method.`;
+    norms.textContent = `Size of the change: L∞ ${output.norms.linf.toFixed(3)}, L2 ${output.norms.l2.toFixed(2)}, L0 ${output.norms.l0} pixels; ${output.steps} step${output.steps === 1 ? '' : 's'}.`;
+    container.dataset.results = String(Number(container.dataset.results ?? 0) + 1);
+    if (flipped && announce) announce(`Attack flipped the ${input.label} into a ${output.label}.`);
+  }
+
+  function animate(input, output) {
+    cancelAnimationFrame(animation);
+    if (!output.frames?.length || reducedMotion()) return show(input, output);
+    show(input, output); // captions, bars and status first; then replay the walk
+    const frames = output.frames.length;
+    const started = performance.now();
+    const duration = 40 * frames;
+    const tick = (now) => {
+      const index = Math.floor(((now - started) / duration) * frames);
+      if (index >= frames) return show(input, output);
+      show(input, output, index);
+      animation = requestAnimationFrame(tick);
+    };
+    animation = requestAnimationFrame(tick);
+  }
+
+  async function run() {
+    const input = source.current();
+    if (!input) {
+      result.textContent = 'Draw or pick a digit above to attack it.';
+      return;
+    }
+    if (running) { pending = true; return; }
+    running = true;
+    const mine = ++generation;
+    const opts = options();
+    container.setAttribute('aria-busy', 'true');
+    try {
+      const output = await engine.attack(input.pixels, input.label, opts);
+      // Stale: the digit or the settings changed while we computed.
+      if (mine === generation && source.current() === input) {
+        last = { input, output, options: opts };
+        animate(input, output);
+      }
+    } catch (error) {
+      result.textContent = `The attack failed: ${error.message}`;
+    } finally {
+      running = false;
+      container.removeAttribute('aria-busy');
+      if (pending) { pending = false; run(); }
+    }
+  }
+
+  const rerun = () => { generation++; minEpsResult.textContent = ''; run(); };
+  methodSelect.value = method.name;
+  configure(true);
+  targetSelect.value = initial.target === null ? '' : String(initial.target);
+  methodSelect.addEventListener('change', () => {
+    method = methodByName(methodSelect.value);
+    configure(false);
+    state?.set('attack', method.name);
+    rerun();
+  });
+  epsInput.addEventListener('input', () => { epsOutput.value = epsInput.value; state?.set('eps', Number(epsInput.value)); rerun(); });
+  stepsInput.addEventListener('input', () => { stepsOutput.value = stepsInput.value; rerun(); });
+  pixelsInput.addEventListener('input', () => { pixelsOutput.value = pixelsInput.value; rerun(); });
+  targetSelect.addEventListener('change', () => { state?.set('target', targetSelect.value === '' ? null : Number(targetSelect.value)); rerun(); });
+  source.subscribe(rerun);
+
+  randomButton.addEventListener('click', async () => {
+    if (!last) return;
+    const { input, output } = last;
+    const noisy = engine.randomNoiseLike(input.pixels, output.noise, method.norm, Math.floor(Math.random() * 1e9));
+    drawDigit(canvases.random, noisy);
+    const answer = await engine.classify(noisy);
+    captions.random.textContent = answer.label === input.label
+      ? `Random noise of the same ${method.norm} size: still a ${answer.label} (${percent(answer.probabilities[answer.label])}). Direction, not size, fools the network.`
+      : `Random noise of the same size flipped it too, to a ${answer.label}: this digit was fragile.`;
+    captions.random.dataset.label = String(answer.label);
+  });
+
+  minEpsButton.addEventListener('click', async () => {
+    const input = source.current();
+    if (!input || !method.eps) return;
+    minEpsResult.textContent = 'Searching…';
+    minEpsButton.disabled = true;
+    try {
+      const found = await engine.minimalEpsilon(input.pixels, input.label, options(), method.eps.max, 10);
+      if (source.current() !== input) return;
+      if (!found) {
+        minEpsResult.textContent = `${method.label} does not flip this digit even at ε = ${method.eps.max}.`;
+      } else {
+        minEpsResult.dataset.eps = String(found.eps);
+        minEpsResult.textContent = `Smallest ε that flips this digit with ${method.label}: ${found.eps.toFixed(3)} (it becomes a ${found.result.label}).`;
+        epsInput.value = String(found.eps);
+        epsOutput.value = epsInput.value;
+        const flipped = { input, output: found.result, options: options() };
+        last = flipped;
+        show(input, found.result);
+      }
+    } catch (error) {
+      minEpsResult.textContent = `The search failed: ${error.message}`;
+    } finally {
+      minEpsButton.disabled = false;
+    }
+  });
+
+  downloadButton.addEventListener('click', () => {
+    if (!last) return;
+    const canvas = document.createElement('canvas');
+    drawDigit(canvas, last.output.pixels);
+    canvas.toBlob((blob) => {
+      const link = el('a', { href: URL.createObjectURL(blob), download: `adversarial-${last.input.label}-to-${last.output.label}.png` });
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+    }, 'image/png');
+  });
+
+  run();
+  return { run: rerun };
+}

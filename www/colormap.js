@@ -1,0 +1,56 @@
+// Drawing 28x28 images: grayscale digits and signed noise on a diverging colour map.
+// The map runs blue → white → orange, which stays distinguishable for the common forms of
+// colour blindness (no red/green opposition), and its scale is printed beside it.
+
+const SIDE = 28;
+
+/** Draws 784 values in [0, 1] as ink-bright-on-black pixels. */
+export function drawDigit(canvas, pixels) {
+  canvas.width = SIDE;
+  canvas.height = SIDE;
+  const ctx = canvas.getContext('2d');
+  const image = ctx.createImageData(SIDE, SIDE);
+  for (let i = 0; i < SIDE * SIDE; i++) {
+    const v = Math.round(Math.min(1, Math.max(0, pixels[i])) * 255);
+    image.data.set([v, v, v, 255], i * 4);
+  }
+  ctx.putImageData(image, 0, 0);
+}
+
+/** Blue (negative) → white (0) → orange (positive), for t in [-1, 1]. */
+export function diverging(t) {
+  const c = Math.min(1, Math.max(-1, t));
+  const end = c < 0 ? [33, 102, 172] : [230, 97, 1];
+  const a = Math.abs(c);
+  return end.map((e) => Math.round(255 + (e - 255) * a));
+}
+
+/**
+ * Draws signed noise, amplified so that the largest change fills the colour scale.
+ * Returns the scale (the value shown at full colour).
+ */
+export function drawNoise(canvas, noise) {
+  canvas.width = SIDE;
+  canvas.height = SIDE;
+  let scale = 0;
+  for (const v of noise) scale = Math.max(scale, Math.abs(v));
+  const ctx = canvas.getContext('2d');
+  const image = ctx.createImageData(SIDE, SIDE);
+  for (let i = 0; i < SIDE * SIDE; i++) {
+    const [r, g, b] = diverging(scale > 0 ? noise[i] / scale : 0);
+    image.data.set([r, g, b, 255], i * 4);
+  }
+  ctx.putImageData(image, 0, 0);
+  return scale;
+}
+
+/** Paints the legend of the diverging map into a wide, short canvas. */
+export function drawLegend(canvas) {
+  const ctx = canvas.getContext('2d');
+  const { width, height } = canvas;
+  for (let x = 0; x < width; x++) {
+    const [r, g, b] = diverging((x / (width - 1)) * 2 - 1);
+    ctx.fillStyle = `rgb(${r} ${g} ${b})`;
+    ctx.fillRect(x, 0, 1, height);
+  }
+}

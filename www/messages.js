@@ -1,0 +1,17 @@
+// One place for hints and errors. A message never clears what the reader has done.
+
+export function mountMessages(element) {
+  let timer = 0;
+  return {
+    show(kind, text) {
+      clearTimeout(timer);
+      element.dataset.kind = kind;
+      element.textContent = text;
+      if (kind === 'hint') timer = setTimeout(() => this.clear(), 6000);
+    },
+    clear() {
+      element.dataset.kind = '';
+      element.textContent = '';
+    },
+  };
+}
