@@ -113,6 +113,14 @@ enum Command {
         data: PathBuf,
         #[arg(long, default_value_t = 1000)]
         samples: usize,
+        /// Attack each digit first (with the method's default options and --eps) and report the
+        /// adversarial predictions instead.
+        #[arg(long)]
+        attack: Option<String>,
+        #[arg(long)]
+        eps: Option<f32>,
+        #[arg(long)]
+        target: Option<usize>,
     },
     /// Write the first N test digits (and their labels) as a small IDX pair for the page.
     ExportSamples {
@@ -268,10 +276,25 @@ fn main() {
                 println!("model {}: clean accuracy {:.2}% on {} test digits", model.display(), accuracy * 100.0, test_set.len());
             }
         }
-        Command::Predict { model, data, samples } => {
+        Command::Predict { model, data, samples, attack, eps, target } => {
             let bytes = std::fs::read(&model).unwrap_or_else(|e| fail(format!("{}: {e}", model.display())));
             let net = weights::load(&bytes, &device).unwrap_or_else(|e| fail(e));
-            let test_set = Dataset::load(&data, Split::Test).unwrap_or_else(|e| fail(e)).take(samples);
+            let mut test_set = Dataset::load(&data, Split::Test).unwrap_or_else(|e| fail(e)).take(samples);
+            if let Some(name) = attack {
+                let method = Method::parse(&name).unwrap_or_else(|| fail(format!("unknown attack `{name}`")));
+                let options = AttackOptions {
+                    eps: eps.unwrap_or(method.default_eps()),
+                    steps: method.default_steps(),
+                    target,
+                    ..AttackOptions::default()
+                };
+                let labels: Vec<usize> = test_set.labels.iter().map(|&l| l as usize).collect();
+                let results = adversarial_digits::attacks::block_on(adversarial_digits::attacks::run(
+                    method, &net, &test_set.pixels, &labels, &options, &device,
+                ))
+                .unwrap_or_else(|e| fail(e));
+                test_set.pixels = results.into_iter().flat_map(|r| r.adversarial).collect();
+            }
             let predictions: Vec<_> = test_set
                 .pixels
                 .chunks(500 * adversarial_digits::model::IMAGE_PIXELS)

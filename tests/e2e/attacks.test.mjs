@@ -1,0 +1,88 @@
+// Attacks in the browser (issue 3): the panel flips a digit live as the ε slider moves, the
+// JS API returns the documented shapes, and the browser agrees with native on the result.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MODES, launch, mnistTest, native } from './helpers.mjs';
+
+async function results(page) {
+  return page.evaluate(() => Number(document.getElementById('attack-panel').dataset.results ?? 0));
+}
+
+async function nextResult(page, action) {
+  const before = await results(page);
+  await action();
+  await page.waitForFunction((n) => Number(document.getElementById('attack-panel').dataset.results ?? 0) > n, before, { timeout: 120_000 });
+}
+
+for (const mode of MODES) {
+  describe(`attacks (${mode.name})`, () => {
+    let session;
+    let page;
+    before(async () => {
+      session = await launch(mode);
+      page = await session.open('/');
+      await page.waitForFunction(() => Number(document.getElementById('attack-panel').dataset.results ?? 0) > 0, null, { timeout: 120_000 });
+    });
+    after(async () => session?.close());
+
+    test('dragging the ε slider flips the label, and back', async () => {
+      await page.selectOption('#attack-method', 'fgsm');
+      const setEps = (value) => page.evaluate((v) => {
+        const input = document.getElementById('attack-eps');
+        input.value = String(v);
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+      }, value);
+      await nextResult(page, () => setEps(0));
+      assert.equal(await page.getAttribute('#attack-result', 'data-flipped'), 'false');
+      // A drag: many intermediate values; only the newest result may be shown.
+      await nextResult(page, async () => { for (let v = 0.01; v <= 0.3001; v += 0.01) await setEps(v.toFixed(3)); });
+      await page.waitForTimeout(500);
+      assert.equal(await page.getAttribute('#attack-result', 'data-flipped'), 'true');
+      assert.equal(await page.inputValue('#attack-eps'), '0.3');
+      assert.match(await page.textContent('#attack-norms'), /L∞ 0\.300/);
+      const original = Number(await page.getAttribute('#prediction', 'data-label'));
+      assert.notEqual(Number(await page.getAttribute('#attack-result', 'data-label')), original);
+    });
+
+    test('every method runs from the panel and says what it is', async () => {
+      for (const method of ['bim', 'pgd', 'mi-fgsm', 'pgd-l2', 'deepfool', 'few-pixel']) {
+        await nextResult(page, () => page.selectOption('#attack-method', method));
+        assert.match(await page.textContent('#attack-method-info'), /\(\d{4}\)/, `${method} cites its paper`);
+        assert.match(await page.textContent('#attack-result'), /Flipped|Not fooled/);
+      }
+    });
+
+    test('random noise of the same size and the smallest flipping ε', async () => {
+      await nextResult(page, () => page.selectOption('#attack-method', 'fgsm'));
+      await page.click('#attack-random');
+      await page.waitForFunction(() => document.getElementById('attack-random-caption').dataset.label !== undefined);
+      assert.match(await page.textContent('#attack-random-caption'), /Random noise/);
+      await page.click('#attack-min-eps');
+      await page.waitForFunction(() => /Smallest ε|does not flip/.test(document.getElementById('attack-min-eps-result').textContent), null, { timeout: 120_000 });
+      const eps = Number(await page.getAttribute('#attack-min-eps-result', 'data-eps'));
+      assert.ok(eps > 0 && eps < 0.5, `smallest eps ${eps}`);
+    });
+
+    test('the JS API: attack() and gradient() have the documented shapes and match native', { timeout: 300_000 }, async () => {
+      const { pixels, labels } = mnistTest(10);
+      const reference = native(['predict', '--samples', '10', '--attack', 'fgsm', '--eps', '0.2']);
+      const browser = await page.evaluate(async ({ pixels, labels }) => {
+        const api = window.adversarialDigits;
+        const out = [];
+        for (let i = 0; i < pixels.length; i++) {
+          const r = await api.attack({ pixels: pixels[i], label: labels[i], method: 'fgsm', eps: 0.2 });
+          out.push({ label: r.label, n: r.pixels.length, noise: r.noise.length, probs: r.probabilities.length, norms: r.norms, steps: r.steps });
+        }
+        const g = await api.gradient(pixels[0], labels[0]);
+        return { out, gradient: { length: g.length, finite: Array.from(g).every(Number.isFinite), nonzero: Array.from(g).some((v) => v !== 0) } };
+      }, { pixels, labels });
+      browser.out.forEach((r, i) => {
+        assert.equal(r.n, 784); assert.equal(r.noise, 784); assert.equal(r.probs, 10); assert.equal(r.steps, 1);
+        assert.ok(Math.abs(r.norms.linf - 0.2) < 1e-5 || r.norms.linf < 0.2, `linf ${r.norms.linf}`);
+        assert.equal(r.label, reference.predictions[i], `image ${i}: browser ${r.label}, native ${reference.predictions[i]}`);
+      });
+      assert.deepEqual(browser.gradient, { length: 784, finite: true, nonzero: true });
+    });
+  });
+}
