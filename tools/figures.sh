@@ -10,6 +10,7 @@ run --samples 10000
 run --attack fgsm --sweep
 run --attack pgd --alpha 0.01 --steps 40 --sweep
 run --attack fgsm --eps 0.1
+run --attack fgsm --eps 0.3
 run --attack pgd --eps 0.3 --alpha 0.01 --steps 40
 run --attack bim --eps 0.2
 run --attack mi-fgsm --eps 0.2
