@@ -1,56 +1,209 @@
 #!/usr/bin/env node
 // A dependency-free static server for the project root: correct MIME types (wasm included),
-// a Content-Security-Policy without 'unsafe-eval', and no directory traversal.
-// Usage: node tools/serve.mjs [--port 8080] [--host 127.0.0.1]
+// security headers set in one place (HEADERS), no directory traversal, GET and HEAD only.
+//
+//   node tools/serve.mjs [--port 8080] [--host 127.0.0.1] [--root DIR]      (--port 0: a free port)
+//
+// Tests import `startServer`; its `routes` option serves extra in-memory files at fixed paths of
+// the same origin (fault injection: a damaged weights file for the page's `?weights=` parameter).
 import { createServer } from 'node:http';
-import { readFile, stat } from 'node:fs/promises';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { readFile, realpath, stat } from 'node:fs/promises';
+import { extname, join, relative, resolve, sep, isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const MIME = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8', '.json': 'application/json', '.wasm': 'application/wasm', '.png': 'image/png',
-  '.jpg': 'image/jpeg', '.svg': 'image/svg+xml', '.ts': 'text/plain; charset=utf-8', '.md': 'text/plain; charset=utf-8',
-  '.safetensors': 'application/octet-stream',
-};
+export const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
 
-/** Headers every response carries: the page may load only its own files; wasm may compile. */
-export const SECURITY_HEADERS = {
-  'Content-Security-Policy': "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors *",
+export const MIME = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.safetensors': 'application/octet-stream',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+  '.svg': 'image/svg+xml',
+  '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
+  '.md': 'text/plain; charset=utf-8',
+  '.ts': 'text/plain; charset=utf-8',
+};
+const DEFAULT_TYPE = 'application/octet-stream'; // IDX data files, SOURCE_HASH, anything unknown
+
+/**
+ * Headers every response carries. The page may load only its own files, WebAssembly may compile
+ * (`wasm-unsafe-eval`, not `unsafe-eval`), nothing may be posted anywhere. Add headers here.
+ */
+export const HEADERS = {
+  'Content-Security-Policy': [
+    "default-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
+    "style-src 'self'",
+    "img-src 'self' blob: data:",
+    "connect-src 'self'",
+    "worker-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join('; '),
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
+  'Cross-Origin-Opener-Policy': 'same-origin',
   'Cache-Control': 'no-cache',
 };
+/** Kept for callers of the first version. */
+export const SECURITY_HEADERS = HEADERS;
 
-export function startServer({ port = 8080, host = '127.0.0.1', root = resolve(fileURLToPath(import.meta.url), '../..') } = {}) {
+class HttpError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+/** Whether `path` is `root` or lies under it (both absolute, resolved). */
+function isInside(root, path) {
+  const rel = relative(root, path);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
+/** Maps a request path to a file under `root` (whose real path is `realRoot`), or throws an HttpError. */
+async function resolveFile(root, realRoot, pathname) {
+  let path;
+  try {
+    path = decodeURIComponent(pathname);
+  } catch {
+    throw new HttpError(400, 'bad request: malformed percent-encoding');
+  }
+  if (path.includes('\0') || path.includes('\\')) throw new HttpError(400, 'bad request');
+  const file = resolve(root, `.${path.startsWith('/') ? '' : '/'}${path}`);
+  if (!isInside(root, file)) throw new HttpError(403, 'forbidden');
+  let real;
+  let info;
+  try {
+    real = await realpath(file);
+    info = await stat(real);
+  } catch (error) {
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') throw new HttpError(404, 'not found');
+    throw error;
+  }
+  if (!isInside(realRoot, real)) throw new HttpError(403, 'forbidden'); // a symbolic link out of the root
+  if (info.isDirectory()) {
+    // `/bench` → `/bench/`, so that the page's relative URLs resolve. One leading slash only:
+    // `//host/` would send the browser to another origin.
+    if (!pathname.endsWith('/')) return { redirect: `/${pathname.replace(/^\/+/, '')}/` };
+    const index = join(real, 'index.html');
+    const indexInfo = await stat(index).catch(() => null);
+    if (indexInfo?.isFile()) return { file: index };
+    throw new HttpError(404, 'not found');
+  }
+  if (!info.isFile()) throw new HttpError(404, 'not found');
+  return { file: real };
+}
+
+/**
+ * Starts the server. Resolves to {server, url, port, close()}.
+ * @param {{port?: number, host?: string, root?: string,
+ *   routes?: Record<string, {body: Buffer|Uint8Array|string, type?: string, status?: number}>,
+ *   headers?: Record<string, string>, log?: (line: string) => void}} options
+ *   `routes`: in-memory responses by exact path (query ignored), checked before the files.
+ *   `headers`: extra or replacing headers for every response.
+ */
+export async function startServer({ port = 8080, host = '127.0.0.1', root = ROOT, routes = {}, headers = {}, log } = {}) {
+  root = resolve(root);
+  const realRoot = await realpath(root);
+  const common = { ...HEADERS, ...headers };
   const server = createServer(async (request, response) => {
-    try {
-      const path = decodeURIComponent(new URL(request.url, 'http://x').pathname);
-      let file = normalize(join(root, path));
-      if (file !== root && !file.startsWith(root + sep)) throw Object.assign(new Error('outside root'), { code: 'ENOENT' });
-      if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
-      const body = await readFile(file);
-      response.writeHead(200, { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream', ...SECURITY_HEADERS });
+    const send = (status, type, body, extra = {}) => {
+      response.writeHead(status, { ...common, 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...extra });
       response.end(request.method === 'HEAD' ? undefined : body);
+      log?.(`${status} ${request.method} ${request.url}`);
+    };
+    try {
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        return send(405, 'text/plain; charset=utf-8', 'method not allowed', { Allow: 'GET, HEAD' });
+      }
+      const { pathname, search } = new URL(request.url, 'http://localhost');
+      const route = Object.hasOwn(routes, pathname) ? routes[pathname] : null;
+      if (route) return send(route.status ?? 200, route.type ?? DEFAULT_TYPE, Buffer.from(route.body));
+      const found = await resolveFile(root, realRoot, pathname);
+      if (found.redirect) {
+        const location = found.redirect + search;
+        return send(301, 'text/plain; charset=utf-8', `moved to ${location}`, { Location: location });
+      }
+      const body = await readFile(found.file);
+      send(200, MIME[extname(found.file).toLowerCase()] ?? DEFAULT_TYPE, body);
     } catch (error) {
-      const missing = error.code === 'ENOENT' || error.code === 'ENOTDIR';
-      response.writeHead(missing ? 404 : 500, { 'Content-Type': 'text/plain', ...SECURITY_HEADERS });
-      response.end(missing ? 'not found' : 'server error');
+      if (error instanceof HttpError) return send(error.status, 'text/plain; charset=utf-8', error.message);
+      console.error(`serve.mjs: ${request.method} ${request.url}: ${error.stack ?? error}`);
+      send(500, 'text/plain; charset=utf-8', 'server error');
     }
   });
-  return new Promise((resolveStart) => {
+  await new Promise((resolveListen, rejectListen) => {
+    server.once('error', rejectListen);
     server.listen(port, host, () => {
-      const address = server.address();
-      resolveStart({ server, url: `http://${host}:${address.port}`, close: () => new Promise((r) => server.close(r)) });
+      server.off('error', rejectListen);
+      resolveListen();
     });
   });
+  const actualPort = server.address().port;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    server,
+    port: actualPort,
+    url: `http://${shownHost}:${actualPort}`,
+    close: () =>
+      new Promise((resolveClose) => {
+        server.close(() => resolveClose());
+        server.closeAllConnections?.();
+      }),
+  };
+}
+
+function parseArgs(argv) {
+  const options = { port: 8080, host: '127.0.0.1', root: ROOT };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
+    const value = () => inline ?? argv[++i];
+    switch (flag) {
+      case '--port': {
+        const v = value();
+        options.port = Number(v);
+        if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) throw new Error(`--port: not a port number: ${v}`);
+        break;
+      }
+      case '--host': options.host = value(); break;
+      case '--root': options.root = resolve(value()); break;
+      case '-h':
+      case '--help':
+        console.log('usage: node tools/serve.mjs [--port N (default 8080, 0 = any free port)] [--host H (default 127.0.0.1)] [--root DIR]');
+        process.exit(0);
+        break;
+      default: throw new Error(`unknown argument: ${argv[i]} (try --help)`);
+    }
+  }
+  return options;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const arg = (name, fallback) => {
-    const i = process.argv.indexOf(`--${name}`);
-    return i > 0 ? process.argv[i + 1] : fallback;
-  };
-  const { url } = await startServer({ port: Number(arg('port', 8080)), host: arg('host', '127.0.0.1') });
-  console.log(`adversarial-digits is served at ${url}/  (Ctrl+C to stop)`);
+  let options;
+  try {
+    options = parseArgs(process.argv.slice(2));
+  } catch (error) {
+    console.error(`serve.mjs: ${error.message}`);
+    process.exit(2);
+  }
+  try {
+    const { url } = await startServer(options);
+    console.log(`adversarial-digits is served at ${url}/  (Ctrl+C to stop)`);
+  } catch (error) {
+    const hint = error.code === 'EADDRINUSE' ? ` (port ${options.port} is taken: try --port 0 or another number)` : '';
+    console.error(`serve.mjs: cannot listen on ${options.host}:${options.port}: ${error.message}${hint}`);
+    process.exit(1);
+  }
 }

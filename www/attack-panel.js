@@ -206,7 +206,8 @@ export function mountAttackPanel(container, { engine, source, state, announce })
     const started = performance.now();
     const duration = 40 * frames;
     const tick = (now) => {
-      const index = Math.floor(((now - started) / duration) * frames);
+      // rAF's timestamp is the frame's start, which can precede `started`: clamp at 0.
+      const index = Math.max(0, Math.floor(((now - started) / duration) * frames));
       if (index >= frames) return show(input, output);
       show(input, output, index);
       animation = requestAnimationFrame(tick);

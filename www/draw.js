@@ -1,75 +1,105 @@
-// The drawing canvas: mouse, touch and pen through pointer events, dark ink on white paper,
-// with Undo per stroke and Clear. It reports every change; it does no preprocessing.
+// The drawing canvas: mouse, touch and pen through pointer events, dark ink on white paper, a
+// round anti-aliased brush about as thick, relative to a digit, as MNIST's strokes. Undo removes
+// the last stroke, Clear all of them. It reports every change; it does no preprocessing.
 
-const BRUSH = 20; // px on a 280 px canvas: strokes about a tenth of a digit's height, as in MNIST
+const BRUSH = 20; // px on the 280 px canvas: a tenth of a digit drawn 200 px tall, as in MNIST
+const PAPER = '#ffffff';
+const INK = '#111111';
 
+/**
+ * @param {HTMLCanvasElement} canvas
+ * @param {{onChange: (kind: 'draw'|'undo'|'clear') => void}} handlers
+ */
 export function mountDrawing(canvas, { onChange }) {
   const ctx = canvas.getContext('2d', { willReadFrequently: true });
-  /** @type {{x: number, y: number}[][]} */
+  /** @type {{x: number, y: number}[][]} one polyline per stroke, in canvas pixels */
   const strokes = [];
-  let drawing = null;
+  let stroke = null; // the stroke being drawn
+  let pointer = null; // the pointer drawing it (a second finger is ignored)
+
+  function paintStroke(points) {
+    if (points.length === 1) {
+      ctx.beginPath();
+      ctx.arc(points[0].x, points[0].y, BRUSH / 2, 0, Math.PI * 2);
+      ctx.fill();
+      return;
+    }
+    // A smooth curve: straight to the first midpoint, then quadratic curves through the midpoints
+    // with the recorded points as control points.
+    ctx.beginPath();
+    ctx.moveTo(points[0].x, points[0].y);
+    for (let i = 1; i < points.length - 1; i++) {
+      const mx = (points[i].x + points[i + 1].x) / 2;
+      const my = (points[i].y + points[i + 1].y) / 2;
+      ctx.quadraticCurveTo(points[i].x, points[i].y, mx, my);
+    }
+    const last = points[points.length - 1];
+    ctx.lineTo(last.x, last.y);
+    ctx.stroke();
+  }
 
   function paint() {
-    ctx.fillStyle = '#fff';
+    ctx.fillStyle = PAPER;
     ctx.fillRect(0, 0, canvas.width, canvas.height);
-    ctx.strokeStyle = '#111';
-    ctx.fillStyle = '#111';
+    ctx.strokeStyle = INK;
+    ctx.fillStyle = INK;
     ctx.lineWidth = BRUSH;
     ctx.lineCap = 'round';
     ctx.lineJoin = 'round';
-    for (const stroke of strokes) {
-      if (stroke.length === 1) {
-        ctx.beginPath();
-        ctx.arc(stroke[0].x, stroke[0].y, BRUSH / 2, 0, Math.PI * 2);
-        ctx.fill();
-        continue;
-      }
-      ctx.beginPath();
-      ctx.moveTo(stroke[0].x, stroke[0].y);
-      for (const p of stroke.slice(1)) ctx.lineTo(p.x, p.y);
-      ctx.stroke();
-    }
+    for (const points of strokes) paintStroke(points);
   }
 
-  const point = (event) => {
+  function point(event) {
     const rect = canvas.getBoundingClientRect();
     return {
       x: ((event.clientX - rect.left) / rect.width) * canvas.width,
       y: ((event.clientY - rect.top) / rect.height) * canvas.height,
     };
-  };
+  }
+
   canvas.addEventListener('pointerdown', (event) => {
-    if (event.button !== 0 && event.pointerType === 'mouse') return;
+    if (pointer !== null) return;
+    if (event.pointerType === 'mouse' && event.button !== 0) return;
     event.preventDefault();
     canvas.setPointerCapture?.(event.pointerId);
-    drawing = [point(event)];
-    strokes.push(drawing);
+    pointer = event.pointerId;
+    stroke = [point(event)];
+    strokes.push(stroke);
     paint();
     onChange('draw');
   });
   canvas.addEventListener('pointermove', (event) => {
-    if (!drawing) return;
+    if (event.pointerId !== pointer) return;
     event.preventDefault();
-    for (const e of event.getCoalescedEvents?.() ?? [event]) drawing.push(point(e));
+    const events = event.getCoalescedEvents?.() ?? [];
+    for (const e of events.length ? events : [event]) stroke.push(point(e));
     paint();
     onChange('draw');
   });
-  const end = () => {
-    if (!drawing) return;
-    drawing = null;
-    onChange('draw');
+  const end = (event) => {
+    if (event.pointerId !== pointer) return;
+    pointer = null;
+    stroke = null;
   };
-  canvas.addEventListener('pointerup', end);
-  canvas.addEventListener('pointercancel', end);
+  for (const type of ['pointerup', 'pointercancel', 'lostpointercapture']) canvas.addEventListener(type, end);
   paint();
 
   return {
     isEmpty: () => strokes.length === 0,
-    /** RGBA pixels of the canvas. */
+    /** The canvas's RGBA pixels (an ImageData). */
     read: () => ctx.getImageData(0, 0, canvas.width, canvas.height),
-    clear() { strokes.length = 0; paint(); onChange('clear'); },
-    undo() { strokes.pop(); paint(); onChange('undo'); },
-    /** Shows a picture (a sample or an upload) on the paper without making it a stroke. */
-    strokes,
+    clear() {
+      strokes.length = 0;
+      pointer = null;
+      stroke = null;
+      paint();
+      onChange('clear');
+    },
+    undo() {
+      if (stroke) return; // not in the middle of a stroke
+      strokes.pop();
+      paint();
+      onChange('undo');
+    },
   };
 }

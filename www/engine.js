@@ -1,22 +1,28 @@
 // Loads the network and picks the backend. Knows nothing of the page.
 //
-// Start-up: the small CPU build (pkg/cpu, burn's flex backend) loads first, so the first
-// prediction comes early. If WebGPU is wanted and available, the full build (pkg/, burn-wgpu)
-// is started next and takes over once ready. If WebGPU is missing, refuses, or fails later
-// (a lost device), work goes back to the CPU engine and `onChange` says why.
+// Start-up: the small CPU build (pkg/cpu/, burn's flex backend) loads first, so the first
+// prediction comes early. If WebGPU is wanted and works, the full build (pkg/, burn-wgpu) starts
+// next and takes over once it has answered once. If WebGPU is missing, refuses, or fails later (a
+// lost device, a trap), work goes back to the CPU engine, which lives in its own WebAssembly
+// instance (a trap in the WebGPU instance cannot poison it), the request is run again there, and
+// `onChange` says why.
+//
+// The engine is generic: every Engine method goes through `call(name, ...args)`, and the named
+// wrappers below are one line each.
 
 const CPU_MODULE = new URL('../pkg/cpu/adversarial_digits.js', import.meta.url);
 const GPU_MODULE = new URL('../pkg/adversarial_digits.js', import.meta.url);
-const DEFAULT_WEIGHTS = new URL('../models/standard.safetensors', import.meta.url);
+export const DEFAULT_WEIGHTS = new URL('../models/standard.safetensors', import.meta.url);
 
-let weightsPromise = null;
-/** Fetches the weights once per page (the browser's HTTP cache keeps them across visits). */
-function loadWeights(url) {
-  weightsPromise ??= fetch(url).then(async (response) => {
-    if (!response.ok) throw new Error(`the model weights could not be downloaded (HTTP ${response.status})`);
-    return new Uint8Array(await response.arrayBuffer());
-  });
-  return weightsPromise;
+async function fetchBytes(url, what) {
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    throw new Error(`${what} could not be downloaded (${error.message})`);
+  }
+  if (!response.ok) throw new Error(`${what} could not be downloaded (HTTP ${response.status})`);
+  return new Uint8Array(await response.arrayBuffer());
 }
 
 async function loadModule(url) {
@@ -25,7 +31,7 @@ async function loadModule(url) {
   return module;
 }
 
-/** Why WebGPU cannot be used here, or null if an adapter is available. */
+/** Why WebGPU cannot be used here, or null if it offers an adapter. */
 export async function webgpuUnavailableReason() {
   if (!('gpu' in navigator) || !navigator.gpu) return 'WebGPU is not available in this browser';
   try {
@@ -37,6 +43,10 @@ export async function webgpuUnavailableReason() {
   return null;
 }
 
+/** The first line of an error's message (Rust errors may append "Caused by:" chains and backtraces). */
+const brief = (error) => String(error?.message ?? error).split('\n')[0].trim();
+
+/** The index of the largest of the ten probabilities. */
 function argmax(values) {
   let best = 0;
   for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
@@ -44,82 +54,98 @@ function argmax(values) {
 }
 
 /**
- * @param {{backend?: 'auto'|'webgpu'|'cpu', weightsUrl?: string|URL, onChange?: (info: {backend: string, reason: string|null}) => void}} options
+ * @param {{backend?: 'auto'|'webgpu'|'cpu', weightsUrl?: string|URL,
+ *          onChange?: (info: {backend: 'webgpu'|'cpu', fallbackReason: string|null}) => void}} options
  */
 export async function loadEngine({ backend = 'auto', weightsUrl = DEFAULT_WEIGHTS, onChange = () => {} } = {}) {
-  const weights = await loadWeights(weightsUrl);
-  const cpuModule = await loadModule(CPU_MODULE);
-  cpuModule.checkWeights(weights); // throws a readable reason (NaN, truncated, wrong shapes)
+  const [weights, cpuModule] = await Promise.all([fetchBytes(weightsUrl, 'the model weights'), loadModule(CPU_MODULE)]);
+  cpuModule.checkWeights(weights); // throws a readable reason: NaN, truncated, not safetensors, wrong shapes
   const cpu = await cpuModule.Engine.create(weights, 'cpu');
 
   const engine = {
+    /** 'webgpu' or 'cpu': where requests run now. */
     backend: 'cpu',
-    reason: null,
-    module: cpuModule,
-    current: cpu,
-    /** Resolves once the backend choice is final (WebGPU started, or fallen back). */
+    /** Why the CPU runs (null on WebGPU, or while WebGPU is still starting). */
+    fallbackReason: null,
+    /** Resolves once the backend choice is final (WebGPU took over, or the CPU stays). */
     settled: null,
   };
+  let current = cpu;
 
-  function fallBack(reason) {
-    engine.current = cpu;
-    engine.module = cpuModule;
-    engine.backend = 'cpu';
-    engine.reason = reason;
-    onChange({ backend: 'cpu', reason });
+  function use(instance, reason) {
+    current = instance;
+    engine.backend = instance.backend === 'webgpu' ? 'webgpu' : 'cpu';
+    engine.fallbackReason = reason;
+    onChange({ backend: engine.backend, fallbackReason: reason });
   }
 
   async function startWebGpu() {
     const unavailable = await webgpuUnavailableReason();
-    if (unavailable) return fallBack(`${unavailable}; running on the CPU.`);
+    if (unavailable) return use(cpu, `${unavailable}; running on the CPU.`);
     try {
       const gpuModule = await loadModule(GPU_MODULE);
+      if (!gpuModule.hasWebGpu()) return use(cpu, 'This build of the page has no WebGPU backend; running on the CPU.');
       const gpu = await gpuModule.Engine.create(weights, 'webgpu');
-      // A first prediction proves the device works before it takes over.
-      await gpu.classify(new Float32Array(784));
-      engine.current = gpu;
-      engine.module = gpuModule;
-      engine.backend = 'webgpu';
-      engine.reason = null;
-      onChange({ backend: 'webgpu', reason: null });
+      await gpu.classify(new Float32Array(784)); // proves the device works before it takes over
+      use(gpu, null);
     } catch (error) {
-      fallBack(`WebGPU failed to start (${error.message}); running on the CPU.`);
+      use(cpu, `WebGPU failed to start (${brief(error)}); running on the CPU.`);
     }
   }
 
   if (backend === 'cpu') {
-    engine.reason = 'The CPU backend was chosen in the address (?backend=cpu).';
+    engine.fallbackReason = 'The CPU backend was chosen in the address (?backend=cpu).';
     engine.settled = Promise.resolve();
   } else {
     engine.settled = startWebGpu();
     if (backend === 'webgpu') await engine.settled;
   }
 
-  /** Runs `task(engineInstance)`; if WebGPU fails, switches to the CPU and runs it there. */
-  async function withFallback(task) {
-    const instance = engine.current;
+  /**
+   * Calls `Engine[name](...args)` where the work runs now. If WebGPU fails, the same call runs on
+   * the CPU: if it succeeds there, the device was at fault and the CPU takes over for good; if it
+   * fails there too, the input was at fault and that error is thrown (a trap still switches).
+   */
+  async function call(name, ...args) {
+    const instance = current;
     try {
-      return await task(instance);
+      return await instance[name](...args);
     } catch (error) {
       if (instance === cpu) throw error;
-      fallBack(`The WebGPU device failed (${error.message}); switched to the CPU.`);
-      return task(cpu);
+      let result;
+      try {
+        result = await cpu[name](...args);
+      } catch (cpuError) {
+        if (error instanceof WebAssembly.RuntimeError && current === instance) {
+          use(cpu, `The WebGPU device failed (${brief(error)}); switched to the CPU.`);
+        }
+        throw cpuError;
+      }
+      if (current === instance) {
+        console.warn('adversarial-digits: WebGPU failed, switching to the CPU:', error);
+        use(cpu, `The WebGPU device failed (${brief(error)}); switched to the CPU.`);
+      }
+      return result;
     }
   }
 
-  engine.classify = (pixels) =>
-    withFallback(async (e) => {
-      const probabilities = await e.classify(pixels);
+  Object.assign(engine, {
+    call,
+    /** @returns {Promise<{label: number, probabilities: Float32Array}>} for 784 pixels. */
+    async classify(pixels) {
+      const probabilities = await call('classify', pixels);
       return { label: argmax(probabilities), probabilities };
-    });
-  engine.classifyBatch = (pixels) => withFallback((e) => e.classify(pixels));
-  engine.attack = (pixels, label, options) => withFallback((e) => e.attack(pixels, label, options));
-  engine.gradient = (pixels, label) => withFallback((e) => e.gradient(pixels, label));
-  engine.minimalEpsilon = (pixels, label, options, upper, iterations) =>
-    withFallback((e) => e.minimalEpsilon(pixels, label, options, upper, iterations));
-  engine.randomNoiseLike = (original, noise, norm, seed) => cpuModule.randomNoiseLike(original, noise, norm, seed >>> 0);
-  engine.preprocess = (rgba, width, height) => cpuModule.preprocessRgba(rgba, width, height);
-  engine.sniff = (bytes) => cpuModule.sniffImage(bytes);
-  engine.parseMnist = (images, labels) => cpuModule.parseMnist(images, labels);
+    },
+    /** 10 probabilities per image, for 784 * n pixels. */
+    classifyBatch: (pixels) => call('classify', pixels),
+    attack: (pixels, label, options) => call('attack', pixels, label, options),
+    gradient: (pixels, label) => call('gradient', pixels, label),
+    minimalEpsilon: (pixels, label, options, upper, iterations) => call('minimalEpsilon', pixels, label, options, upper, iterations),
+    // Stateless helpers: the CPU build's, whatever the backend.
+    randomNoiseLike: (original, noise, norm, seed) => cpuModule.randomNoiseLike(original, noise, norm, seed >>> 0),
+    preprocess: (rgba, width, height) => cpuModule.preprocessRgba(rgba, width, height),
+    sniff: (bytes) => cpuModule.sniffImage(bytes),
+    parseMnist: (images, labels) => cpuModule.parseMnist(images, labels),
+  });
   return engine;
 }

@@ -1,160 +1,162 @@
-// Wiring: inputs → preprocessing → classification → renderers. Newest input wins: at most one
-// classification per animation frame, and a result for an input that is no longer current is
-// never drawn.
+// Wiring only: inputs (drawing, upload, samples) → scheduler → engine → renderers (preview,
+// bars, verdict), plus the attack panel and the API. Each module does one job; see its header.
 
-import { loadEngine } from './engine.js';
-import { createState } from './state.js';
-import { mountDrawing } from './draw.js';
-import { decodeImage, mountUpload } from './upload.js';
-import { loadSamples, mountSamples } from './samples.js';
-import { mountBars } from './bars.js';
-import { mountMessages } from './messages.js';
-import { drawDigit } from './colormap.js';
+import { backendChanged, connect, fail } from './api.js';
 import { mountAttackPanel } from './attack-panel.js';
-import { connect, fail } from './api.js';
+import { mountBars, mountVerdict } from './bars.js';
+import { mountDrawing } from './draw.js';
+import { loadEngine } from './engine.js';
+import { mountMessages } from './messages.js';
+import { mountPreview } from './preview.js';
+import { loadSamples, mountSamples } from './samples.js';
+import { createScheduler } from './scheduler.js';
+import { createState } from './state.js';
+import { decodeImage, mountUpload } from './upload.js';
 
 const $ = (id) => document.getElementById(id);
+/** An error's message as a clause: its first line, without a final full stop. */
+const reason = (error) => String(error?.message ?? error).split('\n')[0].replace(/[.\s]+$/, '');
 const root = document.documentElement;
 const state = createState();
 const messages = mountMessages($('message'));
 const bars = mountBars($('bars'));
-const prediction = $('prediction');
+const verdict = mountVerdict($('prediction'));
+const preview = mountPreview($('preview-canvas'), $('preview-caption'));
 
-function showBackend({ backend, reason }) {
-  const badge = $('backend');
-  badge.dataset.backend = backend;
-  badge.textContent = backend === 'webgpu' ? 'WebGPU' : 'CPU (WebAssembly)';
-  $('backend-note').textContent = reason ?? '';
+function showBackend(info) {
+  $('backend').dataset.backend = info.backend;
+  $('backend').textContent = info.backend === 'webgpu' ? 'WebGPU' : 'CPU (WebAssembly)';
+  $('backend-note').textContent = info.fallbackReason ?? '';
+  backendChanged(info);
 }
 
-function sameOriginWeights() {
+/** `?weights=` (tests, course authors) may name another weights file, of this origin only. */
+function weightsFromAddress() {
   const requested = new URLSearchParams(location.search).get('weights');
-  if (!requested) return undefined;
-  const url = new URL(requested, location.href);
-  return url.origin === location.origin ? url : undefined;
+  const url = requested ? new URL(requested, location.href) : null;
+  return url?.origin === location.origin ? url : undefined;
 }
 
-let engine;
-try {
-  engine = await loadEngine({ backend: state.get('backend'), weightsUrl: sameOriginWeights(), onChange: showBackend });
-  showBackend(engine);
-} catch (error) {
-  root.dataset.ready = 'error';
-  messages.show('error', `The network could not be loaded: ${error.message}. Reload the page to try again.`);
-  prediction.textContent = 'The network is not available.';
-  fail(error);
-  throw error;
-}
-
-// The digit the network sees now, and who listens to it.
-let current = null; // {pixels, label, probabilities, source}
-const listeners = new Set();
-let sequence = 0;
-let frameRequested = false;
-let nextInput = null;
-
-function render(digit) {
-  const canvas = $('preview-canvas');
-  drawDigit(canvas, digit.pixels);
-  canvas.dataset.source = digit.source;
-  bars.draw(digit.probabilities, digit.label);
-  prediction.textContent = `The network reads a ${digit.label} (${(digit.probabilities[digit.label] * 100).toFixed(0)}% sure).`;
-  prediction.dataset.label = String(digit.label);
-  root.dataset.predictions = String(Number(root.dataset.predictions ?? 0) + 1);
-}
-
-/** Asks for a classification of `produce()` (a function returning pixels, or throwing). */
-function submit(source, produce) {
-  nextInput = { source, produce };
-  if (frameRequested) return;
-  frameRequested = true;
-  requestAnimationFrame(async () => {
-    frameRequested = false;
-    const input = nextInput;
-    nextInput = null;
-    const mine = ++sequence;
-    let pixels;
-    try {
-      pixels = input.produce();
-    } catch (error) {
-      return messages.show(source === 'draw' ? 'hint' : 'error', error.message);
-    }
-    if (!pixels) return;
-    try {
-      const { label, probabilities } = await engine.classify(pixels);
-      if (mine !== sequence) return; // a newer input arrived meanwhile
-      current = { pixels, label, probabilities, source: input.source };
-      render(current);
-      for (const fn of listeners) fn(current);
-    } catch (error) {
-      messages.show('error', `Classification failed: ${error.message}`);
-    }
-  });
-}
-
-// Drawing.
-const drawing = mountDrawing($('draw-canvas'), {
-  onChange(kind) {
-    if (drawing.isEmpty()) {
-      sequence++; // drop any classification in flight
-      current = null;
-      bars.draw(null, -1);
-      drawDigit($('preview-canvas'), new Float32Array(784));
-      $('preview-canvas').dataset.source = 'draw';
-      prediction.textContent = 'Draw a digit to start.';
-      delete prediction.dataset.label;
-      if (kind === 'clear' || kind === 'undo') messages.show('hint', 'Nothing to classify yet: draw a digit in the box.');
-      for (const fn of listeners) fn(null);
-      return;
-    }
-    messages.clear();
-    submit('draw', () => {
-      const image = drawing.read();
-      try {
-        return engine.preprocess(image.data, image.width, image.height).pixels;
-      } catch (error) {
-        throw new Error(`Nothing to classify yet: ${error.message}. Draw a digit in the box.`);
-      }
-    });
-  },
-});
-$('clear-button').addEventListener('click', () => drawing.clear());
-$('undo-button').addEventListener('click', () => drawing.undo());
-
-// Uploads.
-async function useFile(file) {
+async function start() {
+  let engine;
   try {
-    const image = await decodeImage(file, engine.sniff);
-    const { pixels, inverted } = engine.preprocess(image.data, image.width, image.height);
-    messages.show('hint', inverted ? 'Dark ink on light paper: inverted to MNIST’s white on black.' : 'Picture loaded.');
-    submit('upload', () => pixels);
+    engine = await loadEngine({ backend: state.get('backend'), weightsUrl: weightsFromAddress(), onChange: showBackend });
   } catch (error) {
-    messages.show('error', `“${file.name}” was not used: ${error.message}.`);
+    root.dataset.ready = 'error';
+    messages.show('error', `The network could not be loaded: ${reason(error)}. Reload the page to try again.`);
+    verdict.hint('The network is not available.');
+    fail(error);
+    console.error('adversarial-digits:', error.message);
+    return;
   }
-}
-mountUpload({ input: $('file-input'), dropZones: [$('drop-zone'), $('draw-canvas')], onFile: useFile });
+  showBackend(engine);
+  if (engine.backend === 'cpu' && !engine.fallbackReason) $('backend-note').textContent = 'Starting WebGPU… the CPU answers meanwhile.';
 
-// Samples.
-try {
-  const samples = await loadSamples(engine.parseMnist);
-  const pick = (i) => {
-    state.set('sample', i);
-    submit('sample', () => samples.pixels(i));
+  // The digit the network sees now, and who follows it (the attack panel).
+  let current = null; // {pixels, label, probabilities, source}
+  const followers = new Set();
+  const setCurrent = (digit) => {
+    current = digit;
+    for (const fn of followers) fn(digit);
   };
-  mountSamples($('samples'), samples, { onPick: pick });
-  const start = state.get('sample') ?? 0;
-  if (start >= 0 && start < samples.count) pick(start);
-} catch (error) {
-  messages.show('error', `The sample digits could not be loaded: ${error.message}.`);
+
+  const scheduler = createScheduler(
+    async ({ source, produce, caption }) => {
+      const pixels = produce(); // may throw a message for the reader
+      const { label, probabilities } = await engine.classify(pixels);
+      return { pixels, label, probabilities, source, caption };
+    },
+    {
+      onResult(digit) {
+        preview.show(digit.pixels, digit.source, digit.caption);
+        bars.draw(digit.probabilities);
+        verdict.show(digit.label, digit.probabilities);
+        root.dataset.predictions = String(Number(root.dataset.predictions ?? 0) + 1);
+        setCurrent(digit);
+      },
+      onError(error) {
+        if (error.hint) messages.show('hint', error.message);
+        else messages.show('error', `The network could not read this digit: ${reason(error)}.`);
+      },
+    },
+  );
+
+  // Drawing.
+  const drawing = mountDrawing($('draw-canvas'), {
+    onChange(kind) {
+      if (state.get('sample') != null) state.set('sample', null);
+      if (drawing.isEmpty()) {
+        scheduler.cancel(); // a classification in flight must not come back
+        preview.clear('draw', '');
+        bars.draw(null);
+        verdict.hint('Draw a digit to start.');
+        setCurrent(null);
+        if (kind !== 'draw') messages.show('hint', 'Nothing to classify yet: draw a digit in the box.');
+        return;
+      }
+      messages.clear();
+      scheduler.request({
+        source: 'draw',
+        caption: 'Your drawing, shrunk to 28×28.',
+        produce() {
+          const image = drawing.read();
+          try {
+            return engine.preprocess(image.data, image.width, image.height).pixels;
+          } catch (error) {
+            throw Object.assign(new Error(`Nothing to classify yet: ${reason(error)}. Draw a digit in the box.`), { hint: true });
+          }
+        },
+      });
+    },
+  });
+  $('clear-button').addEventListener('click', () => drawing.clear());
+  $('undo-button').addEventListener('click', () => drawing.undo());
+
+  // Uploads. A bad file leaves the digit and the prediction as they were and says why.
+  mountUpload({
+    input: $('file-input'),
+    dropZones: [$('drop-zone'), $('draw-canvas')],
+    async onFile(file) {
+      try {
+        const image = await decodeImage(file, engine.sniff);
+        const { pixels, inverted } = engine.preprocess(image.data, image.width, image.height);
+        messages.clear();
+        if (state.get('sample') != null) state.set('sample', null);
+        const caption = `“${file.name}”${inverted ? ', dark ink on light paper, inverted to MNIST’s white on black' : ''}.`;
+        scheduler.request({ source: 'upload', caption, produce: () => pixels });
+      } catch (error) {
+        messages.show('error', `“${file.name}” was not used: ${reason(error)}.`);
+      }
+    },
+  });
+
+  // Samples: a click, or the hash (#sample=7), picks one.
+  try {
+    const samples = await loadSamples(engine.parseMnist);
+    const strip = mountSamples($('samples'), samples, { onPick: (i) => state.set('sample', i) });
+    const show = (i) => {
+      if (!(Number.isInteger(i) && i >= 0 && i < samples.count)) return strip.select(null);
+      strip.select(i);
+      messages.clear();
+      const caption = `MNIST test digit no. ${i + 1} (its label: ${samples.label(i)}).`;
+      scheduler.request({ source: 'sample', caption, produce: () => samples.pixels(i) });
+    };
+    state.subscribe((key, value) => key === 'sample' && show(value));
+    show(state.get('sample') ?? 0); // something to look at from the start
+  } catch (error) {
+    verdict.hint('Draw a digit to start.');
+    messages.show('error', `The sample digits could not be loaded: ${reason(error)}.`);
+  }
+
+  mountAttackPanel($('attack-panel'), {
+    engine,
+    source: { current: () => current, subscribe: (fn) => followers.add(fn) },
+    state,
+    announce: (text) => { $('attack-announcer').textContent = text; },
+  });
+
+  connect(engine, { current: () => (current ? { ...current, probabilities: Array.from(current.probabilities) } : null) });
+  root.dataset.ready = 'true';
 }
 
-// The attack panel.
-mountAttackPanel($('attack-panel'), {
-  engine,
-  source: { current: () => current, subscribe: (fn) => listeners.add(fn) },
-  state,
-  announce: (text) => { $('attack-announcer').textContent = text; },
-});
-
-connect(engine, { current: () => (current ? { ...current, probabilities: Array.from(current.probabilities) } : null) });
-root.dataset.ready = 'true';
+start();

@@ -1,21 +1,33 @@
-// A strip of real MNIST test digits to pick from (www/data: 100 digits, IDX format).
+// A strip of real MNIST test digits to pick from (www/data/: the first 100 test digits, IDX).
 
 import { drawDigit } from './colormap.js';
 
+const FILES = ['samples-images-idx3-ubyte', 'samples-labels-idx1-ubyte'];
+
+/** Fetches and parses the sample digits: {count, label(i), pixels(i)}. */
 export async function loadSamples(parseMnist) {
   const [images, labels] = await Promise.all(
-    ['samples-images-idx3-ubyte', 'samples-labels-idx1-ubyte'].map(async (name) => {
+    FILES.map(async (name) => {
       const response = await fetch(new URL(`./data/${name}`, import.meta.url));
-      if (!response.ok) throw new Error(`sample digits missing (HTTP ${response.status})`);
+      if (!response.ok) throw new Error(`the sample digits are missing (HTTP ${response.status})`);
       return new Uint8Array(await response.arrayBuffer());
     }),
   );
-  const set = parseMnist(images, labels);
-  return { count: set.labels.length, label: (i) => set.labels[i], pixels: (i) => set.pixels.slice(i * 784, (i + 1) * 784) };
+  const set = parseMnist(images, labels); // throws what is wrong with the files
+  return {
+    count: set.labels.length,
+    label: (i) => set.labels[i],
+    pixels: (i) => set.pixels.slice(i * 784, (i + 1) * 784),
+  };
 }
 
+/**
+ * Buttons for the first `shown` samples in `container`.
+ * @returns {{select: (index: number|null) => void}} marks the picked one (aria-pressed)
+ */
 export function mountSamples(container, samples, { shown = 20, onPick }) {
   container.replaceChildren();
+  const buttons = [];
   for (let i = 0; i < Math.min(shown, samples.count); i++) {
     const button = document.createElement('button');
     button.type = 'button';
@@ -23,10 +35,18 @@ export function mountSamples(container, samples, { shown = 20, onPick }) {
     button.dataset.index = String(i);
     button.dataset.label = String(samples.label(i));
     button.setAttribute('aria-label', `Sample digit ${samples.label(i)}`);
+    button.setAttribute('aria-pressed', 'false');
     const canvas = document.createElement('canvas');
+    canvas.setAttribute('aria-hidden', 'true');
     drawDigit(canvas, samples.pixels(i));
     button.append(canvas);
     button.addEventListener('click', () => onPick(i));
     container.append(button);
+    buttons.push(button);
   }
+  return {
+    select(index) {
+      buttons.forEach((button, i) => button.setAttribute('aria-pressed', String(i === index)));
+    },
+  };
 }

@@ -1,10 +1,14 @@
-// Pictures from outside: the file picker, drag-and-drop and paste. The header is checked in
-// Rust first (format, size: SVG, non-images and huge pictures never reach a decoder); the
-// browser then decodes, downscaled to at most 512 px, and hands RGBA pixels on.
+// Pictures from outside: the file picker, drag-and-drop and paste. Rust reads the header first
+// (format and size: SVG, non-images and huge pictures never reach a decoder); the browser then
+// decodes, scaled so the longer side is at most 512 px, and hands the RGBA pixels on.
 
 const MAX_DECODED_SIDE = 512;
 
-/** Decodes a file to RGBA, or throws an Error with a message for the reader. */
+/**
+ * Decodes `file` (a Blob) to an ImageData, or throws an Error whose message is for the reader.
+ * @param {Blob} file
+ * @param {(bytes: Uint8Array) => {format: string, width: number, height: number}} sniff
+ */
 export async function decodeImage(file, sniff) {
   const bytes = new Uint8Array(await file.arrayBuffer());
   const info = sniff(bytes); // throws: not an image, SVG, damaged header, too large
@@ -13,11 +17,8 @@ export async function decodeImage(file, sniff) {
   const height = Math.max(1, Math.round(info.height * scale));
   let bitmap;
   try {
-    bitmap = await createImageBitmap(new Blob([bytes], { type: `image/${info.format.toLowerCase()}` }), {
-      resizeWidth: width,
-      resizeHeight: height,
-      resizeQuality: 'high',
-    });
+    const blob = new Blob([bytes], { type: `image/${info.format.toLowerCase()}` });
+    bitmap = await createImageBitmap(blob, { resizeWidth: width, resizeHeight: height, resizeQuality: 'high' });
   } catch {
     throw new Error(`this ${info.format} file is damaged or cannot be decoded`);
   }
@@ -30,31 +31,52 @@ export async function decodeImage(file, sniff) {
   return ctx.getImageData(0, 0, width, height);
 }
 
-/** Wires the picker, the drop zone(s) and paste to `onFile(file)`. */
+const firstFile = (list) => [...(list ?? [])].find((item) => item.kind === 'file')?.getAsFile() ?? null;
+
+/**
+ * Wires the picker, the drop zones and paste to `onFile(file)`.
+ * @param {{input: HTMLInputElement, dropZones: HTMLElement[], onFile: (file: File) => void}} options
+ */
 export function mountUpload({ input, dropZones, onFile }) {
   input.addEventListener('change', () => {
-    if (input.files?.[0]) onFile(input.files[0]);
-    input.value = '';
+    const file = input.files?.[0];
+    input.value = ''; // picking the same file again fires `change` again
+    if (file) onFile(file);
   });
+
+  const handled = new WeakSet(); // a drop on a zone inside another zone is one drop
   for (const zone of dropZones) {
     zone.addEventListener('dragover', (event) => {
+      if (![...(event.dataTransfer?.types ?? [])].includes('Files')) return;
       event.preventDefault();
+      event.dataTransfer.dropEffect = 'copy';
       zone.classList.add('dragging');
     });
-    zone.addEventListener('dragleave', () => zone.classList.remove('dragging'));
-    zone.addEventListener('drop', (event) => {
-      event.preventDefault();
-      zone.classList.remove('dragging');
-      const file = event.dataTransfer?.files?.[0];
-      if (file) onFile(file);
+    zone.addEventListener('dragleave', (event) => {
+      if (!zone.contains(event.relatedTarget)) zone.classList.remove('dragging');
     });
-  }
-  document.addEventListener('paste', (event) => {
-    const item = [...(event.clipboardData?.items ?? [])].find((i) => i.kind === 'file');
-    const file = item?.getAsFile();
-    if (file) {
+    zone.addEventListener('drop', (event) => {
+      zone.classList.remove('dragging');
+      if (handled.has(event)) return;
+      handled.add(event);
+      const file = event.dataTransfer?.files?.[0] ?? firstFile(event.dataTransfer?.items);
+      if (!file) return;
       event.preventDefault();
       onFile(file);
-    }
+    });
+  }
+  // A file dropped beside the zones must not replace the page with the picture.
+  addEventListener('dragover', (event) => {
+    if (event.defaultPrevented) return; // a zone took it
+    event.preventDefault();
+    if (event.dataTransfer) event.dataTransfer.dropEffect = 'none';
+  });
+  addEventListener('drop', (event) => event.preventDefault());
+
+  document.addEventListener('paste', (event) => {
+    const file = firstFile(event.clipboardData?.items);
+    if (!file) return;
+    event.preventDefault();
+    onFile(file);
   });
 }

@@ -84,5 +84,31 @@ for (const mode of MODES) {
       });
       assert.deepEqual(browser.gradient, { length: 784, finite: true, nonzero: true });
     });
+
+    test('an iterative attack replays its steps and ends on the adversarial digit', { timeout: 180_000 }, async () => {
+      // Several runs: the replay is driven by requestAnimationFrame, whose timestamps can be
+      // earlier than the moment the replay started.
+      await nextResult(page, () => page.selectOption('#attack-method', 'bim'));
+      const problems = [];
+      for (let run = 0; run < 6; run++) {
+        await nextResult(page, () => page.evaluate((v) => {
+          const input = document.getElementById('attack-eps');
+          input.value = String(v);
+          input.dispatchEvent(new Event('input', { bubbles: true }));
+        }, (0.15 + run * 0.01).toFixed(2)));
+        await page.waitForTimeout(1200); // the replay: 40 ms a recorded frame
+        const opaque = await page.evaluate(() => {
+          const canvas = document.getElementById('attack-adversarial');
+          const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+          let n = 0;
+          for (let i = 3; i < data.length; i += 4) if (data[i] === 255) n++;
+          return { n, total: data.length / 4 };
+        });
+        if (opaque.n !== opaque.total) problems.push(`run ${run}: ${opaque.n}/${opaque.total} pixels drawn`);
+      }
+      assert.deepEqual(problems, [], 'the adversarial canvas is left blank or partly drawn');
+    });
+
+    test('made no request outside its origin and logged no error', () => session.assertClean());
   });
 }

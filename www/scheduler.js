@@ -1,0 +1,60 @@
+// "Newest input wins". Inputs may arrive far faster than the network answers (a pointer move
+// per frame while drawing). The scheduler
+//   - starts at most one job per animation frame, and never two at once;
+//   - keeps one pending input: a request made while a job runs replaces the previous pending one;
+//   - numbers every request, and drops a result (or an error) if a newer request was made, or
+//     `cancel()` was called, after its input was taken: what is shown always matches the input
+//     that is current.
+// It knows nothing of the page or of the network: `work(input)` does the job.
+
+/**
+ * @template I, R
+ * @param {(input: I) => Promise<R> | R} work
+ * @param {{onResult: (result: R, input: I) => void, onError?: (error: Error, input: I) => void,
+ *          nextFrame?: (fn: () => void) => void}} handlers
+ */
+export function createScheduler(work, { onResult, onError = (error) => console.error(error), nextFrame = requestAnimationFrame }) {
+  let issued = 0; // number of the newest request
+  let pending = null; // {number, input}, waiting for a frame
+  let running = false;
+  let frameAsked = false;
+
+  function pump() {
+    if (running || frameAsked || !pending) return;
+    frameAsked = true;
+    nextFrame(async () => {
+      frameAsked = false;
+      if (running || !pending) return;
+      const { number, input } = pending;
+      pending = null;
+      running = true;
+      try {
+        const result = await work(input);
+        if (number === issued) onResult(result, input);
+      } catch (error) {
+        if (number === issued) onError(error, input);
+      } finally {
+        running = false;
+        pump();
+      }
+    });
+  }
+
+  return {
+    /** Asks for `input` to be processed; replaces any input still waiting. Returns its number. */
+    request(input) {
+      pending = { number: ++issued, input };
+      pump();
+      return issued;
+    },
+    /** Forgets the pending input, and makes the job in flight (if any) come back to nobody. */
+    cancel() {
+      pending = null;
+      issued++;
+    },
+    /** Whether a job runs or waits. */
+    get busy() {
+      return running || pending !== null;
+    },
+  };
+}
