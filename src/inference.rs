@@ -61,10 +61,41 @@ pub fn accuracy(model: &DigitNet, data: &Dataset, device: &Device) -> f64 {
     correct as f64 / data.len().max(1) as f64
 }
 
-/// [`probabilities`] for the browser: the read-back is asynchronous, as WebGPU requires
-/// (a synchronous read-back would block the page and, in Chromium, lose the device).
-pub async fn probabilities_async(model: &DigitNet, pixels: &[f32], device: &Device) -> Result<Vec<f32>, String> {
-    let logits = model.forward(images_tensor(pixels, device));
-    let data = softmax(logits, 1).into_data_async().await.map_err(|e| e.to_string())?;
+/// Reads a float tensor back to the host without blocking, as WebGPU in browsers requires (a
+/// synchronous read-back blocks the page and, in Chromium, loses the device).
+pub async fn read_floats<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, String> {
+    let data = tensor.into_data_async().await.map_err(|e| one_line(&e.to_string()))?;
     data.try_to_vec::<f32>().map_err(|e| format!("{e:?}"))
+}
+
+/// Folds a backend error's "Caused by:" chain into one line and drops its backtrace, so that
+/// callers (the page, the CLI) can show it as a sentence.
+pub fn one_line(text: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with("Backtrace") {
+            break;
+        }
+        if !line.is_empty() && line != "Caused by:" && parts.last() != Some(&line) {
+            parts.push(line);
+        }
+    }
+    parts.join(": ")
+}
+
+/// [`probabilities`] for the browser: one asynchronous read-back.
+pub async fn probabilities_async(model: &DigitNet, pixels: &[f32], device: &Device) -> Result<Vec<f32>, String> {
+    read_floats(softmax(model.forward(images_tensor(pixels, device)), 1)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn backend_error_chains_become_one_line() {
+        let chain = "An error happened during execution\nCaused by:\n  The device is poisoned\nCaused by:\n  The device is poisoned\nBacktrace:\nNo backtrace available";
+        assert_eq!(one_line(chain), "An error happened during execution: The device is poisoned");
+        assert_eq!(one_line("plain"), "plain");
+    }
 }

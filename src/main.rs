@@ -217,10 +217,10 @@ fn main() {
             let bytes = std::fs::read(&model).unwrap_or_else(|e| fail(format!("{}: {e}", model.display())));
             let net = weights::load(&bytes, &device).unwrap_or_else(|e| fail(e));
             let test_set = Dataset::load(&data, Split::Test).unwrap_or_else(|e| fail(e)).take(samples.unwrap_or(1000));
-            let defaults = AttackOptions::default();
+            let defaults = AttackOptions::for_method(method);
             let options = AttackOptions {
-                eps: eps.unwrap_or(method.default_eps()),
-                steps: steps.unwrap_or(method.default_steps()),
+                eps: eps.unwrap_or(defaults.eps),
+                steps: steps.unwrap_or(defaults.steps),
                 alpha: alpha.or(defaults.alpha),
                 restarts: restarts.unwrap_or(defaults.restarts),
                 target,
@@ -282,12 +282,8 @@ fn main() {
             let mut test_set = Dataset::load(&data, Split::Test).unwrap_or_else(|e| fail(e)).take(samples);
             if let Some(name) = attack {
                 let method = Method::parse(&name).unwrap_or_else(|| fail(format!("unknown attack `{name}`")));
-                let options = AttackOptions {
-                    eps: eps.unwrap_or(method.default_eps()),
-                    steps: method.default_steps(),
-                    target,
-                    ..AttackOptions::default()
-                };
+                let defaults = AttackOptions::for_method(method);
+                let options = AttackOptions { eps: eps.unwrap_or(defaults.eps), target, ..defaults };
                 let labels: Vec<usize> = test_set.labels.iter().map(|&l| l as usize).collect();
                 let results = adversarial_digits::attacks::block_on(adversarial_digits::attacks::run(
                     method, &net, &test_set.pixels, &labels, &options, &device,

@@ -128,6 +128,12 @@ fn parse_options(options: JsValue) -> Result<(Method, AttackOptions), JsError> {
     Ok((method, parsed.options))
 }
 
+/// Everything an attack call receives, checked before any work starts.
+fn attack_input(pixels: &[f32], label: usize, options: JsValue) -> Result<(Vec<f32>, usize, Method, AttackOptions), JsError> {
+    let (method, options) = parse_options(options)?;
+    Ok((checked_pixels(pixels)?, check_label(label)?, method, options))
+}
+
 fn check_label(label: usize) -> Result<usize, JsError> {
     if label < CLASSES { Ok(label) } else { Err(JsError::new(&format!("label {label} is not a digit 0-9"))) }
 }
@@ -162,9 +168,9 @@ impl Engine {
     /// steps, alpha, restarts, target, seed, recordEvery, ...}`.
     pub fn attack(&self, pixels: &[f32], label: usize, options: JsValue) -> Promise {
         let inner = self.inner.clone();
-        let prepared = checked_pixels(pixels).and_then(|p| Ok((p, check_label(label)?, parse_options(options)?)));
+        let prepared = attack_input(pixels, label, options);
         future_to_promise(async move {
-            let (pixels, label, (method, options)) = prepared.map_err(JsValue::from)?;
+            let (pixels, label, method, options) = prepared.map_err(JsValue::from)?;
             let results = attacks::run(method, &inner.model, &pixels[..IMAGE_PIXELS], &[label], &options, &inner.device)
                 .await
                 .map_err(|e| JsError::new(&e.to_string()))?;
@@ -190,9 +196,9 @@ impl Engine {
     #[wasm_bindgen(js_name = minimalEpsilon)]
     pub fn minimal_epsilon(&self, pixels: &[f32], label: usize, options: JsValue, upper: f32, iterations: usize) -> Promise {
         let inner = self.inner.clone();
-        let prepared = checked_pixels(pixels).and_then(|p| Ok((p, check_label(label)?, parse_options(options)?)));
+        let prepared = attack_input(pixels, label, options);
         future_to_promise(async move {
-            let (pixels, label, (method, options)) = prepared.map_err(JsValue::from)?;
+            let (pixels, label, method, options) = prepared.map_err(JsValue::from)?;
             let found = attacks::search::minimal_epsilon(
                 method,
                 &inner.model,

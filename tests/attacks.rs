@@ -10,10 +10,6 @@ use adversarial_digits::inference::predict;
 use adversarial_digits::model::{IMAGE_PIXELS, images_tensor};
 use common::*;
 
-fn options(method: Method) -> AttackOptions {
-    AttackOptions { eps: method.default_eps(), steps: method.default_steps(), ..AttackOptions::default() }
-}
-
 #[test]
 fn input_gradient_matches_central_differences() {
     let model = standard_model();
@@ -84,7 +80,7 @@ fn every_attack_keeps_its_contract() {
     let data = test_digits(6);
     let labels = labels(&data);
     for method in Method::ALL {
-        let mut opts = options(method);
+        let mut opts = AttackOptions::for_method(method);
         if method == Method::Cw {
             opts.steps = 30;
             opts.search_steps = 3;
@@ -120,9 +116,9 @@ fn targeted_attacks_reach_the_target() {
     let data = test_digits(8);
     let labels = labels(&data);
     for (method, mut opts) in [
-        (Method::Pgd, options(Method::Pgd)),
-        (Method::Cw, options(Method::Cw)),
-        (Method::Jsma, options(Method::Jsma)),
+        (Method::Pgd, AttackOptions::for_method(Method::Pgd)),
+        (Method::Cw, AttackOptions::for_method(Method::Cw)),
+        (Method::Jsma, AttackOptions::for_method(Method::Jsma)),
         (Method::MiFgsm, AttackOptions { eps: 0.3, steps: 20, ..AttackOptions::default() }),
     ] {
         for target in [0, 8] {
@@ -169,7 +165,7 @@ fn published_figures_hold_on_the_first_100_test_digits() {
     let eval = |method: Method, opts: AttackOptions| evaluate_attack(method, &model, &data, &opts, 100, &device);
 
     let sweep = [0.0, 0.1, 0.2, 0.3];
-    let fgsm: Vec<f64> = sweep.iter().map(|&eps| eval(Method::Fgsm, AttackOptions { eps, ..options(Method::Fgsm) }).adversarial_accuracy).collect();
+    let fgsm: Vec<f64> = sweep.iter().map(|&eps| eval(Method::Fgsm, AttackOptions { eps, ..AttackOptions::for_method(Method::Fgsm) }).adversarial_accuracy).collect();
     assert!((0.45..=0.92).contains(&fgsm[1]), "FGSM eps 0.1: {}", fgsm[1]);
     assert!(fgsm[3] <= 0.20, "FGSM eps 0.3: {}", fgsm[3]);
     assert!(fgsm.windows(2).all(|w| w[1] <= w[0]), "FGSM accuracy rises with eps: {fgsm:?}");
@@ -183,16 +179,16 @@ fn published_figures_hold_on_the_first_100_test_digits() {
         }
     }
 
-    let cw = eval(Method::Cw, options(Method::Cw));
+    let cw = eval(Method::Cw, AttackOptions::for_method(Method::Cw));
     assert!(cw.success_rate >= 0.99, "C&W success {}", cw.success_rate);
     assert!((1.0..=2.0).contains(&cw.l2.mean), "C&W mean L2 {}", cw.l2.mean);
 
-    let deepfool = eval(Method::Deepfool, options(Method::Deepfool));
+    let deepfool = eval(Method::Deepfool, AttackOptions::for_method(Method::Deepfool));
     assert!(deepfool.success_rate >= 0.99, "DeepFool success {}", deepfool.success_rate);
     assert!(deepfool.l2.mean <= 2.5, "DeepFool mean L2 {}", deepfool.l2.mean);
     assert!(deepfool.l2.mean >= cw.l2.mean, "DeepFool {} beat C&W {}", deepfool.l2.mean, cw.l2.mean);
 
-    let jsma = eval(Method::Jsma, options(Method::Jsma));
+    let jsma = eval(Method::Jsma, AttackOptions::for_method(Method::Jsma));
     assert!(jsma.success_rate >= 0.90, "JSMA success {}", jsma.success_rate);
     assert!(jsma.changed_fraction <= 0.08, "JSMA changed {} of the pixels", jsma.changed_fraction);
 }
@@ -202,7 +198,7 @@ fn minimal_epsilon_is_a_threshold() {
     let model = standard_model();
     let data = test_digits(1);
     let label = data.labels[0] as usize;
-    let opts = options(Method::Fgsm);
+    let opts = AttackOptions::for_method(Method::Fgsm);
     let (eps, result) = block_on(minimal_epsilon(Method::Fgsm, &model, data.image(0), label, &opts, 0.5, 10, &device()))
         .unwrap()
         .expect("FGSM at 0.5 flips a digit");
@@ -216,7 +212,7 @@ fn random_noise_of_the_same_size_rarely_fools() {
     let model = standard_model();
     let data = test_digits(50);
     let labels = labels(&data);
-    let opts = AttackOptions { eps: 0.2, ..options(Method::Fgsm) };
+    let opts = AttackOptions { eps: 0.2, ..AttackOptions::for_method(Method::Fgsm) };
     let results = block_on(run(Method::Fgsm, &model, &data.pixels, &labels, &opts, &device())).unwrap();
     let mut fooled_by_noise = 0;
     let mut fooled_by_attack = 0;

@@ -1,12 +1,14 @@
 // The attack panel: pick a method, drag ε, and watch the classification flip.
 //
 // It renders into a container and talks to the engine only through `engine` (attack,
-// minimalEpsilon, randomNoiseLike, classify). Runs are "newest input wins": while one attack
-// is in flight, further changes collapse into a single pending run, and a result whose input
-// is no longer current is dropped, never shown.
+// minimalEpsilon, randomNoiseLike, classify). Runs go through the page's scheduler ("newest
+// input wins"): while one attack is in flight, further changes collapse into a single pending
+// run, and a result whose input is no longer current is dropped, never shown.
 
 import { ATTACK_METHODS, methodByName } from './attack-methods.js';
+import { percent } from './bars.js';
 import { drawDigit, drawNoise, drawLegend } from './colormap.js';
+import { createScheduler } from './scheduler.js';
 
 const reducedMotion = () => window.matchMedia?.('(prefers-reduced-motion: reduce)').matches;
 
@@ -19,16 +21,6 @@ function el(tag, attributes = {}, ...children) {
   }
   node.append(...children);
   return node;
-}
-
-function percent(p) {
-  return `${(p * 100).toFixed(p >= 0.995 || p < 0.005 ? 0 : 1)}%`;
-}
-
-function argmax(values) {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
-  return best;
 }
 
 /** Two rows of ten bars: before and after the attack. */
@@ -48,8 +40,8 @@ function compareBars() {
   }
   return {
     root,
-    draw(which, probabilities) {
-      const top = probabilities ? argmax(probabilities) : -1;
+    /** Draws ten probabilities, highlighting the predicted label `top`. */
+    draw(which, probabilities, top) {
       rows[which].forEach(({ cell, fill }, d) => {
         const p = probabilities ? probabilities[d] : 0;
         fill.style.height = `${Math.max(0, Math.min(1, p)) * 100}%`;
@@ -131,9 +123,6 @@ export function mountAttackPanel(container, { engine, source, state, announce })
 
   let method = methodByName(initial.method);
   let last = null; // {input, output}
-  let running = false;
-  let pending = false;
-  let generation = 0;
   let animation = 0;
 
   function configure(keepValues) {
@@ -173,20 +162,23 @@ export function mountAttackPanel(container, { engine, source, state, announce })
     };
   }
 
-  function show(input, output, frameIndex = null) {
-    const adversarial = frameIndex == null ? output.pixels : output.frames[frameIndex];
-    drawDigit(canvases.original, input.pixels);
+  /** The adversarial image and its noise: all that changes between replay frames. Returns the noise's scale. */
+  function drawStep(adversarial, noise) {
     drawDigit(canvases.adversarial, adversarial);
-    const noise = frameIndex == null ? output.noise : adversarial.map((v, i) => v - input.pixels[i]);
     const scale = drawNoise(canvases.noise, noise);
     legendText.textContent = scale > 0 ? `−${scale.toFixed(3)} … +${scale.toFixed(3)}` : 'no change';
-    if (frameIndex != null) return;
+    return scale;
+  }
+
+  function show(input, output) {
+    drawDigit(canvases.original, input.pixels);
+    const scale = drawStep(output.pixels, output.noise);
     const before = input.probabilities;
     captions.original.textContent = `Original: ${input.label} (${percent(before[input.label])})`;
     captions.noise.textContent = `Noise, amplified ${scale > 0 ? `×${(0.5 / scale).toFixed(1)}` : ''}`;
     captions.adversarial.textContent = `Adversarial: ${output.label} (${percent(output.probabilities[output.label])})`;
-    bars.draw('before', before);
-    bars.draw('after', output.probabilities);
+    bars.draw('before', before, input.label);
+    bars.draw('after', output.probabilities, output.label);
     const flipped = output.label !== input.label;
     result.dataset.flipped = String(flipped);
     result.dataset.label = String(output.label);
@@ -208,41 +200,44 @@ export function mountAttackPanel(container, { engine, source, state, announce })
     const tick = (now) => {
       // rAF's timestamp is the frame's start, which can precede `started`: clamp at 0.
       const index = Math.max(0, Math.floor(((now - started) / duration) * frames));
-      if (index >= frames) return show(input, output);
-      show(input, output, index);
+      if (index >= frames) return drawStep(output.pixels, output.noise);
+      const frame = output.frames[index];
+      drawStep(frame, frame.map((v, i) => v - input.pixels[i]));
       animation = requestAnimationFrame(tick);
     };
     animation = requestAnimationFrame(tick);
   }
 
-  async function run() {
+  // Every change of the digit or of a setting requests a run; only the newest result is shown.
+  const idle = () => queueMicrotask(() => { if (!attacks.busy) container.removeAttribute('aria-busy'); });
+  const attacks = createScheduler(
+    async ({ input, opts }) => ({ input, opts, output: await engine.attack(input.pixels, input.label, opts) }),
+    {
+      onResult({ input, opts, output }) {
+        last = { input, output, options: opts };
+        animate(input, output);
+        idle();
+      },
+      onError(error) {
+        result.textContent = `The attack failed: ${error.message}`;
+        idle();
+      },
+    },
+  );
+
+  function run() {
     const input = source.current();
     if (!input) {
+      attacks.cancel();
+      container.removeAttribute('aria-busy');
       result.textContent = 'Draw or pick a digit above to attack it.';
       return;
     }
-    if (running) { pending = true; return; }
-    running = true;
-    const mine = ++generation;
-    const opts = options();
     container.setAttribute('aria-busy', 'true');
-    try {
-      const output = await engine.attack(input.pixels, input.label, opts);
-      // Stale: the digit or the settings changed while we computed.
-      if (mine === generation && source.current() === input) {
-        last = { input, output, options: opts };
-        animate(input, output);
-      }
-    } catch (error) {
-      result.textContent = `The attack failed: ${error.message}`;
-    } finally {
-      running = false;
-      container.removeAttribute('aria-busy');
-      if (pending) { pending = false; run(); }
-    }
+    attacks.request({ input, opts: options() });
   }
 
-  const rerun = () => { generation++; minEpsResult.textContent = ''; run(); };
+  const rerun = () => { minEpsResult.textContent = ''; run(); };
   methodSelect.value = method.name;
   configure(true);
   targetSelect.value = initial.target === null ? '' : String(initial.target);

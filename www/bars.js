@@ -5,13 +5,6 @@ export function percent(p) {
   return `${(p * 100).toFixed(p >= 0.995 || p < 0.005 ? 0 : 1)}%`;
 }
 
-/** The index of the largest of the ten values (display only: which bar to highlight). */
-export function topDigit(probabilities) {
-  let best = 0;
-  for (let d = 1; d < probabilities.length; d++) if (probabilities[d] > probabilities[best]) best = d;
-  return best;
-}
-
 /** Ten `.bar` rows in `container`, each with data-digit and data-probability. */
 export function mountBars(container) {
   container.replaceChildren();
@@ -40,9 +33,9 @@ export function mountBars(container) {
     rows.push({ bar, fill, value });
   }
   return {
-    /** Draws the ten probabilities, or empty bars for `null`. */
-    draw(probabilities) {
-      const top = probabilities ? topDigit(probabilities) : -1;
+    /** Draws the ten probabilities with the predicted `label` highlighted, or empty bars for `null`. */
+    draw(probabilities, label = -1) {
+      const top = probabilities ? label : -1;
       rows.forEach(({ bar, fill, value }, d) => {
         const p = probabilities ? probabilities[d] : 0;
         bar.dataset.probability = p.toFixed(6);

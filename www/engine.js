@@ -43,8 +43,9 @@ export async function webgpuUnavailableReason() {
   return null;
 }
 
-/** The first line of an error's message (Rust errors may append "Caused by:" chains and backtraces). */
-const brief = (error) => String(error?.message ?? error).split('\n')[0].trim();
+/** An error's message as a clause (no final full stop), to embed in a sentence. The Rust side
+ * already folds backend error chains into one line (`inference::one_line`). */
+export const errorClause = (error) => String(error?.message ?? error).trim().replace(/[.\s]+$/, '');
 
 /** The index of the largest of the ten probabilities. */
 function argmax(values) {
@@ -89,7 +90,7 @@ export async function loadEngine({ backend = 'auto', weightsUrl = DEFAULT_WEIGHT
       await gpu.classify(new Float32Array(784)); // proves the device works before it takes over
       use(gpu, null);
     } catch (error) {
-      use(cpu, `WebGPU failed to start (${brief(error)}); running on the CPU.`);
+      use(cpu, `WebGPU failed to start (${errorClause(error)}); running on the CPU.`);
     }
   }
 
@@ -117,13 +118,13 @@ export async function loadEngine({ backend = 'auto', weightsUrl = DEFAULT_WEIGHT
         result = await cpu[name](...args);
       } catch (cpuError) {
         if (error instanceof WebAssembly.RuntimeError && current === instance) {
-          use(cpu, `The WebGPU device failed (${brief(error)}); switched to the CPU.`);
+          use(cpu, `The WebGPU device failed (${errorClause(error)}); switched to the CPU.`);
         }
         throw cpuError;
       }
       if (current === instance) {
         console.warn('adversarial-digits: WebGPU failed, switching to the CPU:', error);
-        use(cpu, `The WebGPU device failed (${brief(error)}); switched to the CPU.`);
+        use(cpu, `The WebGPU device failed (${errorClause(error)}); switched to the CPU.`);
       }
       return result;
     }

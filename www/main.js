@@ -5,7 +5,7 @@ import { backendChanged, connect, fail } from './api.js';
 import { mountAttackPanel } from './attack-panel.js';
 import { mountBars, mountVerdict } from './bars.js';
 import { mountDrawing } from './draw.js';
-import { loadEngine } from './engine.js';
+import { errorClause as reason, loadEngine } from './engine.js';
 import { mountMessages } from './messages.js';
 import { mountPreview } from './preview.js';
 import { loadSamples, mountSamples } from './samples.js';
@@ -14,8 +14,6 @@ import { createState } from './state.js';
 import { decodeImage, mountUpload } from './upload.js';
 
 const $ = (id) => document.getElementById(id);
-/** An error's message as a clause: its first line, without a final full stop. */
-const reason = (error) => String(error?.message ?? error).split('\n')[0].replace(/[.\s]+$/, '');
 const root = document.documentElement;
 const state = createState();
 const messages = mountMessages($('message'));
@@ -69,7 +67,7 @@ async function start() {
     {
       onResult(digit) {
         preview.show(digit.pixels, digit.source, digit.caption);
-        bars.draw(digit.probabilities);
+        bars.draw(digit.probabilities, digit.label);
         verdict.show(digit.label, digit.probabilities);
         root.dataset.predictions = String(Number(root.dataset.predictions ?? 0) + 1);
         setCurrent(digit);

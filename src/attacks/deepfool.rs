@@ -1,6 +1,6 @@
 use burn::prelude::*;
 
-use super::{AttackError, AttackOptions, Crafted, DigitNet, Goal, logit_jacobian, read};
+use super::{AttackError, AttackOptions, Crafted, DigitNet, Goal, JacobianRows, read};
 use crate::inference::argmax;
 use crate::model::{CLASSES, IMAGE_PIXELS, images_tensor};
 
@@ -34,13 +34,9 @@ pub async fn deepfool(
     };
 
     while iterations < max_iterations {
-        let x = images_tensor(&current(&total), &device);
-        let (jacobian, logits) = logit_jacobian(model, x);
-        let data = read(Tensor::cat(vec![logits, jacobian.reshape([n, CLASSES * IMAGE_PIXELS])], 1)).await?;
-        let width = CLASSES + CLASSES * IMAGE_PIXELS;
+        let rows = JacobianRows::of(model, &current(&total), &device).await?;
         for (i, is_active) in active.iter_mut().enumerate() {
-            let row = &data[i * width..(i + 1) * width];
-            let (logits, jacobian) = row.split_at(CLASSES);
+            let logits = rows.logits(i);
             let k0 = argmax(logits);
             if k0 != goal.labels[i] {
                 *is_active = false;
@@ -49,7 +45,7 @@ pub async fn deepfool(
                 continue;
             }
             // The nearest linearised boundary.
-            let grad = |k: usize| &jacobian[k * IMAGE_PIXELS..(k + 1) * IMAGE_PIXELS];
+            let grad = |k: usize| rows.gradient(i, k);
             let mut best: Option<(f32, f32, usize)> = None; // (distance, |f|, k)
             for k in (0..CLASSES).filter(|&k| k != k0) {
                 let f = logits[k] - logits[k0];

@@ -1,7 +1,7 @@
 use burn::prelude::*;
 
-use super::{AttackError, AttackOptions, Crafted, DigitNet, Goal, attack_direction, objective, read};
-use crate::model::{IMAGE_PIXELS, images_tensor};
+use super::{AttackError, AttackOptions, Crafted, DigitNet, Goal, attack_direction_and_logits, objective, read};
+use crate::model::{CLASSES, IMAGE_PIXELS, images_tensor};
 
 /// How many single-pixel changes are tried exactly at each step.
 const CANDIDATES: usize = 8;
@@ -32,13 +32,12 @@ pub async fn few_pixel(
     let budget = options.pixels.min(IMAGE_PIXELS);
 
     loop {
-        let current = images_tensor(&pixels, &device);
-        let logits = model.forward(current.clone());
-        let direction = attack_direction(model, current, goal);
+        // One forward pass gives both the labels (to stop) and the gradient (to rank pixels).
+        let (direction, logits) = attack_direction_and_logits(model, images_tensor(&pixels, &device), goal);
         let data = read(Tensor::cat(vec![logits, direction.reshape([n, IMAGE_PIXELS])], 1)).await?;
-        let width = 10 + IMAGE_PIXELS;
+        let width = CLASSES + IMAGE_PIXELS;
         for (i, is_active) in active.iter_mut().enumerate() {
-            let logits = &data[i * width..i * width + 10];
+            let logits = &data[i * width..i * width + CLASSES];
             if goal.reached(i, crate::inference::argmax(logits)) {
                 *is_active = false;
             }
@@ -53,7 +52,7 @@ pub async fn few_pixel(
             if !active[i] {
                 continue;
             }
-            let gradient = &data[i * width + 10..(i + 1) * width];
+            let gradient = &data[i * width + CLASSES..(i + 1) * width];
             let image = &pixels[i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS];
             let mut ranked: Vec<(f32, usize, f32)> = (0..IMAGE_PIXELS)
                 .filter(|&p| !changed[i][p])

@@ -1,6 +1,6 @@
 use burn::prelude::*;
 
-use super::{AttackError, AttackOptions, Crafted, DigitNet, Goal, logit_jacobian, read};
+use super::{AttackError, AttackOptions, Crafted, DigitNet, Goal, JacobianRows, read};
 use crate::inference::argmax;
 use crate::model::{CLASSES, IMAGE_PIXELS, images_tensor};
 
@@ -34,15 +34,11 @@ pub async fn jsma(
     let max_iterations = ((IMAGE_PIXELS as f32 * options.max_fraction) / 2.0).floor() as usize;
     let mut active = vec![true; n];
     let mut iterations = 0;
-    let width = CLASSES + CLASSES * IMAGE_PIXELS;
 
     loop {
-        let (jacobian, logits) = logit_jacobian(model, images_tensor(&pixels, &device));
-        let data = read(Tensor::cat(vec![logits, jacobian.reshape([n, CLASSES * IMAGE_PIXELS])], 1)).await?;
+        let rows = JacobianRows::of(model, &pixels, &device).await?;
         for i in 0..n {
-            let row = &data[i * width..(i + 1) * width];
-            let logits = &row[..CLASSES];
-            if argmax(logits) == targets[i] {
+            if argmax(rows.logits(i)) == targets[i] {
                 active[i] = false;
             }
         }
@@ -53,12 +49,11 @@ pub async fn jsma(
             if !active[i] {
                 continue;
             }
-            let row = &data[i * width + CLASSES..(i + 1) * width];
             let t = targets[i];
-            let alpha = &row[t * IMAGE_PIXELS..(t + 1) * IMAGE_PIXELS];
+            let alpha = rows.gradient(i, t);
             let mut beta = vec![0.0f32; IMAGE_PIXELS];
             for k in (0..CLASSES).filter(|&k| k != t) {
-                for (b, g) in beta.iter_mut().zip(&row[k * IMAGE_PIXELS..(k + 1) * IMAGE_PIXELS]) {
+                for (b, g) in beta.iter_mut().zip(rows.gradient(i, k)) {
                     *b += g;
                 }
             }

@@ -206,6 +206,14 @@ impl Default for AttackOptions {
     }
 }
 
+impl AttackOptions {
+    /// The defaults with the budget and iterations that suit `method`
+    /// ([`Method::default_eps`], [`Method::default_steps`]).
+    pub fn for_method(method: Method) -> Self {
+        Self { eps: method.default_eps(), steps: method.default_steps(), ..Self::default() }
+    }
+}
+
 /// Sizes of a perturbation.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Norms {
@@ -348,17 +356,27 @@ pub fn cross_entropy_sum(logits: Tensor<2>, one_hot: Tensor<2>) -> Tensor<1> {
 /// Gradient of the summed cross-entropy with respect to the input images: the direction in
 /// which each pixel raises the loss of `labels` fastest.
 pub fn loss_gradient(model: &DigitNet, images: Tensor<4>, labels_one_hot: Tensor<2>) -> Tensor<4> {
+    loss_gradient_and_logits(model, images, labels_one_hot).0
+}
+
+/// [`loss_gradient`] and the logits of the same forward pass.
+pub fn loss_gradient_and_logits(model: &DigitNet, images: Tensor<4>, labels_one_hot: Tensor<2>) -> (Tensor<4>, Tensor<2>) {
     let x = images.detach().autodiff().require_grad();
-    let loss = cross_entropy_sum(model.forward(x.clone()), labels_one_hot.autodiff());
-    let grads = loss.backward();
-    x.grad(&grads).expect("the input requires a gradient")
+    let logits = model.forward(x.clone());
+    let grads = cross_entropy_sum(logits.clone(), labels_one_hot.autodiff()).backward();
+    (x.grad(&grads).expect("the input requires a gradient"), logits.without_autodiff())
 }
 
 /// Gradient of the loss, signed so that *adding* it moves towards the attack's goal: ascent on
 /// the true label when untargeted, descent on the target when targeted.
 pub fn attack_direction(model: &DigitNet, images: Tensor<4>, goal: &Goal) -> Tensor<4> {
-    let g = loss_gradient(model, images.clone(), goal.one_hot(&images.device()));
-    if goal.targeted() { g.neg() } else { g }
+    attack_direction_and_logits(model, images, goal).0
+}
+
+/// [`attack_direction`] and the logits of the same forward pass.
+pub fn attack_direction_and_logits(model: &DigitNet, images: Tensor<4>, goal: &Goal) -> (Tensor<4>, Tensor<2>) {
+    let (g, logits) = loss_gradient_and_logits(model, images.clone(), goal.one_hot(&images.device()));
+    (if goal.targeted() { g.neg() } else { g }, logits)
 }
 
 /// Per-image value of the attack's objective (higher is better for the attacker): the loss of
@@ -396,6 +414,34 @@ pub fn logit_jacobian(model: &DigitNet, images: Tensor<4>) -> (Tensor<3>, Tensor
     (jacobian, logits)
 }
 
+/// Logits and logit Jacobians of a batch, read back to the host in one transfer.
+pub struct JacobianRows {
+    data: Vec<f32>,
+}
+
+impl JacobianRows {
+    const WIDTH: usize = CLASSES + CLASSES * IMAGE_PIXELS;
+
+    /// Computes [`logit_jacobian`] for `pixels` (`n * 784` values) and reads it back.
+    pub async fn of(model: &DigitNet, pixels: &[f32], device: &Device) -> Result<Self, AttackError> {
+        let n = pixels.len() / IMAGE_PIXELS;
+        let (jacobian, logits) = logit_jacobian(model, images_tensor(pixels, device));
+        let data = read(Tensor::cat(vec![logits, jacobian.reshape([n, CLASSES * IMAGE_PIXELS])], 1)).await?;
+        Ok(Self { data })
+    }
+
+    /// The ten logits of image `i`.
+    pub fn logits(&self, i: usize) -> &[f32] {
+        &self.data[i * Self::WIDTH..i * Self::WIDTH + CLASSES]
+    }
+
+    /// The gradient of logit `k` of image `i` with respect to its 784 pixels.
+    pub fn gradient(&self, i: usize, k: usize) -> &[f32] {
+        let start = i * Self::WIDTH + CLASSES + k * IMAGE_PIXELS;
+        &self.data[start..start + IMAGE_PIXELS]
+    }
+}
+
 /// Uniform noise in `[-eps, eps]` drawn on the host from `seed`, as a `[n, 1, 28, 28]` tensor.
 pub fn uniform_noise(n: usize, eps: f32, seed: u64, device: &Device) -> Tensor<4> {
     let mut rng = crate::rng::SplitMix64::new(seed);
@@ -408,14 +454,9 @@ pub fn l2_norm(x: Tensor<4>) -> Tensor<4> {
     x.powi_scalar(2).sum_dim(3).sum_dim(2).sqrt()
 }
 
-/// Reads a float tensor back to the host without blocking (required by WebGPU in browsers).
+/// Reads a float tensor back to the host without blocking (see [`crate::inference::read_floats`]).
 pub async fn read<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, AttackError> {
-    tensor
-        .into_data_async()
-        .await
-        .map_err(|e| AttackError::Backend(e.to_string()))?
-        .try_to_vec::<f32>()
-        .map_err(|e| AttackError::Backend(format!("{e:?}")))
+    crate::inference::read_floats(tensor).await.map_err(AttackError::Backend)
 }
 
 /// Runs `method` on a batch and measures each result: one read-back for images,

@@ -4,7 +4,7 @@
 use burn::prelude::*;
 
 use super::{AttackError, AttackOptions, AttackResult, Method, Norms, run};
-use crate::model::{DigitNet, IMAGE_PIXELS};
+use crate::model::DigitNet;
 use crate::rng::SplitMix64;
 
 /// The smallest `eps` found by bisection for which `method` still succeeds on one image, with
@@ -68,6 +68,3 @@ pub fn random_noise_like(original: &[f32], perturbation: &[f32], norm: &str, see
     };
     original.iter().zip(&noise).map(|(x, d)| (x + d).clamp(0.0, 1.0)).collect()
 }
-
-/// Number of pixels per image, re-exported for callers sizing buffers.
-pub const PIXELS: usize = IMAGE_PIXELS;
