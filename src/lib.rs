@@ -14,6 +14,8 @@
 //! - [`weights`]: safetensors in PyTorch layout.
 //! - [`preprocess`]: any picture of a digit to MNIST's 28x28 format.
 //! - [`image_header`]: recognising uploads before they are decoded.
+//! - [`attacks`]: adversarial examples, one module per method.
+//! - [`visualize`]: saliency, class visualisation, fooling images, feature maps.
 
 pub mod data;
 #[cfg(not(target_arch = "wasm32"))]
@@ -25,6 +27,7 @@ pub mod preprocess;
 pub mod rng;
 pub mod training;
 pub mod attacks;
+pub mod visualize;
 pub mod weights;
 
 #[cfg(target_arch = "wasm32")]

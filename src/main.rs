@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use adversarial_digits::data::{DEFAULT_MNIST_DIR, Dataset, Split};
 use adversarial_digits::model::DigitNetConfig;
-use adversarial_digits::training::{TrainingConfig, train};
+use adversarial_digits::training::{AdversarialConfig, Event, TrainingConfig, train_from};
 use adversarial_digits::attacks::{AttackOptions, Method};
 use adversarial_digits::evaluation::evaluate_attack;
 use adversarial_digits::{inference, weights};
@@ -48,6 +48,29 @@ enum Command {
         conv2: usize,
         #[arg(long, default_value_t = 128)]
         hidden: usize,
+        /// Learning-rate multiplier after each epoch.
+        #[arg(long, default_value_t = 0.6)]
+        lr_decay: f64,
+        /// Train on FGSM examples with a random start of this L∞ radius (Wong et al. 2020):
+        /// the defended model (0.3 for `models/robust.safetensors`). 0: clean training.
+        #[arg(long, default_value_t = 0.0)]
+        adversarial_eps: f32,
+        /// Start from these weights instead of a random network (to continue training).
+        #[arg(long)]
+        init: Option<PathBuf>,
+        /// Gradient steps per adversarial example: 1 is FGSM with a random start, more is PGD.
+        #[arg(long, default_value_t = 1)]
+        adversarial_steps: usize,
+        /// Step size as a multiple of the radius (1.25 for FGSM, about 2.5 / steps for PGD).
+        #[arg(long, default_value_t = 1.25)]
+        alpha_ratio: f32,
+        /// Epochs over which the adversarial radius grows from 0.
+        #[arg(long, default_value_t = 1)]
+        warmup_epochs: usize,
+        /// Hold out the last N training digits and check accuracy (and PGD accuracy, when
+        /// training adversarially) on them after each epoch. 0: train on all of them.
+        #[arg(long, default_value_t = 0)]
+        check: usize,
     },
     /// Measure accuracy on the MNIST test digits, clean or under an attack.
     Eval {
@@ -142,11 +165,31 @@ fn main() {
     let cli = Cli::parse();
     let device = Device::flex();
     match cli.command {
-        Command::Train { data, out, epochs, batch_size, lr, seed, limit, conv1, conv2, hidden } => {
+        Command::Train {
+            data,
+            out,
+            epochs,
+            batch_size,
+            lr,
+            seed,
+            limit,
+            conv1,
+            conv2,
+            hidden,
+            lr_decay,
+            adversarial_eps,
+            init,
+            adversarial_steps,
+            alpha_ratio,
+            warmup_epochs,
+            check,
+        } => {
             let mut train_set = Dataset::load(&data, Split::Train).unwrap_or_else(|e| fail(e));
             if let Some(n) = limit {
                 train_set = train_set.take(n);
             }
+            let check = check.min(train_set.len() / 2);
+            let (train_set, check_set) = train_set.split_off_last(check);
             let test_set = Dataset::load(&data, Split::Test).unwrap_or_else(|e| fail(e));
             let config = TrainingConfig::new(
                 DigitNetConfig::new().with_conv1_channels(conv1).with_conv2_channels(conv2).with_hidden(hidden),
@@ -154,7 +197,15 @@ fn main() {
             .with_epochs(epochs)
             .with_batch_size(batch_size)
             .with_learning_rate(lr)
-            .with_seed(seed);
+            .with_lr_decay(lr_decay)
+            .with_seed(seed)
+            .with_adversarial((adversarial_eps > 0.0).then(|| {
+                AdversarialConfig::new()
+                    .with_eps(adversarial_eps)
+                    .with_steps(adversarial_steps)
+                    .with_alpha_ratio(alpha_ratio)
+                    .with_warmup_epochs(warmup_epochs)
+            }));
             let batches = train_set.len().div_ceil(batch_size);
             let bar = ProgressBar::new((batches * epochs) as u64);
             bar.set_style(
@@ -164,19 +215,45 @@ fn main() {
             );
             let start = Instant::now();
             let mut smoothed = None;
-            let model = train(&config, &train_set, &device, |p| {
-                let s = smoothed.map_or(p.loss, |s: f32| 0.98 * s + 0.02 * p.loss);
-                smoothed = Some(s);
-                bar.inc(1);
-                if p.batch % 20 == 0 {
-                    bar.set_message(format!("epoch {}/{} loss {s:.4}", p.epoch + 1, config.epochs));
+            let start_model = match &init {
+                Some(path) => {
+                    let bytes = std::fs::read(path).unwrap_or_else(|e| fail(e));
+                    weights::load_trainable(&bytes, &device.clone().autodiff()).unwrap_or_else(|e| fail(e))
                 }
+                None => {
+                    let autodiff = device.clone().autodiff();
+                    autodiff.seed(seed);
+                    config.model.init(&autodiff)
+                }
+            };
+            let model = train_from(start_model, &config, &train_set, (check > 0).then_some(&check_set), &device, |event| match event {
+                Event::Batch(p) => {
+                    let s = smoothed.map_or(p.loss, |s: f32| 0.98 * s + 0.02 * p.loss);
+                    smoothed = Some(s);
+                    bar.inc(1);
+                    if p.batch % 20 == 0 {
+                        bar.set_message(format!("epoch {}/{} loss {s:.4}", p.epoch + 1, config.epochs));
+                    }
+                }
+                Event::Epoch(c) => bar.suspend(|| eprintln!(
+                    "epoch {}: held-out accuracy {:.2}%{}{}",
+                    c.epoch + 1,
+                    c.clean_accuracy * 100.0,
+                    c.pgd_accuracy.map_or(String::new(), |a| format!(", under PGD-10 {:.2}%", a * 100.0)),
+                    if c.collapsed { " — collapsed: keeping the best earlier epoch and stopping" } else { "" }
+                )),
             });
             bar.finish();
             let seconds = start.elapsed().as_secs_f64();
             let accuracy = inference::accuracy(&model, &test_set, &device);
+            let training = if adversarial_eps > 0.0 {
+                format!("adversarial training eps {adversarial_eps}, {adversarial_steps} step(s) of {alpha_ratio} eps")
+            } else {
+                "clean training".to_string()
+            };
             let description = format!(
-                "DigitNet conv{conv1}-conv{conv2}-fc{hidden}, {epochs} epochs, seed {seed}, test accuracy {accuracy:.4}"
+                "DigitNet conv{conv1}-conv{conv2}-fc{hidden}, {training}, {epochs} epochs{}, seed {seed}, test accuracy {accuracy:.4}",
+                init.as_ref().map_or(String::new(), |p| format!(" from {}", p.display()))
             );
             let bytes = weights::to_bytes(&model, &description);
             if let Some(dir) = out.parent() {

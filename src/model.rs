@@ -75,6 +75,8 @@ pub struct Activations {
     pub conv1: Tensor<4>,
     /// After the second convolution and ReLU: `[batch, conv2_channels, 14, 14]`.
     pub conv2: Tensor<4>,
+    /// The hidden layer after ReLU: `[batch, hidden]`.
+    pub hidden: Tensor<2>,
     /// Class scores before the softmax: `[batch, 10]`.
     pub logits: Tensor<2>,
 }
@@ -91,9 +93,9 @@ impl DigitNet {
         let conv1 = self.activation.forward(self.conv1.forward(x));
         let conv2 = self.activation.forward(self.conv2.forward(self.pool.forward(conv1.clone())));
         let x = self.pool.forward(conv2.clone()).flatten::<2>(1, 3);
-        let x = self.dropout.forward(self.activation.forward(self.fc1.forward(x)));
-        let logits = self.fc2.forward(x);
-        Activations { conv1, conv2, logits }
+        let hidden = self.activation.forward(self.fc1.forward(x));
+        let logits = self.fc2.forward(self.dropout.forward(hidden.clone()));
+        Activations { conv1, conv2, hidden, logits }
     }
 
     /// Softmax probabilities for a batch of images.

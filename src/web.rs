@@ -11,6 +11,10 @@ use wasm_bindgen_futures::future_to_promise;
 
 use crate::attacks::{self, AttackOptions, AttackResult, Method};
 use crate::model::{CLASSES, DigitNet, IMAGE_PIXELS, images_tensor};
+use crate::visualize::class_visualization::{self, ClassVisualizationOptions};
+use crate::visualize::features::{self, Maps};
+use crate::visualize::fooling::{self, FoolingOptions};
+use crate::visualize::saliency::{self, SaliencyMethod, SaliencyOptions};
 use crate::{image_header, inference, preprocess, weights};
 
 #[wasm_bindgen(start)]
@@ -178,6 +182,31 @@ impl Engine {
         })
     }
 
+    /// Runs an attack on a batch (784 pixels per image, one true label each) and resolves to a
+    /// `Uint32Array` of the labels the network gives the adversarial images: what robustness
+    /// curves need, in one batched run and one read-back.
+    #[wasm_bindgen(js_name = attackLabels)]
+    pub fn attack_labels(&self, pixels: &[f32], labels: Vec<u32>, options: JsValue) -> Promise {
+        let inner = self.inner.clone();
+        let prepared = (|| {
+            let (method, options) = parse_options(options)?;
+            let pixels = checked_pixels(pixels)?;
+            let labels: Vec<usize> = labels.iter().map(|&l| check_label(l as usize)).collect::<Result<_, _>>()?;
+            if labels.len() * IMAGE_PIXELS != pixels.len() || labels.len() > 1000 {
+                return Err(JsError::new("give one label per image, at most 1000 images"));
+            }
+            Ok((pixels, labels, method, options))
+        })();
+        future_to_promise(async move {
+            let (pixels, labels, method, options) = prepared.map_err(JsValue::from)?;
+            let results = attacks::run(method, &inner.model, &pixels, &labels, &options, &inner.device)
+                .await
+                .map_err(|e| JsError::new(&e.to_string()))?;
+            let predicted: Vec<u32> = results.iter().map(|r| r.label as u32).collect();
+            Ok(js_sys::Uint32Array::from(predicted.as_slice()).into())
+        })
+    }
+
     /// Gradient of the cross-entropy loss of `label` with respect to the 784 input pixels.
     pub fn gradient(&self, pixels: &[f32], label: usize) -> Promise {
         let inner = self.inner.clone();
@@ -220,6 +249,160 @@ impl Engine {
                     object.into()
                 }
             })
+        })
+    }
+}
+
+fn options<T: serde::de::DeserializeOwned + Default>(value: JsValue, what: &str) -> Result<T, JsError> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(T::default());
+    }
+    serde_wasm_bindgen::from_value(value).map_err(|e| JsError::new(&format!("invalid {what} options: {e}")))
+}
+
+fn check_classes(classes: &[u32]) -> Result<Vec<usize>, JsError> {
+    if classes.is_empty() || classes.len() > 64 {
+        return Err(JsError::new("give between 1 and 64 classes"));
+    }
+    classes.iter().map(|&c| check_label(c as usize)).collect()
+}
+
+/// `{name, channels, height, width, values}`.
+fn maps_object(maps: &Maps) -> Object {
+    let object = Object::new();
+    set(&object, "name", maps.name);
+    set(&object, "channels", maps.channels as u32);
+    set(&object, "height", maps.height as u32);
+    set(&object, "width", maps.width as u32);
+    set(&object, "values", Float32Array::from(maps.values.as_slice()));
+    object
+}
+
+/// The visualisations of `crate::visualize`, on the engine's model and backend.
+#[wasm_bindgen]
+impl Engine {
+    /// A saliency map per image for `classes[i]`: resolves to a `Float32Array` of 784 values per
+    /// image. `method`: 'gradient' | 'smoothgrad' | 'gradient-x-input' | 'integrated-gradients';
+    /// `options`: `{samples, noise, steps, seed}`.
+    pub fn saliency(&self, pixels: &[f32], classes: Vec<u32>, method: String, options: JsValue) -> Promise {
+        let inner = self.inner.clone();
+        let prepared = (|| {
+            let pixels = checked_pixels(pixels)?;
+            let classes = check_classes(&classes)?;
+            if classes.len() * IMAGE_PIXELS != pixels.len() {
+                return Err(JsError::new("give one class per image"));
+            }
+            let method = SaliencyMethod::parse(&method).ok_or_else(|| {
+                let names: Vec<_> = SaliencyMethod::ALL.iter().map(|m| m.name()).collect();
+                JsError::new(&format!("unknown saliency method `{method}` (one of {})", names.join(", ")))
+            })?;
+            let options: SaliencyOptions = self::options(options, "saliency")?;
+            if options.samples > 256 || options.steps > 512 {
+                return Err(JsError::new("saliency options too large (samples <= 256, steps <= 512)"));
+            }
+            Ok((pixels, classes, method, options))
+        })();
+        future_to_promise(async move {
+            let (pixels, classes, method, options) = prepared.map_err(JsValue::from)?;
+            let map = saliency::saliency(method, &inner.model, images_tensor(&pixels, &inner.device), &classes, &options);
+            let values = attacks::read(map).await.map_err(|e| JsError::new(&e.to_string()))?;
+            Ok(Float32Array::from(values.as_slice()).into())
+        })
+    }
+
+    /// Activation maximisation for each of `classes`: resolves to `{pixels, probabilities}`
+    /// (784 and 10 values per class). `start` (784 per class) continues an earlier run, whose
+    /// steps so far are `firstStep` (pass `null` and 0 to start from the seeded noise).
+    /// `options`: `{steps, learningRate, decay, jitter, blurEvery, seed}`.
+    #[wasm_bindgen(js_name = visualizeClasses)]
+    pub fn visualize_classes(&self, classes: Vec<u32>, options: JsValue, start: Option<Vec<f32>>, first_step: usize) -> Promise {
+        let inner = self.inner.clone();
+        let prepared = (|| {
+            let classes = check_classes(&classes)?;
+            let options: ClassVisualizationOptions = self::options(options, "class visualisation")?;
+            if options.steps > 5000 {
+                return Err(JsError::new("at most 5000 steps"));
+            }
+            let start = match start {
+                Some(pixels) if pixels.len() != classes.len() * IMAGE_PIXELS => {
+                    return Err(JsError::new("start must hold 784 pixels per class"));
+                }
+                Some(pixels) => checked_pixels(&pixels)?,
+                None => class_visualization::starting_images(classes.len(), options.seed),
+            };
+            Ok((classes, options, start))
+        })();
+        future_to_promise(async move {
+            let (classes, options, start) = prepared.map_err(JsValue::from)?;
+            let start = images_tensor(&start, &inner.device);
+            let images = class_visualization::visualize_classes(&inner.model, start, &classes, &options, first_step);
+            let probabilities = inner.model.probabilities(images.clone());
+            let (pixels, probabilities) = crate::visualize::read_images_and_probabilities(images, probabilities)
+                .await
+                .map_err(|e| JsError::new(&e.to_string()))?;
+            let object = Object::new();
+            set(&object, "pixels", Float32Array::from(pixels.as_slice()));
+            set(&object, "probabilities", Float32Array::from(probabilities.as_slice()));
+            Ok(object.into())
+        })
+    }
+
+    /// Fooling images from noise for each of `classes`: resolves to `{pixels, probabilities,
+    /// steps, success: boolean[]}`. `options`: `{steps, stepSize, confidence, checkEvery, seed}`.
+    #[wasm_bindgen(js_name = foolingImages)]
+    pub fn fooling_images(&self, classes: Vec<u32>, options: JsValue) -> Promise {
+        let inner = self.inner.clone();
+        let prepared = (|| {
+            let classes = check_classes(&classes)?;
+            let options: FoolingOptions = self::options(options, "fooling image")?;
+            if options.steps > 5000 {
+                return Err(JsError::new("at most 5000 steps"));
+            }
+            Ok((classes, options))
+        })();
+        future_to_promise(async move {
+            let (classes, options) = prepared.map_err(JsValue::from)?;
+            let fooled = fooling::fooling_images(&inner.model, &classes, &options, &inner.device)
+                .await
+                .map_err(|e| JsError::new(&e.to_string()))?;
+            let object = Object::new();
+            set(&object, "pixels", Float32Array::from(fooled.pixels.as_slice()));
+            set(&object, "probabilities", Float32Array::from(fooled.probabilities.as_slice()));
+            set(&object, "steps", fooled.steps as u32);
+            let success = js_sys::Array::new();
+            for s in fooled.success {
+                success.push(&s.into());
+            }
+            set(&object, "success", success);
+            Ok(object.into())
+        })
+    }
+
+    /// The activations of every layer for one image: resolves to
+    /// `[{name, channels, height, width, values}]` (conv1, conv2, hidden, logits).
+    #[wasm_bindgen(js_name = featureMaps)]
+    pub fn feature_maps(&self, pixels: &[f32]) -> Promise {
+        let inner = self.inner.clone();
+        let pixels = checked_pixels(pixels);
+        future_to_promise(async move {
+            let pixels = pixels.map_err(JsValue::from)?;
+            let layers = features::feature_maps(&inner.model, &pixels[..IMAGE_PIXELS], &inner.device)
+                .await
+                .map_err(|e| JsError::new(&e.to_string()))?;
+            let list = js_sys::Array::new();
+            for maps in &layers {
+                list.push(&maps_object(maps));
+            }
+            Ok(list.into())
+        })
+    }
+
+    /// The first layer's 5x5 filters: resolves to `{name, channels, height, width, values}`.
+    pub fn filters(&self) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let maps = features::first_layer_filters(&inner.model).await.map_err(|e| JsError::new(&e.to_string()))?;
+            Ok(maps_object(&maps).into())
         })
     }
 }

@@ -80,6 +80,33 @@ struct TensorInfo {
     data_offsets: [usize; 2],
 }
 
+/// What every safetensors reader (burn's among them) demands beyond the tensors themselves:
+/// metadata that maps names to strings, and tensor data that tiles the data section exactly,
+/// with no overlap, gap or trailing byte. Checked here so that a file `inspect` accepts loads.
+fn check_layout(header: &BTreeMap<String, serde_json::Value>, data_len: usize) -> Result<(), WeightsError> {
+    let mut spans = Vec::with_capacity(header.len());
+    for (name, value) in header {
+        if name == "__metadata__" {
+            let strings = value.as_object().is_some_and(|m| m.values().all(serde_json::Value::is_string));
+            if !(value.is_null() || strings) {
+                return Err(WeightsError::Corrupt("`__metadata__` must map names to strings".into()));
+            }
+            continue;
+        }
+        let info: TensorInfo = serde_json::from_value(value.clone())
+            .map_err(|e| WeightsError::Corrupt(format!("entry `{name}`: {e}")))?;
+        spans.push(info.data_offsets);
+    }
+    spans.sort_unstable();
+    let end = spans.iter().try_fold(0, |at, &[start, end]| (start == at && end >= start).then_some(end));
+    if end != Some(data_len) {
+        return Err(WeightsError::Corrupt(
+            "the tensors do not cover the data exactly (overlapping, gaps or trailing bytes)".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Checks a safetensors file completely and returns the architecture it describes.
 pub fn inspect(bytes: &[u8]) -> Result<DigitNetConfig, WeightsError> {
     let corrupt = |why: &str| WeightsError::Corrupt(why.to_string());
@@ -105,8 +132,10 @@ pub fn inspect(bytes: &[u8]) -> Result<DigitNetConfig, WeightsError> {
             return Err(WeightsError::DType { name: name.into(), dtype: info.dtype });
         }
         let [start, end] = info.data_offsets;
-        let count = info.shape.iter().product::<usize>();
-        if start > end || end > data.len() || end - start != count * 4 {
+        // Checked: a claimed shape whose byte count overflows must not wrap to a small number
+        // that happens to match the offsets.
+        let bytes = info.shape.iter().try_fold(4usize, |acc, &d| acc.checked_mul(d));
+        if start > end || end > data.len() || Some(end - start) != bytes {
             return Err(WeightsError::Corrupt(format!(
                 "tensor `{name}` points outside the file or has the wrong byte length"
             )));
@@ -119,18 +148,29 @@ pub fn inspect(bytes: &[u8]) -> Result<DigitNetConfig, WeightsError> {
         }
         shapes.insert(name, info.shape);
     }
+    check_layout(&header, data.len())?;
 
-    let conv1 = &shapes["conv1.weight"];
-    let c1 = conv1[0];
-    let c2 = shapes["conv2.weight"][0];
-    let hidden = shapes["fc1.weight"][0];
+    // The widths are the first dimensions; a tensor of rank 0 has none and fails the shape check.
+    let width = |name: &str| shapes[name].first().copied().unwrap_or(0);
+    let (c1, c2, hidden) = (width("conv1.weight"), width("conv2.weight"), width("fc1.weight"));
+    for (name, width) in [("conv1.weight", c1), ("conv2.weight", c2), ("fc1.weight", hidden)] {
+        if width == 0 {
+            return Err(WeightsError::Shape {
+                name: name.into(),
+                shape: shapes[name].clone(),
+                expected: "at least one output channel or unit".into(),
+            });
+        }
+    }
     let pooled = IMAGE_SIDE / 4;
+    // Cannot overflow once conv2.weight's byte count fitted, but a wrap here would be silent.
+    let flattened = c2.checked_mul(pooled * pooled).unwrap_or(usize::MAX);
     let expected: [(&str, Vec<usize>); 8] = [
         ("conv1.weight", vec![c1, 1, 5, 5]),
         ("conv1.bias", vec![c1]),
         ("conv2.weight", vec![c2, c1, 5, 5]),
         ("conv2.bias", vec![c2]),
-        ("fc1.weight", vec![hidden, c2 * pooled * pooled]),
+        ("fc1.weight", vec![hidden, flattened]),
         ("fc1.bias", vec![hidden]),
         ("fc2.weight", vec![CLASSES, hidden]),
         ("fc2.bias", vec![CLASSES]),
@@ -152,6 +192,11 @@ pub fn inspect(bytes: &[u8]) -> Result<DigitNetConfig, WeightsError> {
 
 /// Builds the network from safetensors bytes, after [`inspect`] has accepted them.
 pub fn load(bytes: &[u8], device: &Device) -> Result<DigitNet, WeightsError> {
+    Ok(load_trainable(bytes, device)?.valid())
+}
+
+/// [`load`], left in training mode on `device` (an autodiff device): to train further.
+pub fn load_trainable(bytes: &[u8], device: &Device) -> Result<DigitNet, WeightsError> {
     let config = inspect(bytes)?;
     let mut model = config.init(device);
     let mut store = SafetensorsStore::from_bytes(Some(bytes.to_vec()))
@@ -161,7 +206,7 @@ pub fn load(bytes: &[u8], device: &Device) -> Result<DigitNet, WeightsError> {
     if !result.errors.is_empty() {
         return Err(WeightsError::Load(format!("{:?}", result.errors)));
     }
-    Ok(model.valid())
+    Ok(model)
 }
 
 /// Serialises the trainable tensors in PyTorch layout, with a description in the metadata.

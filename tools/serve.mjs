@@ -55,9 +55,24 @@ export const HEADERS = {
   'Referrer-Policy': 'no-referrer',
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cache-Control': 'no-cache',
+  // <adversarial-digits> on other sites: module scripts, the wasm and the weights are fetched
+  // with CORS from there. The files are public; nothing here depends on cookies.
+  'Access-Control-Allow-Origin': '*',
 };
 /** Kept for callers of the first version. */
 export const SECURITY_HEADERS = HEADERS;
+
+/**
+ * Headers that replace HEADERS' for one path. The exercise worker (www/exercise-worker.js) runs
+ * learner code, so it needs eval, which the page must never have; a worker's policy is the one
+ * sent with its script, not its page's. This one allows eval and nothing else: no script, no
+ * fetch, no connection of any kind (default-src 'none').
+ */
+export const PATH_HEADERS = {
+  '/www/exercise-worker.js': {
+    'Content-Security-Policy': "default-src 'none'; script-src 'unsafe-eval'",
+  },
+};
 
 class HttpError extends Error {
   constructor(status, message) {
@@ -110,17 +125,21 @@ async function resolveFile(root, realRoot, pathname) {
  * Starts the server. Resolves to {server, url, port, close()}.
  * @param {{port?: number, host?: string, root?: string,
  *   routes?: Record<string, {body: Buffer|Uint8Array|string, type?: string, status?: number}>,
- *   headers?: Record<string, string>, log?: (line: string) => void}} options
+ *   headers?: Record<string, string|null>, pathHeaders?: Record<string, Record<string, string|null>>,
+ *   log?: (line: string) => void}} options
  *   `routes`: in-memory responses by exact path (query ignored), checked before the files.
- *   `headers`: extra or replacing headers for every response.
+ *   `headers`: extra or replacing headers for every response (null: leave that header out).
+ *   `pathHeaders`: headers for one path each, over the others (default PATH_HEADERS).
  */
-export async function startServer({ port = 8080, host = '127.0.0.1', root = ROOT, routes = {}, headers = {}, log } = {}) {
+export async function startServer({ port = 8080, host = '127.0.0.1', root = ROOT, routes = {}, headers = {}, pathHeaders = PATH_HEADERS, log } = {}) {
   root = resolve(root);
   const realRoot = await realpath(root);
   const common = { ...HEADERS, ...headers };
+  const withoutNulls = (all) => Object.fromEntries(Object.entries(all).filter(([, value]) => value != null));
   const server = createServer(async (request, response) => {
+    let own = {}; // this path's headers, once the path is known
     const send = (status, type, body, extra = {}) => {
-      response.writeHead(status, { ...common, 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...extra });
+      response.writeHead(status, withoutNulls({ ...common, ...own, 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...extra }));
       response.end(request.method === 'HEAD' ? undefined : body);
       log?.(`${status} ${request.method} ${request.url}`);
     };
@@ -129,6 +148,7 @@ export async function startServer({ port = 8080, host = '127.0.0.1', root = ROOT
         return send(405, 'text/plain; charset=utf-8', 'method not allowed', { Allow: 'GET, HEAD' });
       }
       const { pathname, search } = new URL(request.url, 'http://localhost');
+      if (Object.hasOwn(pathHeaders, pathname)) own = pathHeaders[pathname];
       const route = Object.hasOwn(routes, pathname) ? routes[pathname] : null;
       if (route) return send(route.status ?? 200, route.type ?? DEFAULT_TYPE, Buffer.from(route.body));
       const found = await resolveFile(root, realRoot, pathname);

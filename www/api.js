@@ -6,7 +6,14 @@
 //   const { label, probabilities } = await classify(pixels); // 784 values in [0, 1], ink bright on black
 //
 // Everything goes through the page's own engine (same backend, same fallback). A change of
-// backend (WebGPU lost, CPU takes over) also fires `adversarialdigits:backend` on window.
+// backend (WebGPU lost, CPU takes over) also fires `adversarialdigits:backend` on window. Every
+// demo on the page (the page's own, each <adversarial-digits>) fires `adversarialdigits:prediction`
+// and `adversarialdigits:attack` as it shows a result (see www/demo.js); www/api.d.ts declares it all.
+//
+// On a page without the demo (an exercise sheet), `load()` loads the network; pages with
+// <adversarial-digits> embeds connect on their own.
+
+import { getEngine, MODEL_NAMES, onBackendChange } from './models.js';
 
 let resolveReady;
 let rejectReady;
@@ -71,14 +78,122 @@ export async function attack({ pixels, label, pixelsBudget, ...options } = {}) {
   return engine.attack(input, trueLabel, { method: 'fgsm', ...options, ...(pixelsBudget ? { pixels: pixelsBudget } : {}) });
 }
 
+let apiModel = null; // null: the page's own network (standard unless the page switched)
+
+/** The engine for an API call: `model` if given, else the one chosen by `setModel`, else the page's. */
+async function engineFor(model = apiModel) {
+  await ready;
+  return model == null ? engine : getEngine(model);
+}
+
+/** Chooses the network later calls use: 'standard' or 'robust' (null: the page's own). */
+export function setModel(name) {
+  if (name != null && !MODEL_NAMES.includes(name)) throw new TypeError(`unknown model "${name}" (${MODEL_NAMES.join(' or ')})`);
+  apiModel = name;
+}
+
+function digitOrCurrent(pixels) {
+  const input = pixels != null ? pixelsOf(pixels) : currentDigit()?.pixels;
+  if (!input) throw new Error('no digit: pass pixels, or draw one on the page first');
+  return input;
+}
+
+function digitClass(value, what) {
+  if (!(Number.isInteger(value) && value >= 0 && value <= 9)) throw new TypeError(`${what} must be a digit 0-9, got ${value}`);
+  return value;
+}
+
+/**
+ * A saliency map: which pixels raise (positive) or lower (negative) the score of `label`.
+ * `pixels` defaults to the digit on the page, `label` to the class the network reads.
+ * @param {{pixels?: Float32Array|number[], label?: number, model?: string,
+ *   method?: 'gradient'|'smoothgrad'|'gradient-x-input'|'integrated-gradients',
+ *   samples?: number, noise?: number, steps?: number, seed?: number}} options
+ * @returns {Promise<{map: Float32Array, label: number, method: string}>}
+ */
+export async function saliency({ pixels, label, method = 'gradient', model, ...options } = {}) {
+  await ready;
+  const input = digitOrCurrent(pixels);
+  const use = await engineFor(model);
+  const explained = label ?? (await use.classify(input)).label;
+  const map = await use.saliency(input, [digitClass(explained, 'label')], method, options);
+  return { map, label: explained, method };
+}
+
+/**
+ * Activation maximisation: an image the network finds as much like `target` as it can.
+ * Deterministic for a seed and model.
+ * @param {{target: number, steps?: number, seed?: number, model?: string, learningRate?: number,
+ *   decay?: number, jitter?: number, blurEvery?: number}} options
+ * @returns {Promise<{pixels: Float32Array, probabilities: Float32Array, steps: number}>}
+ */
+export async function visualizeClass({ target, model, steps = 150, ...options } = {}) {
+  const use = await engineFor(model);
+  const { pixels, probabilities } = await use.visualizeClasses([digitClass(target, 'target')], { steps, ...options });
+  return { pixels, probabilities, steps };
+}
+
+/**
+ * A fooling image: noise climbed until the network reads `target` with `confidence` (0.99).
+ * @param {{target: number, steps?: number, seed?: number, confidence?: number, stepSize?: number, model?: string}} options
+ * @returns {Promise<{pixels: Float32Array, probabilities: Float32Array, steps: number, success: boolean}>}
+ */
+export async function foolingImage({ target, model, ...options } = {}) {
+  const use = await engineFor(model);
+  const result = await use.foolingImages([digitClass(target, 'target')], options);
+  return { pixels: result.pixels, probabilities: result.probabilities, steps: result.steps, success: result.success[0] };
+}
+
+/**
+ * Every layer's activations for a digit (default: the one on the page), and the first layer's filters.
+ * @param {{pixels?: Float32Array|number[], model?: string}} [options]
+ * @returns {Promise<{layers: {name: string, channels: number, height: number, width: number, values: Float32Array}[],
+ *   filters: {name: string, channels: number, height: number, width: number, values: Float32Array}}>}
+ */
+export async function featureMaps({ pixels, model } = {}) {
+  await ready;
+  const input = digitOrCurrent(pixels);
+  const use = await engineFor(model);
+  return { layers: await use.featureMaps(input), filters: await use.filters() };
+}
+
+let following = false;
+/** Pages without the page's demo: `backend` follows the standard network's engine. */
+export function followBackend() {
+  if (following) return;
+  following = true;
+  onBackendChange((info) => info.model === 'standard' && backendChanged(info));
+}
+
+let loading = false;
+/**
+ * Loads the standard network and connects the API to it, for pages without the page's demo.
+ * Resolves like `ready`; calling it again does nothing more.
+ */
+export function load() {
+  if (!engine && !loading) {
+    loading = true;
+    followBackend();
+    getEngine('standard').then((loaded) => connect(loaded), fail);
+  }
+  return ready;
+}
+
 export const adversarialDigits = {
   ready,
+  load,
   get backend() { return backend; },
   get fallbackReason() { return fallbackReason; },
   classify,
   current,
   gradient,
   attack,
+  saliency,
+  visualizeClass,
+  foolingImage,
+  featureMaps,
+  setModel,
+  get model() { return apiModel ?? 'standard'; },
 };
 
 /** The page: the backend changed (or was first chosen). */
@@ -88,10 +203,14 @@ export function backendChanged(info) {
   dispatchEvent(new CustomEvent('adversarialdigits:backend', { detail: { backend, fallbackReason } }));
 }
 
-/** The page: the engine is up; `current` gives the digit on the page. */
-export function connect(loaded, { current: digit }) {
+/**
+ * The page: the engine is up; `current` gives the digit on the page. The first engine connected
+ * stays; a later call may still name who gives the current digit.
+ */
+export function connect(loaded, { current: digit } = {}) {
+  if (digit) currentDigit = digit;
+  if (engine) return;
   engine = loaded;
-  currentDigit = digit;
   backend = loaded.backend;
   fallbackReason = loaded.fallbackReason;
   resolveReady(adversarialDigits);

@@ -8,20 +8,13 @@
 import { ATTACK_METHODS, methodByName } from './attack-methods.js';
 import { percent } from './bars.js';
 import { drawDigit, drawNoise, drawLegend } from './colormap.js';
+import { el } from './dom.js';
 import { createScheduler } from './scheduler.js';
 
 const reducedMotion = () => window.matchMedia?.('(prefers-reduced-motion: reduce)').matches;
 
-function el(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attributes)) {
-    if (key === 'class') node.className = value;
-    else if (key === 'text') node.textContent = value;
-    else node.setAttribute(key, value);
-  }
-  node.append(...children);
-  return node;
-}
+/** The panel's controls, by the names an embed's `controls` attribute uses. */
+export const ATTACK_CONTROLS = ['method', 'eps', 'steps', 'target', 'extras'];
 
 /** Two rows of ten bars: before and after the attack. */
 function compareBars() {
@@ -58,67 +51,77 @@ function compareBars() {
  * @param {{engine: {attack: Function, minimalEpsilon: Function, randomNoiseLike: Function, classify: Function},
  *          source: {current: () => ({pixels: Float32Array, label: number, probabilities: Float32Array}|null), subscribe: (fn: Function) => void},
  *          state?: {get: (k: string) => any, set: (k: string, v: any) => void},
- *          announce?: (text: string) => void}} deps
+ *          announce?: (text: string) => void, idPrefix?: string, controls?: string[],
+ *          onResult?: (result: {input: object, output: object, options: object}) => void}} deps
+ *   `idPrefix` starts every id the panel creates (two panels on a page need different ones);
+ *   `controls` lists the controls shown (ATTACK_CONTROLS; the others keep their values, hidden);
+ *   `onResult` hears every result shown.
  */
-export function mountAttackPanel(container, { engine, source, state, announce }) {
+export function mountAttackPanel(container, { engine, source, state, announce, idPrefix = '', controls = ATTACK_CONTROLS, onResult }) {
   const initial = {
     method: state?.get('attack') ?? 'fgsm',
     eps: state?.get('eps'),
+    steps: state?.get('steps'),
+    pixels: state?.get('pixels'),
     target: state?.get('target') ?? '',
   };
+  const id = (name) => idPrefix + name;
+  const shows = (control) => controls.includes(control);
 
-  const methodSelect = el('select', { id: 'attack-method' });
+  const methodSelect = el('select', { id: id('attack-method') });
   for (const m of ATTACK_METHODS) methodSelect.append(el('option', { value: m.name, text: `${m.label} (${m.norm})` }));
-  const info = el('p', { id: 'attack-method-info', class: 'method-info' });
-  const epsInput = el('input', { id: 'attack-eps', type: 'range' });
-  const epsOutput = el('output', { id: 'attack-eps-value', for: 'attack-eps' });
-  const epsLabel = el('label', { class: 'control', for: 'attack-eps' }, el('span', { class: 'control-name', text: 'ε (budget)' }), epsInput, epsOutput);
-  const stepsInput = el('input', { id: 'attack-steps', type: 'range' });
-  const stepsOutput = el('output', { id: 'attack-steps-value', for: 'attack-steps' });
-  const stepsLabel = el('label', { class: 'control', for: 'attack-steps' }, el('span', { class: 'control-name', text: 'Steps' }), stepsInput, stepsOutput);
-  const pixelsInput = el('input', { id: 'attack-pixels', type: 'range' });
-  const pixelsOutput = el('output', { id: 'attack-pixels-value', for: 'attack-pixels' });
-  const pixelsLabel = el('label', { class: 'control', for: 'attack-pixels' }, el('span', { class: 'control-name', text: 'Pixels' }), pixelsInput, pixelsOutput);
-  const targetSelect = el('select', { id: 'attack-target' }, el('option', { value: '', text: 'any wrong digit' }));
+  const info = el('p', { id: id('attack-method-info'), class: 'method-info' });
+  const epsInput = el('input', { id: id('attack-eps'), type: 'range' });
+  const epsOutput = el('output', { id: id('attack-eps-value'), for: id('attack-eps') });
+  const epsLabel = el('label', { class: 'control', for: id('attack-eps') }, el('span', { class: 'control-name', text: 'ε (budget)' }), epsInput, epsOutput);
+  const stepsInput = el('input', { id: id('attack-steps'), type: 'range' });
+  const stepsOutput = el('output', { id: id('attack-steps-value'), for: id('attack-steps') });
+  const stepsLabel = el('label', { class: 'control', for: id('attack-steps') }, el('span', { class: 'control-name', text: 'Steps' }), stepsInput, stepsOutput);
+  const pixelsInput = el('input', { id: id('attack-pixels'), type: 'range' });
+  const pixelsOutput = el('output', { id: id('attack-pixels-value'), for: id('attack-pixels') });
+  const pixelsLabel = el('label', { class: 'control', for: id('attack-pixels') }, el('span', { class: 'control-name', text: 'Pixels' }), pixelsInput, pixelsOutput);
+  const targetSelect = el('select', { id: id('attack-target') }, el('option', { value: '', text: 'any wrong digit' }));
   for (let d = 0; d < 10; d++) targetSelect.append(el('option', { value: String(d), text: `make it a ${d}` }));
-  const targetLabel = el('label', { class: 'control', for: 'attack-target' }, el('span', { class: 'control-name', text: 'Target' }), targetSelect);
+  const targetLabel = el('label', { class: 'control', for: id('attack-target') }, el('span', { class: 'control-name', text: 'Target' }), targetSelect);
 
   const canvases = {
-    original: el('canvas', { id: 'attack-original', class: 'digit', width: 28, height: 28, role: 'img', 'aria-label': 'The digit before the attack' }),
-    noise: el('canvas', { id: 'attack-noise', class: 'digit', width: 28, height: 28, role: 'img', 'aria-label': 'The adversarial noise, amplified' }),
-    adversarial: el('canvas', { id: 'attack-adversarial', class: 'digit', width: 28, height: 28, role: 'img', 'aria-label': 'The adversarial digit' }),
-    random: el('canvas', { id: 'attack-random-canvas', class: 'digit', width: 28, height: 28, role: 'img', 'aria-label': 'The digit with random noise of the same size' }),
+    original: el('canvas', { id: id('attack-original'), class: 'digit', width: 28, height: 28, role: 'img', 'aria-label': 'The digit before the attack' }),
+    noise: el('canvas', { id: id('attack-noise'), class: 'digit noise', width: 28, height: 28, role: 'img', 'aria-label': 'The adversarial noise, amplified' }),
+    adversarial: el('canvas', { id: id('attack-adversarial'), class: 'digit', width: 28, height: 28, role: 'img', 'aria-label': 'The adversarial digit' }),
+    random: el('canvas', { id: id('attack-random-canvas'), class: 'digit', width: 28, height: 28, role: 'img', 'aria-label': 'The digit with random noise of the same size' }),
   };
   const captions = {
-    original: el('figcaption', { id: 'attack-original-caption' }),
-    noise: el('figcaption', { id: 'attack-noise-caption' }),
-    adversarial: el('figcaption', { id: 'attack-adversarial-caption' }),
-    random: el('figcaption', { id: 'attack-random-caption', text: 'Random noise of the same size: press the button.' }),
+    original: el('figcaption', { id: id('attack-original-caption') }),
+    noise: el('figcaption', { id: id('attack-noise-caption') }),
+    adversarial: el('figcaption', { id: id('attack-adversarial-caption') }),
+    random: el('figcaption', { id: id('attack-random-caption'), text: 'Random noise of the same size: press the button.' }),
   };
   const legend = el('canvas', { class: 'legend', width: 120, height: 8, 'aria-hidden': 'true' });
   drawLegend(legend);
-  const legendText = el('span', { class: 'legend-text', id: 'attack-noise-scale' });
+  const legendText = el('span', { class: 'legend-text', id: id('attack-noise-scale') });
   const bars = compareBars();
-  const result = el('p', { id: 'attack-result', role: 'status', 'aria-live': 'polite', class: 'attack-result' });
-  const norms = el('p', { id: 'attack-norms', class: 'norms' });
-  const randomButton = el('button', { id: 'attack-random', type: 'button', text: 'Random noise of the same size' });
-  const minEpsButton = el('button', { id: 'attack-min-eps', type: 'button', text: 'Smallest ε that flips' });
-  const minEpsResult = el('p', { id: 'attack-min-eps-result', class: 'min-eps', 'aria-live': 'polite' });
-  const downloadButton = el('button', { id: 'attack-download', type: 'button', text: 'Download adversarial PNG' });
+  const result = el('p', { id: id('attack-result'), role: 'status', 'aria-live': 'polite', class: 'attack-result' });
+  const norms = el('p', { id: id('attack-norms'), class: 'norms' });
+  const randomButton = el('button', { id: id('attack-random'), type: 'button', text: 'Random noise of the same size' });
+  const minEpsButton = el('button', { id: id('attack-min-eps'), type: 'button', text: 'Smallest ε that flips' });
+  const minEpsResult = el('p', { id: id('attack-min-eps-result'), class: 'min-eps', 'aria-live': 'polite' });
+  const downloadButton = el('button', { id: id('attack-download'), type: 'button', text: 'Download adversarial PNG' });
+
+  const methodLabel = el('label', { class: 'control', for: id('attack-method') }, el('span', { class: 'control-name', text: 'Method' }), methodSelect);
+  methodLabel.hidden = !shows('method');
+  const extras = el('div', { class: 'attack-extras' },
+    el('div', { class: 'extra' }, randomButton, el('figure', {}, canvases.random, captions.random)),
+    el('div', { class: 'extra' }, minEpsButton, minEpsResult),
+    el('div', { class: 'extra' }, downloadButton));
+  extras.hidden = !shows('extras');
 
   container.replaceChildren(
-    el('div', { class: 'attack-controls' },
-      el('label', { class: 'control', for: 'attack-method' }, el('span', { class: 'control-name', text: 'Method' }), methodSelect),
-      info, epsLabel, stepsLabel, pixelsLabel, targetLabel),
+    el('div', { class: 'attack-controls' }, methodLabel, info, epsLabel, stepsLabel, pixelsLabel, targetLabel),
     el('div', { class: 'attack-images' },
       el('figure', {}, canvases.original, captions.original),
       el('figure', {}, canvases.noise, captions.noise, el('div', { class: 'legend-row' }, legend, legendText)),
       el('figure', {}, canvases.adversarial, captions.adversarial)),
-    bars.root, result, norms,
-    el('div', { class: 'attack-extras' },
-      el('div', { class: 'extra' }, randomButton, el('figure', {}, canvases.random, captions.random)),
-      el('div', { class: 'extra' }, minEpsButton, minEpsResult),
-      el('div', { class: 'extra' }, downloadButton)),
+    bars.root, result, norms, extras,
   );
 
   let method = methodByName(initial.method);
@@ -140,9 +143,12 @@ export function mountAttackPanel(container, { engine, source, state, announce })
       output.value = input.value;
     };
     setRange(epsInput, epsOutput, method.eps, keepValues ? initial.eps : null);
-    setRange(stepsInput, stepsOutput, method.steps, null);
-    setRange(pixelsInput, pixelsOutput, method.pixels, null);
-    targetLabel.hidden = method.targeted === 'never';
+    setRange(stepsInput, stepsOutput, method.steps, keepValues ? initial.steps : null);
+    setRange(pixelsInput, pixelsOutput, method.pixels, keepValues ? initial.pixels : null);
+    epsLabel.hidden ||= !shows('eps');
+    stepsLabel.hidden ||= !shows('steps');
+    pixelsLabel.hidden ||= !shows('eps'); // the few-pixel budget
+    targetLabel.hidden = method.targeted === 'never' || !shows('target');
     targetSelect.options[0].textContent = method.targeted === 'required' ? 'the next digit' : 'any wrong digit';
     minEpsButton.hidden = !method.eps;
     minEpsResult.textContent = '';
@@ -187,6 +193,7 @@ export function mountAttackPanel(container, { engine, source, state, announce })
       : `Not fooled: the network still reads a ${input.label}. ${method.eps ? 'Try a larger ε' : 'Try more steps'} or another method.`;
     norms.textContent = `Size of the change: L∞ ${output.norms.linf.toFixed(3)}, L2 ${output.norms.l2.toFixed(2)}, L0 ${output.norms.l0} pixels; ${output.steps} step${output.steps === 1 ? '' : 's'}.`;
     container.dataset.results = String(Number(container.dataset.results ?? 0) + 1);
+    onResult?.({ input, output, options: last.options }); // `last` is what is being shown
     if (flipped && announce) announce(`Attack flipped the ${input.label} into a ${output.label}.`);
   }
 
@@ -248,10 +255,28 @@ export function mountAttackPanel(container, { engine, source, state, announce })
     rerun();
   });
   epsInput.addEventListener('input', () => { epsOutput.value = epsInput.value; state?.set('eps', Number(epsInput.value)); rerun(); });
-  stepsInput.addEventListener('input', () => { stepsOutput.value = stepsInput.value; rerun(); });
-  pixelsInput.addEventListener('input', () => { pixelsOutput.value = pixelsInput.value; rerun(); });
+  stepsInput.addEventListener('input', () => { stepsOutput.value = stepsInput.value; state?.set('steps', Number(stepsInput.value)); rerun(); });
+  pixelsInput.addEventListener('input', () => { pixelsOutput.value = pixelsInput.value; state?.set('pixels', Number(pixelsInput.value)); rerun(); });
   targetSelect.addEventListener('change', () => { state?.set('target', targetSelect.value === '' ? null : Number(targetSelect.value)); rerun(); });
   source.subscribe(rerun);
+
+  // The settings changed elsewhere (the address was edited, an embed's attribute changed).
+  const inputs = { eps: [epsInput, epsOutput], steps: [stepsInput, stepsOutput], pixels: [pixelsInput, pixelsOutput] };
+  state?.subscribe((key, value) => {
+    if (key === 'attack' && value !== method.name) {
+      method = methodByName(value);
+      methodSelect.value = method.name;
+      configure(false);
+      rerun();
+    } else if (inputs[key] && value != null && Number(inputs[key][0].value) !== value) {
+      inputs[key][0].value = String(value);
+      inputs[key][1].value = inputs[key][0].value;
+      rerun();
+    } else if (key === 'target' && targetSelect.value !== (value == null ? '' : String(value))) {
+      targetSelect.value = value == null ? '' : String(value);
+      rerun();
+    }
+  });
 
   randomButton.addEventListener('click', async () => {
     if (!last) return;
@@ -303,5 +328,9 @@ export function mountAttackPanel(container, { engine, source, state, announce })
   });
 
   run();
-  return { run: rerun };
+  return {
+    run: rerun,
+    /** What the panel shows now: {input, output, options}, or null before the first result. */
+    lastResult: () => last,
+  };
 }

@@ -12,6 +12,7 @@
 
 const CPU_MODULE = new URL('../pkg/cpu/adversarial_digits.js', import.meta.url);
 const GPU_MODULE = new URL('../pkg/adversarial_digits.js', import.meta.url);
+const GPU_WASM = new URL('../pkg/adversarial_digits_bg.wasm', import.meta.url).href;
 export const DEFAULT_WEIGHTS = new URL('../models/standard.safetensors', import.meta.url);
 
 async function fetchBytes(url, what) {
@@ -43,6 +44,21 @@ export async function webgpuUnavailableReason() {
   return null;
 }
 
+/**
+ * A promise that never resolves and rejects once an error escapes the WebAssembly module at
+ * `wasmUrl` outside any call: a trap in one of its callbacks (burn-wgpu panics on a WebGPU
+ * validation or out-of-memory error) or an exception the browser throws into it. Such an
+ * instance cannot be trusted again: its calls in flight may never settle, or settle with garbage.
+ */
+function crashOf(wasmUrl) {
+  return new Promise((_, reject) => {
+    addEventListener('error', (event) => {
+      if (event.filename !== wasmUrl && !String(event.error?.stack ?? '').includes(wasmUrl)) return;
+      reject(Object.assign(new Error(`its engine crashed: ${errorClause(event.error ?? event.message)}`), { fatal: true }));
+    });
+  });
+}
+
 /** An error's message as a clause (no final full stop), to embed in a sentence. The Rust side
  * already folds backend error chains into one line (`inference::one_line`). */
 export const errorClause = (error) => String(error?.message ?? error).trim().replace(/[.\s]+$/, '');
@@ -72,6 +88,7 @@ export async function loadEngine({ backend = 'auto', weightsUrl = DEFAULT_WEIGHT
     settled: null,
   };
   let current = cpu;
+  let gpuCrashed = new Promise(() => {}); // see crashOf
 
   function use(instance, reason) {
     current = instance;
@@ -84,10 +101,15 @@ export async function loadEngine({ backend = 'auto', weightsUrl = DEFAULT_WEIGHT
     const unavailable = await webgpuUnavailableReason();
     if (unavailable) return use(cpu, `${unavailable}; running on the CPU.`);
     try {
+      gpuCrashed = crashOf(GPU_WASM);
+      gpuCrashed.catch((error) => {
+        if (current !== cpu) use(cpu, `The WebGPU device failed (${errorClause(error)}); switched to the CPU.`);
+      });
       const gpuModule = await loadModule(GPU_MODULE);
       if (!gpuModule.hasWebGpu()) return use(cpu, 'This build of the page has no WebGPU backend; running on the CPU.');
-      const gpu = await gpuModule.Engine.create(weights, 'webgpu');
-      await gpu.classify(new Float32Array(784)); // proves the device works before it takes over
+      const gpu = await Promise.race([gpuModule.Engine.create(weights, 'webgpu'), gpuCrashed]);
+      // Proves the device works before it takes over.
+      await Promise.race([gpu.classify(new Float32Array(784)), gpuCrashed]);
       use(gpu, null);
     } catch (error) {
       use(cpu, `WebGPU failed to start (${errorClause(error)}); running on the CPU.`);
@@ -105,19 +127,21 @@ export async function loadEngine({ backend = 'auto', weightsUrl = DEFAULT_WEIGHT
   /**
    * Calls `Engine[name](...args)` where the work runs now. If WebGPU fails, the same call runs on
    * the CPU: if it succeeds there, the device was at fault and the CPU takes over for good; if it
-   * fails there too, the input was at fault and that error is thrown (a trap still switches).
+   * fails there too, the input was at fault and that error is thrown (a trap still switches). A
+   * crash of the WebGPU build outside the call (crashOf) fails the call the same way.
    */
   async function call(name, ...args) {
     const instance = current;
     try {
-      return await instance[name](...args);
+      const work = instance[name](...args);
+      return await (instance === cpu ? work : Promise.race([work, gpuCrashed]));
     } catch (error) {
       if (instance === cpu) throw error;
       let result;
       try {
         result = await cpu[name](...args);
       } catch (cpuError) {
-        if (error instanceof WebAssembly.RuntimeError && current === instance) {
+        if ((error instanceof WebAssembly.RuntimeError || error.fatal) && current === instance) {
           use(cpu, `The WebGPU device failed (${errorClause(error)}); switched to the CPU.`);
         }
         throw cpuError;
@@ -140,8 +164,16 @@ export async function loadEngine({ backend = 'auto', weightsUrl = DEFAULT_WEIGHT
     /** 10 probabilities per image, for 784 * n pixels. */
     classifyBatch: (pixels) => call('classify', pixels),
     attack: (pixels, label, options) => call('attack', pixels, label, options),
+    /** Labels of the adversarial images of a batch (784 pixels and one label per image). */
+    attackLabels: (pixels, labels, options) => call('attackLabels', pixels, Uint32Array.from(labels), options),
     gradient: (pixels, label) => call('gradient', pixels, label),
     minimalEpsilon: (pixels, label, options, upper, iterations) => call('minimalEpsilon', pixels, label, options, upper, iterations),
+    // What the network looks at (src/visualize/). `classes`: one digit per image.
+    saliency: (pixels, classes, method, options) => call('saliency', pixels, Uint32Array.from(classes), method, options),
+    visualizeClasses: (classes, options, start = null, firstStep = 0) => call('visualizeClasses', Uint32Array.from(classes), options, start ?? undefined, firstStep),
+    foolingImages: (classes, options) => call('foolingImages', Uint32Array.from(classes), options),
+    featureMaps: (pixels) => call('featureMaps', pixels),
+    filters: () => call('filters'),
     // Stateless helpers: the CPU build's, whatever the backend.
     randomNoiseLike: (original, noise, norm, seed) => cpuModule.randomNoiseLike(original, noise, norm, seed >>> 0),
     preprocess: (rgba, width, height) => cpuModule.preprocessRgba(rgba, width, height),

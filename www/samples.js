@@ -21,6 +21,16 @@ export async function loadSamples(parseMnist) {
   };
 }
 
+let shared = null;
+/** `loadSamples`, once per page however many demos and exercises ask (a failure may be retried). */
+export function loadSamplesOnce(parseMnist) {
+  shared ??= loadSamples(parseMnist).catch((error) => {
+    shared = null;
+    throw error;
+  });
+  return shared;
+}
+
 /**
  * Buttons for the first `shown` samples in `container`.
  * @returns {{select: (index: number|null) => void}} marks the picked one (aria-pressed)

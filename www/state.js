@@ -3,28 +3,40 @@
 // link restores them, and read back when the hash is edited; `query` entries are read once from
 // the query string (`?backend=cpu`), since changing them needs a reload.
 // Controls write with `set`; renderers subscribe and draw.
+//
+// A demo embedded in another page (<adversarial-digits>) keeps the same table but not in the
+// address: `createState({address: false, initial})` starts from its `attribute`s and never
+// touches the host page's URL.
 
 /**
  * @typedef {{type: 'number'|'digit'|'enum'|'string', default: any, hash?: boolean, query?: boolean,
- *            values?: string[], min?: number}} StateEntry
+ *            attribute?: string, values?: string[], min?: number, max?: number, pattern?: RegExp}} StateEntry
  */
 
 /** @type {Record<string, StateEntry>} */
 export const STATE_SPEC = {
   backend: { type: 'enum', values: ['auto', 'webgpu', 'cpu'], default: 'auto', query: true },
-  sample: { type: 'number', default: null, hash: true, min: 0 }, // index of the picked MNIST sample
-  attack: { type: 'enum', values: ['fgsm', 'bim', 'pgd', 'pgd-l2', 'mi-fgsm', 'deepfool', 'cw', 'jsma', 'few-pixel'], default: 'fgsm', hash: true },
-  eps: { type: 'number', default: null, hash: true, min: 0 },
-  target: { type: 'digit', default: null, hash: true },
+  model: { type: 'enum', values: ['standard', 'robust'], default: 'standard', hash: true, attribute: 'model' }, // the network the demo uses
+  sample: { type: 'number', default: null, hash: true, attribute: 'digit', min: 0 }, // index of the picked MNIST sample
+  drawn: { type: 'string', default: null, hash: true, attribute: 'drawn', pattern: /^1[A-Za-z0-9_-]{1,2100}$/ }, // a drawn or uploaded digit (www/digit-code.js)
+  attack: { type: 'enum', values: ['fgsm', 'bim', 'pgd', 'pgd-l2', 'mi-fgsm', 'deepfool', 'cw', 'jsma', 'few-pixel'], default: 'fgsm', hash: true, attribute: 'attack' },
+  eps: { type: 'number', default: null, hash: true, attribute: 'eps', min: 0 },
+  steps: { type: 'number', default: null, hash: true, attribute: 'steps', min: 1, max: 1000 },
+  pixels: { type: 'number', default: null, hash: true, attribute: 'pixels', min: 1, max: 784 }, // the few-pixel attack's budget
+  target: { type: 'digit', default: null, hash: true, attribute: 'target' },
 };
 
-/** A raw string from the address → a value of the entry's type, or its default. */
-function parse(spec, raw) {
+/** At most one address update per this many ms: drawing changes the digit every frame, and
+ * browsers throttle pages that call history.replaceState too often. */
+const HASH_INTERVAL_MS = 150;
+
+/** A raw string (from the address or an attribute) → a value of the entry's type, or its default. */
+export function parseValue(spec, raw) {
   if (raw == null || raw === '') return spec.default;
   switch (spec.type) {
     case 'number': {
       const v = Number(raw);
-      return Number.isFinite(v) && v >= (spec.min ?? -Infinity) ? v : spec.default;
+      return Number.isFinite(v) && v >= (spec.min ?? -Infinity) && v <= (spec.max ?? Infinity) ? v : spec.default;
     }
     case 'digit': {
       const v = Number(raw);
@@ -33,29 +45,56 @@ function parse(spec, raw) {
     case 'enum':
       return spec.values.includes(raw) ? raw : spec.default;
     default:
-      return String(raw);
+      return !spec.pattern || spec.pattern.test(raw) ? String(raw) : spec.default;
   }
 }
 
-export function createState({ spec = STATE_SPEC } = {}) {
+/** The <adversarial-digits> attributes that set state: {attribute name: state key}. */
+export const STATE_ATTRIBUTES = Object.fromEntries(
+  Object.entries(STATE_SPEC).filter(([, entry]) => entry.attribute).map(([key, entry]) => [entry.attribute, key]),
+);
+
+/** `#key=value&…` for the `hash` entries of `values` that differ from their default ('' if none). */
+export function hashOf(values, spec = STATE_SPEC) {
+  const params = new URLSearchParams();
+  for (const [key, entry] of Object.entries(spec)) {
+    if (entry.hash && values[key] != null && values[key] !== entry.default) params.set(key, String(values[key]));
+  }
+  const text = params.toString();
+  return text ? `#${text}` : '';
+}
+
+/**
+ * @param {{spec?: Record<string, StateEntry>, address?: boolean, initial?: Record<string, any>}} [options]
+ *   `address: false`: the state lives in memory only, starting from `initial` (raw values, parsed
+ *   like the address's).
+ */
+export function createState({ spec = STATE_SPEC, address = true, initial = {} } = {}) {
   const values = {};
   const listeners = new Set();
 
   const readHash = () => new URLSearchParams(location.hash.slice(1));
-  const query = new URLSearchParams(location.search);
-  const hash = readHash();
+  const query = address ? new URLSearchParams(location.search) : null;
+  const hash = address ? readHash() : null;
   for (const [key, entry] of Object.entries(spec)) {
-    values[key] = parse(entry, entry.hash ? hash.get(key) : entry.query ? query.get(key) : null);
+    const raw = !address ? initial[key] : entry.hash ? hash.get(key) : entry.query ? query.get(key) : null;
+    values[key] = parseValue(entry, raw == null ? null : String(raw));
   }
 
+  let lastWrite = -Infinity;
+  let timer = 0;
   function writeHash() {
-    const params = new URLSearchParams();
-    for (const [key, entry] of Object.entries(spec)) {
-      if (entry.hash && values[key] != null && values[key] !== entry.default) params.set(key, String(values[key]));
-    }
-    const text = params.toString();
-    if (text === location.hash.slice(1)) return;
-    history.replaceState(history.state, '', text ? `#${text}` : location.pathname + location.search);
+    timer = 0;
+    lastWrite = performance.now();
+    const text = hashOf(values, spec);
+    if (text.slice(1) === location.hash.slice(1)) return;
+    history.replaceState(history.state, '', text || location.pathname + location.search);
+  }
+  function scheduleHashWrite() {
+    if (!address || timer) return;
+    const wait = lastWrite + HASH_INTERVAL_MS - performance.now();
+    if (wait <= 0) writeHash();
+    else timer = setTimeout(writeHash, wait);
   }
 
   const notify = (key) => {
@@ -63,16 +102,20 @@ export function createState({ spec = STATE_SPEC } = {}) {
   };
 
   // Someone edited the address (or followed a link within the page): adopt the hash entries.
-  addEventListener('hashchange', () => {
-    const params = readHash();
-    for (const [key, entry] of Object.entries(spec)) {
-      if (!entry.hash) continue;
-      const value = parse(entry, params.get(key));
-      if (Object.is(value, values[key])) continue;
-      values[key] = value;
-      notify(key);
-    }
-  });
+  if (address) {
+    addEventListener('hashchange', () => {
+      clearTimeout(timer); // the address now wins over a write still waiting
+      timer = 0;
+      const params = readHash();
+      for (const [key, entry] of Object.entries(spec)) {
+        if (!entry.hash) continue;
+        const value = parseValue(entry, params.get(key));
+        if (Object.is(value, values[key])) continue;
+        values[key] = value;
+        notify(key);
+      }
+    });
+  }
 
   return {
     get: (key) => values[key],
@@ -80,8 +123,8 @@ export function createState({ spec = STATE_SPEC } = {}) {
     set(key, value) {
       const entry = spec[key];
       if (!entry) throw new Error(`unknown state "${key}"`);
-      values[key] = value == null ? entry.default : parse(entry, String(value));
-      if (entry.hash) writeHash();
+      values[key] = value == null ? entry.default : parseValue(entry, String(value));
+      if (entry.hash) scheduleHashWrite();
       notify(key);
     },
     /** `fn(key, value)` after every change. */
@@ -89,5 +132,9 @@ export function createState({ spec = STATE_SPEC } = {}) {
       listeners.add(fn);
       return () => listeners.delete(fn);
     },
+    /** A copy of every value. */
+    values: () => ({ ...values }),
+    /** The hash that restores this state (`#sample=7&eps=0.2`, or ''), as `hashOf` writes it. */
+    hash: () => hashOf(values, spec),
   };
 }

@@ -33,11 +33,16 @@ export async function decodeImage(file, sniff) {
 
 const firstFile = (list) => [...(list ?? [])].find((item) => item.kind === 'file')?.getAsFile() ?? null;
 
+let pageGuarded = false;
+
 /**
  * Wires the picker, the drop zones and paste to `onFile(file)`.
- * @param {{input: HTMLInputElement, dropZones: HTMLElement[], onFile: (file: File) => void}} options
+ * @param {{input: HTMLInputElement, dropZones: HTMLElement[], onFile: (file: File) => void,
+ *          pasteTarget?: EventTarget}} options
+ *   `pasteTarget`: where a pasted picture counts (the whole document for the page's own demo; an
+ *   embedded demo's shadow root, so that a paste goes to the demo that has the focus).
  */
-export function mountUpload({ input, dropZones, onFile }) {
+export function mountUpload({ input, dropZones, onFile, pasteTarget = document }) {
   input.addEventListener('change', () => {
     const file = input.files?.[0];
     input.value = ''; // picking the same file again fires `change` again
@@ -65,15 +70,19 @@ export function mountUpload({ input, dropZones, onFile }) {
       onFile(file);
     });
   }
-  // A file dropped beside the zones must not replace the page with the picture.
-  addEventListener('dragover', (event) => {
-    if (event.defaultPrevented) return; // a zone took it
-    event.preventDefault();
-    if (event.dataTransfer) event.dataTransfer.dropEffect = 'none';
-  });
-  addEventListener('drop', (event) => event.preventDefault());
+  // A file dropped beside the zones must not replace the page with the picture (once per page,
+  // however many demos it holds).
+  if (!pageGuarded) {
+    pageGuarded = true;
+    addEventListener('dragover', (event) => {
+      if (event.defaultPrevented) return; // a zone took it
+      event.preventDefault();
+      if (event.dataTransfer) event.dataTransfer.dropEffect = 'none';
+    });
+    addEventListener('drop', (event) => event.preventDefault());
+  }
 
-  document.addEventListener('paste', (event) => {
+  pasteTarget.addEventListener('paste', (event) => {
     const file = firstFile(event.clipboardData?.items);
     if (!file) return;
     event.preventDefault();

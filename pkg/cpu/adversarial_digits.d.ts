@@ -25,6 +25,20 @@ export class Engine {
      */
     static create(weights_bytes: Uint8Array | number[], backend: string): Promise<Engine>;
     /**
+     * The activations of every layer for one image: resolves to
+     * `[{name, channels, height, width, values}]` (conv1, conv2, hidden, logits).
+     */
+    featureMaps(pixels: Float32Array | number[]): Promise<any>;
+    /**
+     * The first layer's 5x5 filters: resolves to `{name, channels, height, width, values}`.
+     */
+    filters(): Promise<any>;
+    /**
+     * Fooling images from noise for each of `classes`: resolves to `{pixels, probabilities,
+     * steps, success: boolean[]}`. `options`: `{steps, stepSize, confidence, checkEvery, seed}`.
+     */
+    foolingImages(classes: Uint32Array | number[], options: any): Promise<any>;
+    /**
      * Gradient of the cross-entropy loss of `label` with respect to the 784 input pixels.
      */
     gradient(pixels: Float32Array | number[], label: number): Promise<any>;
@@ -33,6 +47,19 @@ export class Engine {
      * `{eps, result}`, or `null` if even `upper` does not.
      */
     minimalEpsilon(pixels: Float32Array | number[], label: number, options: any, upper: number, iterations: number): Promise<any>;
+    /**
+     * A saliency map per image for `classes[i]`: resolves to a `Float32Array` of 784 values per
+     * image. `method`: 'gradient' | 'smoothgrad' | 'gradient-x-input' | 'integrated-gradients';
+     * `options`: `{samples, noise, steps, seed}`.
+     */
+    saliency(pixels: Float32Array | number[], classes: Uint32Array | number[], method: string, options: any): Promise<any>;
+    /**
+     * Activation maximisation for each of `classes`: resolves to `{pixels, probabilities}`
+     * (784 and 10 values per class). `start` (784 per class) continues an earlier run, whose
+     * steps so far are `firstStep` (pass `null` and 0 to start from the seeded noise).
+     * `options`: `{steps, learningRate, decay, jitter, blurEvery, seed}`.
+     */
+    visualizeClasses(classes: Uint32Array | number[], options: any, start: Float32Array | number[] | null | undefined, first_step: number): Promise<any>;
     /**
      * `"webgpu"` or `"cpu"`.
      */
@@ -92,8 +119,13 @@ export interface InitOutput {
     readonly engine_backend: (a: number) => [number, number];
     readonly engine_classify: (a: number, b: number, c: number) => any;
     readonly engine_create: (a: number, b: number, c: number, d: number) => any;
+    readonly engine_featureMaps: (a: number, b: number, c: number) => any;
+    readonly engine_filters: (a: number) => any;
+    readonly engine_foolingImages: (a: number, b: number, c: number, d: any) => any;
     readonly engine_gradient: (a: number, b: number, c: number, d: number) => any;
     readonly engine_minimalEpsilon: (a: number, b: number, c: number, d: number, e: any, f: number, g: number) => any;
+    readonly engine_saliency: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: any) => any;
+    readonly engine_visualizeClasses: (a: number, b: number, c: number, d: any, e: number, f: number, g: number) => any;
     readonly hasWebGpu: () => number;
     readonly parseMnist: (a: number, b: number, c: number, d: number) => [number, number, number];
     readonly preprocessRgba: (a: number, b: number, c: number, d: number) => [number, number, number];

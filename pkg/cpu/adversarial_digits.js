@@ -87,6 +87,39 @@ export class Engine {
         return ret;
     }
     /**
+     * The activations of every layer for one image: resolves to
+     * `[{name, channels, height, width, values}]` (conv1, conv2, hidden, logits).
+     * @param {Float32Array | number[]} pixels
+     * @returns {Promise<any>}
+     */
+    featureMaps(pixels) {
+        const ptr0 = passArrayF32ToWasm0(pixels, wasm.__wbindgen_malloc);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm.engine_featureMaps(this.__wbg_ptr, ptr0, len0);
+        return ret;
+    }
+    /**
+     * The first layer's 5x5 filters: resolves to `{name, channels, height, width, values}`.
+     * @returns {Promise<any>}
+     */
+    filters() {
+        const ret = wasm.engine_filters(this.__wbg_ptr);
+        return ret;
+    }
+    /**
+     * Fooling images from noise for each of `classes`: resolves to `{pixels, probabilities,
+     * steps, success: boolean[]}`. `options`: `{steps, stepSize, confidence, checkEvery, seed}`.
+     * @param {Uint32Array | number[]} classes
+     * @param {any} options
+     * @returns {Promise<any>}
+     */
+    foolingImages(classes, options) {
+        const ptr0 = passArray32ToWasm0(classes, wasm.__wbindgen_malloc);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm.engine_foolingImages(this.__wbg_ptr, ptr0, len0, options);
+        return ret;
+    }
+    /**
      * Gradient of the cross-entropy loss of `label` with respect to the 784 input pixels.
      * @param {Float32Array | number[]} pixels
      * @param {number} label
@@ -116,6 +149,61 @@ export class Engine {
         const ptr0 = passArrayF32ToWasm0(pixels, wasm.__wbindgen_malloc);
         const len0 = WASM_VECTOR_LEN;
         const ret = wasm.engine_minimalEpsilon(this.__wbg_ptr, ptr0, len0, val2, options, val3, val4);
+        return ret;
+    }
+    /**
+     * A saliency map per image for `classes[i]`: resolves to a `Float32Array` of 784 values per
+     * image. `method`: 'gradient' | 'smoothgrad' | 'gradient-x-input' | 'integrated-gradients';
+     * `options`: `{samples, noise, steps, seed}`.
+     * @param {Float32Array | number[]} pixels
+     * @param {Uint32Array | number[]} classes
+     * @param {string} method
+     * @param {any} options
+     * @returns {Promise<any>}
+     */
+    saliency(pixels, classes, method, options) {
+        let ptr0, len0, ptr1, len1, ptr2, len2;
+        try {
+            ptr0 = passArrayF32ToWasm0(pixels, wasm.__wbindgen_malloc);
+            len0 = WASM_VECTOR_LEN;
+            ptr1 = passArray32ToWasm0(classes, wasm.__wbindgen_malloc);
+            len1 = WASM_VECTOR_LEN;
+            ptr2 = passStringToWasm0(method, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+            len2 = WASM_VECTOR_LEN;
+        } catch (e) {
+            if (ptr2) { wasm.__wbindgen_free(ptr2, len2 * 1, 1); }
+            if (ptr1) { wasm.__wbindgen_free(ptr1, len1 * 4, 4); }
+            if (ptr0) { wasm.__wbindgen_free(ptr0, len0 * 4, 4); }
+            throw e;
+        }
+        const ret = wasm.engine_saliency(this.__wbg_ptr, ptr0, len0, ptr1, len1, ptr2, len2, options);
+        return ret;
+    }
+    /**
+     * Activation maximisation for each of `classes`: resolves to `{pixels, probabilities}`
+     * (784 and 10 values per class). `start` (784 per class) continues an earlier run, whose
+     * steps so far are `firstStep` (pass `null` and 0 to start from the seeded noise).
+     * `options`: `{steps, learningRate, decay, jitter, blurEvery, seed}`.
+     * @param {Uint32Array | number[]} classes
+     * @param {any} options
+     * @param {Float32Array | number[] | null | undefined} start
+     * @param {number} first_step
+     * @returns {Promise<any>}
+     */
+    visualizeClasses(classes, options, start, first_step) {
+        const val3 = +first_step;
+        let ptr0, len0, ptr1, len1;
+        try {
+            ptr0 = passArray32ToWasm0(classes, wasm.__wbindgen_malloc);
+            len0 = WASM_VECTOR_LEN;
+            ptr1 = isLikeNone(start) ? 0 : passArrayF32ToWasm0(start, wasm.__wbindgen_malloc);
+            len1 = WASM_VECTOR_LEN;
+        } catch (e) {
+            if (ptr1) { wasm.__wbindgen_free(ptr1, len1 * 4, 4); }
+            if (ptr0) { wasm.__wbindgen_free(ptr0, len0 * 4, 4); }
+            throw e;
+        }
+        const ret = wasm.engine_visualizeClasses(this.__wbg_ptr, ptr0, len0, options, ptr1, len1, val3);
         return ret;
     }
 }
@@ -257,6 +345,10 @@ function __wbg_get_imports() {
             const ret = Error(getStringFromWasm0(arg0, arg1));
             return ret;
         },
+        __wbg_Number_ff192a72a0dcdf6d: function(arg0) {
+            const ret = Number(arg0);
+            return ret;
+        },
         __wbg_String_8564e559799eccda: function(arg0, arg1) {
             const ret = String(arg1);
             const ptr1 = passStringToWasm0(ret, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
@@ -292,6 +384,10 @@ function __wbg_get_imports() {
         },
         __wbg___wbindgen_is_function_741ff2bb612836f5: function(arg0) {
             const ret = typeof(arg0) === 'function';
+            return ret;
+        },
+        __wbg___wbindgen_is_null_c22311b1cc228e3a: function(arg0) {
+            const ret = arg0 === null;
             return ret;
         },
         __wbg___wbindgen_is_object_8b968c3ab8e96595: function(arg0) {
@@ -375,6 +471,10 @@ function __wbg_get_imports() {
         },
         __wbg_get_unchecked_e6325ad374eff861: function(arg0, arg1) {
             const ret = arg0[arg1 >>> 0];
+            return ret;
+        },
+        __wbg_get_with_ref_key_fc601247060b7204: function(arg0, arg1) {
+            const ret = arg0[arg1];
             return ret;
         },
         __wbg_instanceof_ArrayBuffer_12cdaa4161423e6b: function(arg0) {
@@ -531,7 +631,7 @@ function __wbg_get_imports() {
             return ret;
         },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 1010, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 1043, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__ha11761071df2d9af);
             return ret;
         },
@@ -684,6 +784,14 @@ function getStringFromWasm0(ptr, len) {
     return decodeText(getUint8ArrayMemory0().subarray(ptr, ptr + len));
 }
 
+let cachedUint32ArrayMemory0 = null;
+function getUint32ArrayMemory0() {
+    if (cachedUint32ArrayMemory0 === null || cachedUint32ArrayMemory0.byteLength === 0) {
+        cachedUint32ArrayMemory0 = new Uint32Array(wasm.memory.buffer);
+    }
+    return cachedUint32ArrayMemory0;
+}
+
 let cachedUint8ArrayMemory0 = null;
 function getUint8ArrayMemory0() {
     if (cachedUint8ArrayMemory0 === null || cachedUint8ArrayMemory0.byteLength === 0) {
@@ -731,6 +839,13 @@ function makeMutClosure(arg0, arg1, f) {
     };
     CLOSURE_DTORS.register(real, state, state);
     return real;
+}
+
+function passArray32ToWasm0(arg, malloc) {
+    const ptr = malloc(arg.length * 4, 4) >>> 0;
+    getUint32ArrayMemory0().set(arg, ptr / 4);
+    WASM_VECTOR_LEN = arg.length;
+    return ptr;
 }
 
 function passArray8ToWasm0(arg, malloc) {
@@ -826,6 +941,7 @@ function __wbg_finalize_init(instance, module) {
     wasmModule = module;
     cachedDataViewMemory0 = null;
     cachedFloat32ArrayMemory0 = null;
+    cachedUint32ArrayMemory0 = null;
     cachedUint8ArrayMemory0 = null;
     wasm.__wbindgen_start();
     return wasm;

@@ -8,8 +8,13 @@ export const engine_attack: (a: number, b: number, c: number, d: number, e: any)
 export const engine_backend: (a: number) => [number, number];
 export const engine_classify: (a: number, b: number, c: number) => any;
 export const engine_create: (a: number, b: number, c: number, d: number) => any;
+export const engine_featureMaps: (a: number, b: number, c: number) => any;
+export const engine_filters: (a: number) => any;
+export const engine_foolingImages: (a: number, b: number, c: number, d: any) => any;
 export const engine_gradient: (a: number, b: number, c: number, d: number) => any;
 export const engine_minimalEpsilon: (a: number, b: number, c: number, d: number, e: any, f: number, g: number) => any;
+export const engine_saliency: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: any) => any;
+export const engine_visualizeClasses: (a: number, b: number, c: number, d: any, e: number, f: number, g: number) => any;
 export const hasWebGpu: () => number;
 export const parseMnist: (a: number, b: number, c: number, d: number) => [number, number, number];
 export const preprocessRgba: (a: number, b: number, c: number, d: number) => [number, number, number];

@@ -43,9 +43,10 @@ export function probeWebGpu(page) {
 /**
  * Starts the server and a browser in `mode`. `routes`: extra in-memory files on the server
  * (see tools/serve.mjs), for fault injection through the page's `?weights=` parameter.
+ * `server`: other options for startServer (headers: a host that sends other headers, or none).
  */
-export async function launch(mode, { routes } = {}) {
-  const server = await startServer({ port: 0, root: ROOT, routes });
+export async function launch(mode, { routes, server: serverOptions = {} } = {}) {
+  const server = await startServer({ port: 0, root: ROOT, routes, ...serverOptions });
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...BASE_ARGS, ...mode.args] });
   const context = await browser.newContext({ viewport: { width: 1200, height: 1600 } });
   const origin = new URL(server.url).origin;
@@ -70,8 +71,10 @@ export async function launch(mode, { routes } = {}) {
   /**
    * Opens `path` and waits until the page is ready; in WebGPU mode, until WebGPU has taken over
    * (the page answers on the CPU first). `allowErrors`: console errors expected on this page.
+   * `until`: for pages other than the demo's (embeds, examples), a function run in the page that
+   * says when it is ready, instead of the demo's data-ready.
    */
-  async function open(path = '/', { waitForBackend = true, allowErrors = null, ready = 'true', init } = {}) {
+  async function open(path = '/', { waitForBackend = true, allowErrors = null, ready = 'true', init, until } = {}) {
     const page = await context.newPage();
     page.on('console', (m) => {
       if (m.type() === 'error' && !(allowErrors && allowErrors.test(m.text()))) problems.push({ path, text: `console.error: ${m.text()}` });
@@ -82,6 +85,10 @@ export async function launch(mode, { routes } = {}) {
     });
     if (init) await page.addInitScript(init);
     await page.goto(server.url + path);
+    if (until) {
+      await page.waitForFunction(until, null, { timeout: 120_000 });
+      return page;
+    }
     await page.waitForFunction(() => document.documentElement.dataset.ready, null, { timeout: 120_000 });
     assert.equal(await page.evaluate(() => document.documentElement.dataset.ready), ready, `${path}: data-ready`);
     if (ready === 'true' && waitForBackend && mode.expect === 'webgpu' && !/backend=cpu/.test(path) && !init) {

@@ -1,0 +1,380 @@
+// One demo of the network, mounted into any element: a digit comes in (drawing, upload, a
+// sample, a link), the network reads it (preview, bars, verdict), and the views follow it (the
+// attack panel, and the other panels where the page has them). The page's <main> and every
+// <adversarial-digits> embed run this same code. It looks nothing up by global id: it holds the
+// elements it creates, and every id it gives starts with `idPrefix`.
+//
+// Events, fired at `root` (they bubble and cross shadow roots, so `window` hears every demo):
+//   adversarialdigits:prediction  detail {label, probabilities, pixels, source, model}
+//   adversarialdigits:attack      detail {method, eps, target, original, label, probabilities,
+//                                         pixels, noise, norms, steps, success, model}
+
+import { ATTACK_CONTROLS, mountAttackPanel } from './attack-panel.js';
+import { mountBars, mountVerdict } from './bars.js';
+import { decodeDigit, encodeDigit } from './digit-code.js';
+import { el } from './dom.js';
+import { mountDrawing } from './draw.js';
+import { errorClause as reason } from './engine.js';
+import { mountMessages } from './messages.js';
+import { MODELS, getEngine } from './models.js';
+import { mountPreview } from './preview.js';
+import { loadSamplesOnce, mountSamples } from './samples.js';
+import { createScheduler } from './scheduler.js';
+import { createState } from './state.js';
+import { mountVisualizePanel } from './visualize-panel.js';
+import { decodeImage, mountUpload } from './upload.js';
+
+/** What a demo can show, in page order. `classify`: preview, bars and verdict. */
+export const VIEWS = ['classify', 'attack', 'visualise', 'robust'];
+/** The views this version has panels for (TODO(lead): add 'robust' with its panel). */
+export const READY_VIEWS = ['classify', 'attack', 'visualise'];
+export const INPUT_CONTROLS = ['draw', 'upload', 'samples'];
+/** Every control a demo can show; `attack` in a list stands for all of the attack panel's. */
+export const CONTROLS = [...INPUT_CONTROLS, ...ATTACK_CONTROLS];
+
+/**
+ * 'draw, samples, attack' → {controls: ['draw', 'samples', 'method', …], unknown: []}; 'all' or
+ * an empty text → every control; 'none' → none.
+ */
+export function parseControls(text) {
+  const names = String(text ?? '').split(/[\s,]+/).filter(Boolean);
+  if (!names.length || names.includes('all')) return { controls: [...CONTROLS], unknown: [] };
+  const controls = new Set();
+  const unknown = [];
+  for (const name of names) {
+    if (name === 'none') continue;
+    if (name === 'attack') ATTACK_CONTROLS.forEach((c) => controls.add(c));
+    else if (CONTROLS.includes(name)) controls.add(name);
+    else unknown.push(name);
+  }
+  return { controls: CONTROLS.filter((c) => controls.has(c)), unknown };
+}
+
+let mounted = 0;
+const NOTHING = { show() {}, clear() {}, draw() {}, hint() {} }; // a renderer the view does not have
+
+/**
+ * @param {HTMLElement} root an empty element; the demo fills it
+ * @param {{state?: ReturnType<typeof createState>, views?: string[], controls?: string[],
+ *   idPrefix?: string, weightsUrl?: URL, pasteTarget?: EventTarget, headingLevel?: number,
+ *   samplesShown?: number}} [options]
+ *   `state`: the demo's settings (the page passes the one in its address; by default a state of
+ *   its own, in memory). `weightsUrl`: other weights for the standard model (the page's
+ *   `?weights=`). `pasteTarget`: where pasting a picture counts (default: the demo itself).
+ */
+export function mountDemo(root, {
+  state = createState({ address: false }),
+  views = ['classify', 'attack'],
+  controls = CONTROLS,
+  idPrefix = `ad${++mounted}-`,
+  weightsUrl,
+  pasteTarget = root,
+  headingLevel = 2,
+  samplesShown = 20,
+} = {}) {
+  const id = (name) => idPrefix + name;
+  const shows = (control) => controls.includes(control);
+  const has = (view) => views.includes(view);
+
+  // --- Markup -----------------------------------------------------------------------------
+  const cards = [];
+  const card = (name, title, { wide = false } = {}, ...content) => {
+    const heading = el(`h${headingLevel}`, { id: id(`${name}-title`), class: 'card-title' });
+    heading.dataset.title = title;
+    const section = el('section', { class: `card${wide ? ' wide' : ''}`, id: id(`${name}-card`), 'aria-labelledby': heading.id }, heading, ...content);
+    cards.push(section);
+    return section;
+  };
+
+  const drawCanvas = el('canvas', {
+    id: id('draw-canvas'), class: 'draw-canvas', width: 280, height: 280, role: 'img',
+    'aria-label': 'Draw a digit here with the mouse, a finger or a pen',
+  });
+  const undoButton = el('button', { type: 'button', id: id('undo-button'), text: 'Undo' });
+  const clearButton = el('button', { type: 'button', id: id('clear-button'), text: 'Clear' });
+  const fileInput = el('input', { type: 'file', id: id('file-input'), accept: 'image/png,image/jpeg,image/webp,image/gif' });
+  const dropZone = el('div', { id: id('drop-zone'), class: 'drop-zone' },
+    ...(shows('draw') ? [drawCanvas] : []),
+    el('div', { class: 'row' },
+      ...(shows('draw') ? [undoButton, clearButton] : []),
+      ...(shows('upload') ? [el('label', { class: 'file-button' }, 'Upload a picture', fileInput)] : [])),
+    ...(shows('upload') ? [el('p', { class: 'small', text: '…or drop a picture here, or paste one (a photo of a digit on paper works).' })] : []));
+  const samplesStrip = el('div', { id: id('samples'), class: 'samples', role: 'group', 'aria-label': 'Sample digits' });
+  const hasInputs = INPUT_CONTROLS.some(shows);
+  if (hasInputs) {
+    card('input', 'A digit', {},
+      ...(shows('draw') || shows('upload') ? [dropZone] : []),
+      ...(shows('samples')
+        ? [el(`h${headingLevel + 1}`, { class: 'small-title', text: shows('draw') ? 'Or pick a handwritten digit from MNIST’s test set' : 'Pick a handwritten digit from MNIST’s test set' }), samplesStrip]
+        : []));
+  }
+
+  const previewCanvas = el('canvas', { id: id('preview-canvas'), class: 'digit large', width: 28, height: 28, role: 'img', 'aria-label': 'The 28 by 28 pixel image the network reads' });
+  const previewCaption = el('p', { id: id('preview-caption'), class: 'preview-caption' });
+  const prediction = el('p', { id: id('prediction'), class: 'prediction', role: 'status', 'aria-live': 'polite', text: 'Loading the network…' });
+  const barsBox = el('div', { id: id('bars'), class: 'bars' });
+  if (has('classify')) {
+    card('sees', 'What the network sees', {},
+      previewCanvas, previewCaption,
+      el('p', { class: 'small', text: 'Like MNIST: grey levels, white ink on black, the ink scaled into 20×20 pixels and centred by its centre of mass in a 28×28 frame (LeCun et al., 1998).' }));
+    card('thinks', 'What it thinks', {}, prediction, barsBox);
+  }
+
+  const attackBox = el('div', { id: id('attack-panel'), class: 'attack-panel' });
+  const attackAnnouncer = el('p', { id: id('attack-announcer'), class: 'visually-hidden', 'aria-live': 'polite' });
+  if (has('attack')) {
+    card('attack', 'Fool it', { wide: true },
+      el('p', { text: 'An adversarial example adds a small, carefully chosen change to every pixel. Each method below computes it from the gradient of the network’s loss with respect to the input pixels: the direction in which the answer changes fastest.' }),
+      attackBox, attackAnnouncer);
+  }
+  const visualizeBox = el('div', { id: id('visualize-panel'), class: 'visualize-panel' });
+  const visualizeAnnouncer = el('p', { class: 'visually-hidden', 'aria-live': 'polite' });
+  if (has('visualise')) {
+    card('visualise', 'What it looks at', { wide: true },
+      el('p', { text: 'Adversarial examples were found by people trying to see what networks had learnt: the same gradient that explains a decision can be used to change it. These views use it to explain.' }),
+      visualizeBox, visualizeAnnouncer);
+  }
+  // TODO(lead): the 'robust' view gets a card here, once www/robust-panel.js
+  // (mountRobustPanel(container, {engines, source, state, announce})) exists; see mountViews below.
+
+  const message = el('p', { id: id('message'), class: 'message', role: 'alert', 'data-kind': '' });
+  const headings = cards.map((section) => section.querySelector('.card-title'));
+  headings.forEach((h, i) => { h.textContent = `${i + 1}. ${h.dataset.title}`; });
+  root.classList.add('demo');
+  root.replaceChildren(...cards, message);
+
+  // --- Behaviour ----------------------------------------------------------------------------
+  const messages = mountMessages(message);
+  const bars = has('classify') ? mountBars(barsBox) : NOTHING;
+  const verdict = has('classify') ? mountVerdict(prediction) : NOTHING;
+  const preview = has('classify') ? mountPreview(previewCanvas, previewCaption) : NOTHING;
+  const announce = (text) => { attackAnnouncer.textContent = text; };
+  const emit = (type, detail) => root.dispatchEvent(new CustomEvent(`adversarialdigits:${type}`, { bubbles: true, composed: true, detail }));
+
+  // The engine of the model in `state`, behind a stand-in that follows a change of model, so the
+  // panels keep one reference.
+  let active = null;
+  const engine = new Proxy({}, { get: (_, key) => active?.[key] });
+  const engineFor = (model) => (model === 'standard' && weightsUrl ? getEngine('standard', { weightsUrl }) : getEngine(model));
+
+  // The digit the network sees now, and who follows it.
+  let current = null; // {pixels, label, probabilities, source, caption}
+  const followers = new Set();
+  const source = { current: () => current, subscribe: (fn) => followers.add(fn) };
+  const setCurrent = (digit) => {
+    current = digit;
+    for (const fn of followers) fn(digit);
+  };
+  let lastRequest = null; // what to classify again when the model changes
+
+  const scheduler = createScheduler(
+    async ({ source: from, produce, caption }) => {
+      const pixels = produce(); // may throw a message for the reader
+      const { label, probabilities } = await engine.classify(pixels);
+      return { pixels, label, probabilities, source: from, caption };
+    },
+    {
+      onResult(digit) {
+        preview.show(digit.pixels, digit.source, digit.caption);
+        bars.draw(digit.probabilities, digit.label);
+        verdict.show(digit.label, digit.probabilities);
+        root.dataset.predictions = String(Number(root.dataset.predictions ?? 0) + 1);
+        if (digit.source === 'draw' || digit.source === 'upload') {
+          linkedDigit = encodeDigit(digit.pixels);
+          state.set('drawn', linkedDigit);
+        }
+        setCurrent(digit);
+        emit('prediction', {
+          label: digit.label, probabilities: Array.from(digit.probabilities), pixels: digit.pixels,
+          source: digit.source, model: state.get('model'),
+        });
+      },
+      onError(error) {
+        if (error.hint) messages.show('hint', error.message);
+        else messages.show('error', `The network could not read this digit: ${reason(error)}.`);
+      },
+    },
+  );
+  const classify = (request) => {
+    lastRequest = request;
+    scheduler.request(request);
+  };
+  let linkedDigit = null; // the `drawn` value this demo wrote itself (not a link to follow)
+
+  function forgetDigit() {
+    scheduler.cancel(); // a classification in flight must not come back
+    lastRequest = null;
+    preview.clear('draw', '');
+    bars.draw(null);
+    verdict.hint('Draw a digit to start.');
+    if (state.get('drawn') != null) state.set('drawn', null);
+    setCurrent(null);
+  }
+
+  function mountInputs() {
+    if (shows('draw')) {
+      const drawing = mountDrawing(drawCanvas, {
+        onChange(kind) {
+          if (state.get('sample') != null) state.set('sample', null);
+          if (drawing.isEmpty()) {
+            forgetDigit();
+            if (kind !== 'draw') messages.show('hint', 'Nothing to classify yet: draw a digit in the box.');
+            return;
+          }
+          messages.clear();
+          classify({
+            source: 'draw',
+            caption: 'Your drawing, shrunk to 28×28.',
+            produce() {
+              const image = drawing.read();
+              try {
+                return engine.preprocess(image.data, image.width, image.height).pixels;
+              } catch (error) {
+                throw Object.assign(new Error(`Nothing to classify yet: ${reason(error)}. Draw a digit in the box.`), { hint: true });
+              }
+            },
+          });
+        },
+      });
+      clearButton.addEventListener('click', () => drawing.clear());
+      undoButton.addEventListener('click', () => drawing.undo());
+    }
+
+    // Uploads. A bad file leaves the digit and the prediction as they were and says why.
+    if (shows('upload')) {
+      mountUpload({
+        input: fileInput,
+        dropZones: shows('draw') ? [dropZone, drawCanvas] : [dropZone],
+        pasteTarget,
+        async onFile(file) {
+          try {
+            const image = await decodeImage(file, engine.sniff);
+            const { pixels, inverted } = engine.preprocess(image.data, image.width, image.height);
+            messages.clear();
+            if (state.get('sample') != null) state.set('sample', null);
+            const caption = `“${file.name}”${inverted ? ', dark ink on light paper, inverted to MNIST’s white on black' : ''}.`;
+            classify({ source: 'upload', caption, produce: () => pixels });
+          } catch (error) {
+            messages.show('error', `“${file.name}” was not used: ${reason(error)}.`);
+          }
+        },
+      });
+    }
+  }
+
+  /** A digit from a link or an embed's attribute (`drawn`), if it is a valid one. */
+  function showLinked(code) {
+    const pixels = decodeDigit(code);
+    if (!pixels) return false;
+    linkedDigit = code;
+    classify({ source: 'link', caption: 'The digit from the link.', produce: () => pixels });
+    return true;
+  }
+
+  async function mountSampleStrip() {
+    let samples;
+    try {
+      samples = await loadSamplesOnce(engine.parseMnist);
+    } catch (error) {
+      verdict.hint('Draw a digit to start.');
+      messages.show('error', `The sample digits could not be loaded: ${reason(error)}.`);
+      return null;
+    }
+    const strip = shows('samples') ? mountSamples(samplesStrip, samples, { shown: samplesShown, onPick: (i) => state.set('sample', i) }) : { select() {} };
+    const show = (i) => {
+      if (!(Number.isInteger(i) && i >= 0 && i < samples.count)) return strip.select(null);
+      strip.select(i);
+      messages.clear();
+      if (state.get('drawn') != null) state.set('drawn', null);
+      const caption = `MNIST test digit no. ${i + 1} (its label: ${samples.label(i)}).`;
+      classify({ source: 'sample', caption, produce: () => samples.pixels(i) });
+    };
+    return { show };
+  }
+
+  async function useModel(model) {
+    try {
+      active = await engineFor(model);
+    } catch (error) {
+      if (model === 'standard') throw error;
+      messages.show('error', `The ${MODELS[model].title.toLowerCase()} network is not available here (${reason(error)}); the standard one answers.`);
+      state.set('model', 'standard');
+      active = await engineFor('standard');
+    }
+  }
+
+  async function start() {
+    await useModel(state.get('model'));
+    mountInputs();
+    const strip = await mountSampleStrip();
+    state.subscribe((key, value) => {
+      if (key === 'sample') strip?.show(value);
+      else if (key === 'drawn' && value != null && value !== linkedDigit) showLinked(value);
+      else if (key === 'model') {
+        useModel(value).then(() => lastRequest && classify(lastRequest), (error) => messages.show('error', `The network could not be loaded: ${reason(error)}.`));
+      }
+    });
+    // Something to look at from the start: the linked digit, else the sample (the first one by default).
+    if (!(state.get('drawn') != null && showLinked(state.get('drawn')))) strip?.show(state.get('sample') ?? 0);
+
+    if (has('attack')) {
+      attackPanel = mountAttackPanel(attackBox, {
+        engine, source, state, announce, idPrefix, controls: ATTACK_CONTROLS.filter(shows),
+        onResult({ input, output, options }) {
+          emit('attack', {
+            method: options.method, eps: options.eps, target: options.target,
+            original: { label: input.label, probabilities: Array.from(input.probabilities), pixels: input.pixels },
+            label: output.label, probabilities: Array.from(output.probabilities), pixels: output.pixels, noise: output.noise,
+            norms: { ...output.norms }, steps: output.steps, success: output.label !== input.label, model: state.get('model'),
+          });
+        },
+      });
+    }
+    mountViews();
+    return engine;
+  }
+
+  /** The panels of the other views, where this page has them. */
+  function mountViews() {
+    if (has('visualise')) {
+      mountVisualizePanel(visualizeBox, { engine, source, idPrefix, announce: (text) => { visualizeAnnouncer.textContent = text; } });
+    }
+    // TODO(lead): wire 'robust' (mountRobustPanel) here, with {engine, source, state, announce}.
+  }
+
+  let attackPanel = null;
+  const ready = start().then(
+    (value) => {
+      root.dataset.ready = 'true';
+      return value;
+    },
+    (error) => {
+      root.dataset.ready = 'error';
+      messages.show('error', `The network could not be loaded: ${reason(error)}. Reload the page to try again.`);
+      prediction.textContent = 'The network is not available.';
+      console.error('adversarial-digits:', error.message);
+      throw error;
+    },
+  );
+  ready.catch(() => {}); // reported on the page; callers that await `ready` see the error
+
+  return {
+    root,
+    state,
+    /** Resolves to the demo's engine once the network is loaded and the demo shows a digit. */
+    ready,
+    /** The digit the network sees now: {pixels, label, probabilities, source, caption}, or null. */
+    current: () => current,
+    /** The attack panel's latest result: {input, output, options}, or null. */
+    lastAttack: () => attackPanel?.lastResult() ?? null,
+    /** Shows `pixels` (784 values in [0, 1]) as the digit, with a caption saying where it came from. */
+    show(pixels, caption = 'A digit given to the demo.') {
+      const copy = Float32Array.from(pixels);
+      if (state.get('sample') != null) state.set('sample', null);
+      messages.clear();
+      classify({ source: 'api', caption, produce: () => copy });
+    },
+    /** Follows the digit: `fn(digit)` after every change (null when there is none). */
+    subscribe: source.subscribe,
+  };
+}

@@ -1,0 +1,129 @@
+// <adversarial-digits>: the demo as an element, for blog posts and course pages. One
+//
+//   <script type="module" src="https://…/www/embed.js"></script>
+//
+// defines it (and window.adversarialDigits); then every
+//
+//   <adversarial-digits view="attack" attack="fgsm" eps="0.2" digit="3" controls="samples,eps"></adversarial-digits>
+//
+// is a demo of its own (www/demo.js, the same code as the page's), in a shadow root: the host
+// page's styles and ids do not reach in, and the demo's do not leak out. All of them share one
+// engine per model (www/models.js): one download, one WebGPU device. Their settings live in
+// memory, never in the host page's address.
+//
+// Attributes (checked like the page's address; a bad value is named in the embed):
+//   view      classify | attack | visualise | robust, or several ("classify attack"); default classify
+//   controls  which controls show: draw, upload, samples, method, eps, steps, target, extras;
+//             "attack" = the attack panel's five; "all" (default) or "none"
+//   attack    an attack method (www/attack-methods.js); eps, steps, pixels, target: its settings
+//   digit     a sample digit (index into MNIST's test set, 0-99); drawn: a digit code (a copied link's)
+//   model     standard | robust
+//   theme     light | dark | auto (default: the reader's preference)
+
+import { connect, followBackend } from './api.js';
+import { VIEWS, mountDemo, parseControls, READY_VIEWS } from './demo.js';
+import { el } from './dom.js';
+import { STATE_ATTRIBUTES, STATE_SPEC, createState, parseValue } from './state.js';
+
+const STYLESHEETS = ['./style.css', './embed.css'].map((path) => new URL(path, import.meta.url).href);
+
+/** Attributes that change which parts the demo has: it is built again. */
+const LAYOUT_ATTRIBUTES = ['view', 'controls'];
+const VIEW_ALIASES = { visualize: 'visualise' };
+
+/** 'attack classify' → {views: ['classify', 'attack'], unknown: []} */
+function parseViews(text) {
+  const names = String(text ?? '').split(/[\s,]+/).filter(Boolean).map((name) => VIEW_ALIASES[name] ?? name);
+  if (!names.length) return { views: ['classify'], unknown: [] };
+  return { views: VIEWS.filter((v) => names.includes(v)), unknown: names.filter((n) => !VIEWS.includes(n)) };
+}
+
+// The demo the reader used last gives the API's current().
+let lastActive = null;
+
+export class AdversarialDigitsElement extends HTMLElement {
+  static observedAttributes = [...Object.keys(STATE_ATTRIBUTES), ...LAYOUT_ATTRIBUTES];
+
+  #demo = null;
+  #container;
+  #notes;
+
+  constructor() {
+    super();
+    const shadow = this.attachShadow({ mode: 'open' });
+    const links = STYLESHEETS.map((href) => el('link', { rel: 'stylesheet', href }));
+    this.#notes = el('ul', { class: 'embed-notes', hidden: true });
+    this.#container = el('div', { class: 'embed-demo', hidden: true });
+    shadow.append(...links, this.#notes, this.#container);
+    // Shown once styled (a failed stylesheet shows it anyway, unstyled but usable).
+    Promise.all(links.map((link) => new Promise((done) => {
+      link.addEventListener('load', done, { once: true });
+      link.addEventListener('error', done, { once: true });
+    }))).then(() => { this.#container.hidden = false; });
+    this.addEventListener('adversarialdigits:prediction', () => { lastActive = this.#demo; });
+    this.addEventListener('focusin', () => { lastActive = this.#demo; });
+  }
+
+  connectedCallback() {
+    if (!this.#demo) this.#mount();
+  }
+
+  attributeChangedCallback(name, before, value) {
+    if (!this.#demo || before === value) return;
+    if (LAYOUT_ATTRIBUTES.includes(name)) this.#mount();
+    else this.#demo.state.set(STATE_ATTRIBUTES[name], parseValue(STATE_SPEC[STATE_ATTRIBUTES[name]], value));
+  }
+
+  /** The demo inside (www/demo.js): its state, current digit, latest attack, `ready`. */
+  get demo() {
+    return this.#demo;
+  }
+
+  #mount() {
+    const notes = [];
+    const { views, unknown: badViews } = parseViews(this.getAttribute('view'));
+    if (badViews.length) notes.push(`unknown view ${badViews.map((v) => `“${v}”`).join(', ')} (${VIEWS.join(', ')})`);
+    const missing = views.filter((v) => !READY_VIEWS.includes(v));
+    if (missing.length) notes.push(`the ${missing.join(' and ')} view${missing.length > 1 ? 's are' : ' is'} not in this version yet`);
+    const { controls, unknown: badControls } = parseControls(this.getAttribute('controls'));
+    if (badControls.length) notes.push(`unknown control ${badControls.map((c) => `“${c}”`).join(', ')}`);
+
+    const initial = {};
+    for (const [attribute, key] of Object.entries(STATE_ATTRIBUTES)) {
+      const raw = this.getAttribute(attribute);
+      if (raw == null) continue;
+      initial[key] = raw;
+      const value = parseValue(STATE_SPEC[key], raw);
+      if (raw !== '' && (value == null || value === STATE_SPEC[key].default) && String(STATE_SPEC[key].default) !== raw) {
+        notes.push(`${attribute}="${raw}" is not a valid value, ignored`);
+      }
+    }
+    const state = this.#demo ? createState({ address: false, initial: { ...this.#demo.state.values(), ...initial } }) : createState({ address: false, initial });
+
+    this.#notes.replaceChildren(...notes.map((text) => el('li', { text: `adversarial-digits: ${text}.` })));
+    this.#notes.hidden = notes.length === 0;
+    for (const text of notes) console.warn(`adversarial-digits: ${text}.`);
+
+    this.removeAttribute('data-ready');
+    const root = el('div');
+    this.#container.replaceChildren(root);
+    const demo = mountDemo(root, { state, views: views.length ? views : ['classify'], controls, pasteTarget: this.shadowRoot, headingLevel: 3 });
+    this.#demo = demo;
+    lastActive ??= demo;
+    demo.ready.then((engine) => {
+      if (this.#demo !== demo) return;
+      this.dataset.ready = 'true';
+      connect(engine, { current: apiCurrent });
+    }, () => {
+      if (this.#demo === demo) this.dataset.ready = 'error';
+    });
+  }
+}
+
+function apiCurrent() {
+  const digit = lastActive?.current();
+  return digit ? { ...digit, probabilities: Array.from(digit.probabilities) } : null;
+}
+
+followBackend();
+if (!customElements.get('adversarial-digits')) customElements.define('adversarial-digits', AdversarialDigitsElement);

@@ -1,0 +1,59 @@
+// The networks the page offers, and one engine per network shared by everything on the page
+// (the main demo, every <adversarial-digits> embed, the JS API). Both engines live in the same
+// WebAssembly instances, so they share the CPU module and the one WebGPU device.
+
+import { loadEngine } from './engine.js';
+
+/** @typedef {'standard'|'robust'} ModelName */
+
+export const MODELS = {
+  standard: {
+    url: new URL('../models/standard.safetensors', import.meta.url),
+    title: 'Standard',
+    summary: 'trained on clean MNIST digits only (99.4% test accuracy)',
+  },
+  robust: {
+    url: new URL('../models/robust.safetensors', import.meta.url),
+    title: 'Adversarially trained',
+    summary: 'trained on FGSM-perturbed digits with a random start (Wong, Rice & Kolter, 2020)',
+  },
+};
+export const MODEL_NAMES = Object.keys(MODELS);
+
+const engines = new Map();
+let backendChoice = 'auto';
+const onChangeAll = new Set();
+
+/** Sets the backend all engines will use ('auto', 'webgpu' or 'cpu'); call before the first getEngine. */
+export function chooseBackend(backend) {
+  backendChoice = backend ?? 'auto';
+}
+
+/** `fn({model, backend, fallbackReason})` whenever an engine's backend changes. */
+export function onBackendChange(fn) {
+  onChangeAll.add(fn);
+  return () => onChangeAll.delete(fn);
+}
+
+/**
+ * The engine for `model` (loaded once, then shared). `weightsUrl` overrides the model's own
+ * weights (the page's `?weights=` parameter, for the standard model only).
+ * @param {ModelName} model
+ * @returns {Promise<ReturnType<typeof loadEngine> extends Promise<infer E> ? E : never>}
+ */
+export function getEngine(model = 'standard', { weightsUrl } = {}) {
+  if (!MODELS[model]) return Promise.reject(new Error(`unknown model "${model}" (${MODEL_NAMES.join(' or ')})`));
+  const key = `${model} ${weightsUrl ?? ''}`;
+  if (!engines.has(key)) {
+    const promise = loadEngine({
+      backend: backendChoice,
+      weightsUrl: weightsUrl ?? MODELS[model].url,
+      onChange: (info) => {
+        for (const fn of onChangeAll) fn({ model, ...info });
+      },
+    });
+    promise.catch(() => engines.delete(key)); // a failed load may be retried
+    engines.set(key, promise);
+  }
+  return engines.get(key);
+}
