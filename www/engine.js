@@ -89,6 +89,7 @@ export async function loadEngine({ backend = 'auto', weightsUrl = DEFAULT_WEIGHT
   };
   let current = cpu;
   let gpuCrashed = new Promise(() => {}); // see crashOf
+  let gpuFailure = null; // its error, once it has crashed
 
   function use(instance, reason) {
     current = instance;
@@ -103,6 +104,7 @@ export async function loadEngine({ backend = 'auto', weightsUrl = DEFAULT_WEIGHT
     try {
       gpuCrashed = crashOf(GPU_WASM);
       gpuCrashed.catch((error) => {
+        gpuFailure = error;
         if (current !== cpu) use(cpu, `The WebGPU device failed (${errorClause(error)}); switched to the CPU.`);
       });
       const gpuModule = await loadModule(GPU_MODULE);
@@ -134,7 +136,13 @@ export async function loadEngine({ backend = 'auto', weightsUrl = DEFAULT_WEIGHT
     const instance = current;
     try {
       const work = instance[name](...args);
-      return await (instance === cpu ? work : Promise.race([work, gpuCrashed]));
+      if (instance === cpu) return await work;
+      const result = await Promise.race([work, gpuCrashed]);
+      // The device reports errors raised by this work as events that can arrive after its result:
+      // one turn of the event loop lets them in, so a result from a failed device is not returned.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      if (gpuFailure) throw gpuFailure;
+      return result;
     } catch (error) {
       if (instance === cpu) throw error;
       let result;

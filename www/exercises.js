@@ -82,7 +82,7 @@ export async function mountExercises(container, { demo = null, source = null, he
     container.replaceChildren(el('div', { class: 'exercises-errors', role: 'alert' },
       el('p', { text: `These exercises could not be used: ${reason(error)}.` }),
       ...(error.faults ? [el('ul', {}, ...error.faults.slice(0, 20).map((fault) => el('li', { text: fault })))] : []),
-      ...(source ? [el('p', {}, el('a', { href: location.pathname, text: 'Show the built-in exercises instead' }))] : [])));
+      ...(new URLSearchParams(location.search).has('exercises') ? [el('p', {}, el('a', { href: location.pathname, text: 'Show the built-in exercises instead' }))] : [])));
     container.dataset.ready = 'error';
     return null;
   }
@@ -185,7 +185,10 @@ function mountChallenge(challenge, { index, demo, saved, context, headingLevel, 
     if (!(await available())) return;
     demo.state.set('model', challenge.model ?? 'standard');
     if (Number.isInteger(challenge.digit)) demo.state.set('sample', challenge.digit);
-    if (challenge.method) demo.state.set('attack', challenge.method);
+    if (challenge.method) {
+      demo.state.set('attack', challenge.method);
+      demo.state.set('target', null); // the smallest ε of the untargeted attack
+    }
     const target = demo.root.querySelector('.attack-panel') ?? demo.root;
     target.scrollIntoView({ behavior: reducedMotion() ? 'auto' : 'smooth', block: 'center' });
     target.querySelector('select, input, button')?.focus({ preventScroll: true });

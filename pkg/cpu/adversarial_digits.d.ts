@@ -9,6 +9,12 @@ export class Engine {
     free(): void;
     [Symbol.dispose](): void;
     /**
+     * Runs an attack on a batch (784 pixels per image, one true label each) and resolves to a
+     * `Uint32Array` of the labels the network gives the adversarial images: what robustness
+     * curves need, in one batched run and one read-back.
+     */
+    attackLabels(pixels: Float32Array | number[], labels: Uint32Array | number[], options: any): Promise<any>;
+    /**
      * Runs an attack on one image (784 pixels) whose true label is `label`. `options`:
      * `{method: 'fgsm'|'bim'|'pgd'|'pgd-l2'|'mi-fgsm'|'deepfool'|'cw'|'jsma'|'few-pixel', eps,
      * steps, alpha, restarts, target, seed, recordEvery, ...}`.
@@ -116,6 +122,7 @@ export interface InitOutput {
     readonly attackMethods: () => any;
     readonly checkWeights: (a: number, b: number) => [number, number];
     readonly engine_attack: (a: number, b: number, c: number, d: number, e: any) => any;
+    readonly engine_attackLabels: (a: number, b: number, c: number, d: number, e: number, f: any) => any;
     readonly engine_backend: (a: number) => [number, number];
     readonly engine_classify: (a: number, b: number, c: number) => any;
     readonly engine_create: (a: number, b: number, c: number, d: number) => any;

@@ -5,6 +5,7 @@ export const __wbg_engine_free: (a: number, b: number) => void;
 export const attackMethods: () => any;
 export const checkWeights: (a: number, b: number) => [number, number];
 export const engine_attack: (a: number, b: number, c: number, d: number, e: any) => any;
+export const engine_attackLabels: (a: number, b: number, c: number, d: number, e: number, f: any) => any;
 export const engine_backend: (a: number) => [number, number];
 export const engine_classify: (a: number, b: number, c: number) => any;
 export const engine_create: (a: number, b: number, c: number, d: number) => any;

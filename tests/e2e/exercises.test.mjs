@@ -387,3 +387,42 @@ describe('exercises: a course\'s own file (no-webgpu)', () => {
 
   test('no request outside the origin, no unexpected error', () => session.assertClean());
 });
+
+describe('the example exercise sheet, www/examples/course.html (no-webgpu)', () => {
+  let session;
+  before(async () => { session = await launch(modeNamed('no-webgpu')); });
+  after(async () => session?.close());
+
+  test('its own exercises work with its embedded demo, and it logs the demo\'s attacks from their events', { timeout: 180_000 }, async () => {
+    const p = await session.open('/www/examples/course.html', { until: () => document.getElementById('exercises').dataset.ready === 'true' });
+    assert.deepEqual(await p.$$eval('.challenge', (items) => items.map((i) => i.dataset.id)), ['nine-into-four', 'targeted-fgsm', 'pgd-smallest-epsilon', 'confident-seven']);
+    // "Show it in the demo" drives the embedded demo; an L2 attack there solves the first one.
+    await p.click(`${challenge('nine-into-four')} button`);
+    const lab = p.locator('#lab');
+    await p.waitForFunction(() => document.getElementById('lab').shadowRoot.querySelector('.sample[data-index="7"]').getAttribute('aria-pressed') === 'true');
+    const logged = await p.locator('#attempts tbody tr').count();
+    await lab.locator('select[id$="attack-method"]').selectOption('pgd-l2');
+    await lab.locator('select[id$="attack-target"]').selectOption('4');
+    await p.evaluate(() => {
+      const input = document.getElementById('lab').shadowRoot.querySelector('input[id$="attack-eps"]');
+      input.value = '2.5';
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await p.waitForFunction(() => {
+      const r = document.getElementById('lab').shadowRoot;
+      return !r.querySelector('.attack-panel').hasAttribute('aria-busy') && /L2 2\.\d\d/.test(r.querySelector('[id$="attack-norms"]').textContent) && r.querySelector('.attack-result').dataset.label === '4';
+    }, null, { timeout: 120_000 });
+    const solved = await verdictAfter(p, 'nine-into-four');
+    assert.equal(solved.kind, 'pass', solved.text);
+    assert.ok(await p.locator('#attempts tbody tr').count() > logged, 'the attack was logged');
+    assert.match(await p.textContent('#attempts tbody tr:first-child'), /pgd-l2\s*2\.500\s*9\s*4 \(/);
+    // The code exercise: targeted FGSM, written for real.
+    await p.fill(`${challenge('targeted-fgsm')} textarea`, `async function attack(pixels, label, eps) {
+  const g = await gradient(pixels, 3);
+  return pixels.map((p, i) => Math.min(1, Math.max(0, p - eps * Math.sign(g[i]))));
+}`);
+    const coded = await verdictAfter(p, 'targeted-fgsm');
+    assert.equal(coded.kind, 'pass', coded.text);
+    session.assertClean();
+  });
+});

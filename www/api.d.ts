@@ -1,0 +1,281 @@
+// Types for adversarial-digits' JavaScript API: `window.adversarialDigits` (defined by the page,
+// and by www/embed.js on any page with <adversarial-digits>), the same functions as the exports
+// of www/api.js, the events the demos fire, and the <adversarial-digits> element.
+//
+//   /// <reference path="https://…/www/api.d.ts" />   or copy this file beside your code
+//   const { label } = await adversarialDigits.classify(pixels);
+
+/** 784 grey levels in [0, 1], row by row, white ink on black (MNIST's convention). */
+export type Pixels = Float32Array | ArrayLike<number>;
+/** A class of the network: 0 to 9. */
+export type Digit = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
+export type Backend = 'webgpu' | 'cpu';
+/** The networks: trained on clean digits, or adversarially trained. */
+export type ModelName = 'standard' | 'robust';
+export type AttackMethod = 'fgsm' | 'bim' | 'pgd' | 'pgd-l2' | 'mi-fgsm' | 'deepfool' | 'cw' | 'jsma' | 'few-pixel';
+export type SaliencyMethod = 'gradient' | 'smoothgrad' | 'gradient-x-input' | 'integrated-gradients';
+
+export interface Norms {
+  /** Pixels changed by more than a tenth of a grey level. */
+  l0: number;
+  l2: number;
+  linf: number;
+}
+
+export interface Classification {
+  label: number;
+  /** Ten probabilities, one per digit. */
+  probabilities: number[];
+}
+
+/** The digit a demo shows. */
+export interface CurrentDigit {
+  pixels: Float32Array;
+  label: number;
+  probabilities: number[];
+  /** Where it came from. */
+  source: 'draw' | 'upload' | 'sample' | 'link' | 'api';
+  caption?: string;
+}
+
+export interface AttackOptions {
+  /** Default: the digit on the page. */
+  pixels?: Pixels;
+  /** The true label. Default: what the network reads. */
+  label?: number;
+  /** Default 'fgsm'. */
+  method?: AttackMethod;
+  /** The budget: L∞ for fgsm, bim, pgd, mi-fgsm; L2 for pgd-l2. */
+  eps?: number;
+  /** A digit to aim at; null or absent: any wrong digit (jsma: the next digit). */
+  target?: number | null;
+  steps?: number;
+  alpha?: number;
+  restarts?: number;
+  seed?: number;
+  /** few-pixel: the most pixels it may change. */
+  pixelsBudget?: number;
+  /** Keep every n-th iterate in `frames` (0: none). */
+  recordEvery?: number;
+}
+
+export interface AttackResult {
+  method: AttackMethod;
+  /** The adversarial image, clipped to [0, 1]. */
+  pixels: Float32Array;
+  /** `pixels` minus the original. */
+  noise: Float32Array;
+  /** What the network reads now. */
+  label: number;
+  probabilities: Float32Array;
+  norms: Norms;
+  /** Iterations used. */
+  steps: number;
+  /** Whether the attack reached its goal: the target, or any wrong digit. */
+  success: boolean;
+  /** Recorded iterates (see `recordEvery`). */
+  frames: Float32Array[];
+}
+
+export interface SaliencyOptions {
+  /** Default: the digit on the page. */
+  pixels?: Pixels;
+  /** The class to explain. Default: what the network reads. */
+  label?: number;
+  method: SaliencyMethod;
+  model?: ModelName;
+  /** smoothgrad: how many noisy copies, and their standard deviation. */
+  samples?: number;
+  noise?: number;
+  /** integrated-gradients: steps from the black image. */
+  steps?: number;
+  seed?: number;
+}
+
+export interface SaliencyResult {
+  /** One value per pixel (784): positive where the pixel raises the score of `label`. */
+  map: Float32Array;
+  label: number;
+  method: SaliencyMethod;
+}
+
+export interface VisualizeClassOptions {
+  target: number;
+  steps?: number;
+  seed?: number;
+  model?: ModelName;
+  learningRate?: number;
+  decay?: number;
+  jitter?: number;
+  blurEvery?: number;
+}
+
+export interface VisualizeClassResult {
+  pixels: Float32Array;
+  probabilities: Float32Array;
+  steps: number;
+}
+
+export interface FoolingImageOptions {
+  target: number;
+  steps?: number;
+  seed?: number;
+  /** The probability of `target` to reach (default 0.99). */
+  confidence?: number;
+  stepSize?: number;
+  model?: ModelName;
+}
+
+export interface FoolingImageResult {
+  pixels: Float32Array;
+  probabilities: Float32Array;
+  steps: number;
+  /** Whether `confidence` was reached. */
+  success: boolean;
+}
+
+export interface FeatureMap {
+  name: string;
+  channels: number;
+  width: number;
+  height: number;
+  /** channels × height × width values, channel by channel, row by row. */
+  values: Float32Array;
+}
+
+export interface FeatureMapsResult {
+  layers: FeatureMap[];
+  /** The first layer's filters. */
+  filters: FeatureMap;
+}
+
+export interface AdversarialDigitsApi {
+  /** Resolves (to this object) once the network is loaded; rejects if it cannot be. */
+  readonly ready: Promise<AdversarialDigitsApi>;
+  /** Loads the network on a page without a demo (a course sheet); resolves like `ready`. */
+  load(): Promise<AdversarialDigitsApi>;
+  /** Where the network runs now (null while loading). */
+  readonly backend: Backend | null;
+  /** Why the CPU runs, when it does. */
+  readonly fallbackReason: string | null;
+  /** The network later calls use (see setModel). */
+  readonly model: ModelName;
+  /** Chooses the network for later calls; null: the page's own. */
+  setModel(name: ModelName | null): void;
+  classify(pixels: Pixels): Promise<Classification>;
+  /** ∂ loss(label) / ∂ pixel: 784 values. */
+  gradient(pixels: Pixels, label: number): Promise<Float32Array>;
+  attack(options?: AttackOptions): Promise<AttackResult>;
+  /** The digit the demo the reader used last shows, or null. */
+  current(): CurrentDigit | null;
+  saliency(options: SaliencyOptions): Promise<SaliencyResult>;
+  visualizeClass(options: VisualizeClassOptions): Promise<VisualizeClassResult>;
+  foolingImage(options: FoolingImageOptions): Promise<FoolingImageResult>;
+  featureMaps(options?: { pixels?: Pixels; model?: ModelName }): Promise<FeatureMapsResult>;
+}
+
+// Events. Each demo fires them at its root element (for an embed: the <adversarial-digits>
+// element); they bubble and cross shadow roots, so a listener on `window` hears every demo.
+
+export interface BackendEventDetail {
+  backend: Backend;
+  fallbackReason: string | null;
+}
+
+export interface PredictionEventDetail {
+  label: number;
+  probabilities: number[];
+  pixels: Float32Array;
+  source: CurrentDigit['source'];
+  model: ModelName;
+}
+
+export interface AttackEventDetail {
+  method: AttackMethod;
+  eps: number;
+  target: number | null;
+  /** The digit before the attack. */
+  original: { label: number; probabilities: number[]; pixels: Float32Array };
+  /** What the network reads after it. */
+  label: number;
+  probabilities: number[];
+  pixels: Float32Array;
+  noise: Float32Array;
+  norms: Norms;
+  steps: number;
+  /** Whether the label changed. */
+  success: boolean;
+  model: ModelName;
+}
+
+/** The settings of a demo (www/state.js), as <adversarial-digits> takes them. */
+export interface DemoState {
+  get(key: 'model'): ModelName;
+  get(key: 'sample' | 'eps' | 'steps' | 'pixels' | 'target'): number | null;
+  get(key: 'attack'): AttackMethod;
+  get(key: 'drawn'): string | null;
+  get(key: string): unknown;
+  set(key: string, value: unknown): void;
+  subscribe(fn: (key: string, value: unknown) => void): () => void;
+  values(): Record<string, unknown>;
+  hash(): string;
+}
+
+/** What an <adversarial-digits> element's `demo` gives (www/demo.js). */
+export interface Demo {
+  readonly root: HTMLElement;
+  readonly state: DemoState;
+  /** Resolves once the network is loaded and the demo shows a digit. */
+  readonly ready: Promise<unknown>;
+  current(): Omit<CurrentDigit, 'probabilities'> & { probabilities: Float32Array } | null;
+  lastAttack(): { input: object; output: AttackResult; options: AttackOptions } | null;
+  /** Shows 784 pixels as the demo's digit. */
+  show(pixels: Pixels, caption?: string): void;
+  subscribe(fn: (digit: object | null) => void): void;
+}
+
+/**
+ * <adversarial-digits view="attack" attack="fgsm" eps="0.2" digit="3" controls="samples,eps" theme="dark">
+ * Attributes: view (classify | attack | visualise | robust, or several), controls (draw, upload,
+ * samples, method, eps, steps, target, extras; attack; all; none), attack, eps, steps, pixels,
+ * target, digit (0-99), drawn (a digit code from a link), model (standard | robust),
+ * theme (light | dark | auto). `data-ready` becomes "true" (or "error").
+ */
+export interface AdversarialDigitsElement extends HTMLElement {
+  readonly demo: Demo | null;
+}
+
+export declare const adversarialDigits: AdversarialDigitsApi;
+export declare const ready: AdversarialDigitsApi['ready'];
+export declare const load: AdversarialDigitsApi['load'];
+export declare let backend: Backend | null;
+export declare let fallbackReason: string | null;
+export declare const classify: AdversarialDigitsApi['classify'];
+export declare const gradient: AdversarialDigitsApi['gradient'];
+export declare const attack: AdversarialDigitsApi['attack'];
+export declare const current: AdversarialDigitsApi['current'];
+export declare const saliency: AdversarialDigitsApi['saliency'];
+export declare const visualizeClass: AdversarialDigitsApi['visualizeClass'];
+export declare const foolingImage: AdversarialDigitsApi['foolingImage'];
+export declare const featureMaps: AdversarialDigitsApi['featureMaps'];
+export declare const setModel: AdversarialDigitsApi['setModel'];
+
+declare global {
+  interface Window {
+    adversarialDigits: AdversarialDigitsApi;
+  }
+  interface WindowEventMap {
+    'adversarialdigits:backend': CustomEvent<BackendEventDetail>;
+    'adversarialdigits:prediction': CustomEvent<PredictionEventDetail>;
+    'adversarialdigits:attack': CustomEvent<AttackEventDetail>;
+  }
+  interface HTMLElementEventMap {
+    'adversarialdigits:prediction': CustomEvent<PredictionEventDetail>;
+    'adversarialdigits:attack': CustomEvent<AttackEventDetail>;
+  }
+  interface HTMLElementTagNameMap {
+    'adversarial-digits': AdversarialDigitsElement;
+  }
+  // eslint-disable-next-line no-var
+  var adversarialDigits: AdversarialDigitsApi;
+}

@@ -1,0 +1,227 @@
+// The defended network beside the standard one: which network the page uses, what the defence
+// costs and what it does not stop, a transfer view (craft on one network, test on both), and
+// robustness curves computed in the browser. The maths is the engine's; this module asks and draws.
+
+import { percent } from './bars.js';
+import { drawLineChart, drawLegendItems, fillTable } from './chart.js';
+import { drawDigit, drawNoise } from './colormap.js';
+import { el } from './dom.js';
+import { errorClause as reason } from './engine.js';
+import { MODELS, MODEL_NAMES, getEngine } from './models.js';
+import { loadSamples } from './samples.js';
+import { createScheduler } from './scheduler.js';
+
+/** ε values of the curves, and the attacks drawn (PGD with 20 steps of 2.5 ε / 20). */
+export const CURVE_EPS = [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4];
+const CURVE_ATTACKS = [
+  { method: 'fgsm', label: 'FGSM', options: {} },
+  { method: 'pgd', label: 'PGD-20', options: { steps: 20 } },
+];
+const TRANSFER_METHODS = [
+  { method: 'fgsm', label: 'FGSM' },
+  { method: 'pgd', label: 'PGD-40' },
+];
+
+/**
+ * @param {HTMLElement} container
+ * @param {{engine: object, source: {current: () => any, subscribe: (fn: Function) => void},
+ *          state: {get: Function, set: Function, subscribe: Function}, announce?: (text: string) => void,
+ *          idPrefix?: string}} options
+ *   `engine`: the demo's engine (it follows `state.model`); the transfer view and the curves use
+ *   both networks' engines from www/models.js.
+ */
+export function mountRobustPanel(container, { engine, source, state, announce = () => {}, idPrefix = '' }) {
+  const id = (name) => idPrefix + name;
+
+  // --- Which network ------------------------------------------------------------------------
+  const modelSelect = el('select', { id: id('model-select') });
+  for (const name of MODEL_NAMES) modelSelect.append(el('option', { value: name, text: MODELS[name].title }));
+  modelSelect.value = state.get('model');
+  modelSelect.addEventListener('change', () => state.set('model', modelSelect.value));
+  const modelInfo = el('p', { id: id('model-info'), class: 'method-info' });
+  const describeModel = () => {
+    const m = MODELS[state.get('model')];
+    modelInfo.textContent = `${m.title}: ${m.summary}. Every view of this demo uses it.`;
+  };
+
+  // --- Transfer -----------------------------------------------------------------------------
+  const craftSelect = el('select', { id: id('transfer-source') });
+  for (const name of MODEL_NAMES) craftSelect.append(el('option', { value: name, text: `on the ${MODELS[name].title.toLowerCase()} network` }));
+  const methodSelect = el('select', { id: id('transfer-method') });
+  for (const m of TRANSFER_METHODS) methodSelect.append(el('option', { value: m.method, text: m.label }));
+  methodSelect.value = 'pgd';
+  const epsInput = el('input', { id: id('transfer-eps'), type: 'range', min: 0, max: 0.4, step: 0.01, value: 0.3 });
+  const epsOutput = el('output', { id: id('transfer-eps-value'), for: epsInput.id, text: '0.30' });
+  const transferOriginal = el('canvas', { id: id('transfer-original'), class: 'digit', width: 28, height: 28, role: 'img', 'aria-label': 'The digit' });
+  const transferNoise = el('canvas', { id: id('transfer-noise'), class: 'digit noise', width: 28, height: 28, role: 'img', 'aria-label': 'The noise, amplified' });
+  const transferAdversarial = el('canvas', { id: id('transfer-adversarial'), class: 'digit', width: 28, height: 28, role: 'img', 'aria-label': 'The adversarial digit' });
+  const transferTable = el('table', { id: id('transfer-table'), class: 'transfer-table' });
+  const transferStatus = el('p', { id: id('transfer-status'), class: 'small', 'aria-live': 'polite' });
+
+  // --- Curves -------------------------------------------------------------------------------
+  const countSelect = el('select', { id: id('curve-count') });
+  for (const n of [20, 50, 100]) countSelect.append(el('option', { value: n, text: `${n} test digits` }));
+  countSelect.value = '50';
+  const curveRun = el('button', { type: 'button', id: id('curve-run'), text: 'Compute the curves' });
+  const curveCancel = el('button', { type: 'button', id: id('curve-cancel'), text: 'Cancel', hidden: true });
+  const curveProgress = el('progress', { id: id('curve-progress'), max: 1, value: 0, hidden: true, 'aria-label': 'Robustness curves: progress' });
+  const curveStatus = el('p', { id: id('curve-status'), class: 'small', 'aria-live': 'polite' });
+  const chart = el('canvas', { id: id('curve-chart'), class: 'chart', role: 'img', 'aria-label': 'Accuracy against ε for both networks under FGSM and PGD; the numbers are in the table below' });
+  const chartLegend = el('div', { class: 'chart-legend' });
+  const curveTable = el('table', { id: id('curve-table'), class: 'curve-table' });
+
+  container.replaceChildren(
+    el('div', { class: 'attack-controls' },
+      el('label', { class: 'control', for: modelSelect.id }, el('span', { class: 'control-name', text: 'Network' }), modelSelect),
+      modelInfo),
+    el('p', { class: 'small' },
+      'The adversarially trained network saw, for every training digit, the worst version of it that a few steps of PGD could find within ε = 0.3, and learnt to read those too (',
+      el('a', { href: 'https://arxiv.org/abs/1706.06083', rel: 'noreferrer', text: 'Madry et al., 2017' }),
+      '; the per-epoch check against catastrophic overfitting follows ',
+      el('a', { href: 'https://arxiv.org/abs/2001.03994', rel: 'noreferrer', text: 'Wong, Rice & Kolter, 2020' }),
+      '). ',
+      el('strong', { text: 'What it costs: ' }),
+      'a little clean accuracy, and training several times as long. ',
+      el('strong', { text: 'What it does not stop: ' }),
+      'changes larger than the ε it was trained for, and attacks measured in other norms: C&W and DeepFool (L2), JSMA and the few-pixel attack (L0) still fool it, with larger but still small changes. Try them above with this network selected.'),
+
+    el('h3', { class: 'small-title', text: 'Transfer: craft on one network, test on both' }),
+    el('div', { class: 'attack-controls' },
+      el('label', { class: 'control', for: methodSelect.id }, el('span', { class: 'control-name', text: 'Attack' }), methodSelect),
+      el('label', { class: 'control', for: craftSelect.id }, el('span', { class: 'control-name', text: 'Crafted' }), craftSelect),
+      el('label', { class: 'control', for: epsInput.id }, el('span', { class: 'control-name', text: 'ε (L∞)' }), epsInput, epsOutput)),
+    el('div', { class: 'attack-images' },
+      el('figure', {}, transferOriginal, el('figcaption', { text: 'The digit' })),
+      el('figure', {}, transferNoise, el('figcaption', { text: 'The noise, amplified' })),
+      el('figure', {}, transferAdversarial, el('figcaption', { text: 'The adversarial digit' }))),
+    transferTable, transferStatus,
+
+    el('h3', { class: 'small-title', text: 'Robustness curves' }),
+    el('p', { class: 'small', text: 'Accuracy of both networks on real test digits as the budget ε grows, under FGSM and under PGD (20 steps, random start). The gap between the two attacks on the same network shows how much a single gradient step underestimates the danger.' }),
+    el('div', { class: 'row' },
+      el('label', { class: 'control', for: countSelect.id }, el('span', { class: 'control-name', text: 'On' }), countSelect),
+      curveRun, curveCancel, curveProgress),
+    curveStatus, chart, chartLegend, curveTable,
+  );
+  describeModel();
+  state.subscribe((key, value) => {
+    if (key !== 'model') return;
+    modelSelect.value = value;
+    describeModel();
+  });
+
+  // --- Transfer, live -------------------------------------------------------------------------
+  const engines = () => Promise.all(MODEL_NAMES.map((name) => getEngine(name)));
+  const transfer = createScheduler(
+    async ({ digit, method, crafted, eps }) => {
+      const all = await engines();
+      const byName = Object.fromEntries(MODEL_NAMES.map((name, i) => [name, all[i]]));
+      const before = {};
+      for (const name of MODEL_NAMES) before[name] = await byName[name].classify(digit.pixels);
+      // Crafted against the label the crafting network reads.
+      const attack = await byName[crafted].attack(digit.pixels, before[crafted].label, { method, eps, seed: 1 });
+      const rows = [];
+      for (const name of MODEL_NAMES) rows.push({ name, before: before[name], after: await byName[name].classify(attack.pixels) });
+      return { digit, attack, rows, crafted, method, eps };
+    },
+    {
+      onResult({ digit, attack, rows, crafted, method, eps }) {
+        drawDigit(transferOriginal, digit.pixels);
+        drawNoise(transferNoise, attack.noise);
+        drawDigit(transferAdversarial, attack.pixels);
+        const head = el('tr', {}, el('th', { scope: 'col', text: 'Network' }), el('th', { scope: 'col', text: 'Reads the digit as' }), el('th', { scope: 'col', text: 'Reads the adversarial digit as' }));
+        const body = rows.map(({ name, before, after }) => {
+          const row = el('tr', { 'data-model': name, 'data-before': before.label, 'data-after': after.label, 'data-fooled': String(after.label !== before.label) },
+            el('th', { scope: 'row', text: `${MODELS[name].title}${name === crafted ? ' (crafted on)' : ''}` }),
+            el('td', { text: `${before.label} (${percent(before.probabilities[before.label])})` }),
+            el('td', { text: `${after.label} (${percent(after.probabilities[after.label])})${after.label !== before.label ? ' — fooled' : ''}` }));
+          return row;
+        });
+        transferTable.replaceChildren(el('thead', {}, head), el('tbody', {}, ...body));
+        const label = TRANSFER_METHODS.find((m) => m.method === method).label;
+        transferStatus.textContent = `${label} at ε = ${eps.toFixed(2)}, crafted on the ${MODELS[crafted].title.toLowerCase()} network.`;
+        container.dataset.transfers = String(Number(container.dataset.transfers ?? 0) + 1);
+      },
+      onError(error) {
+        transferStatus.textContent = `The transfer view needs both networks: ${reason(error)}.`;
+        container.dataset.transferError = 'true';
+      },
+    },
+  );
+  const refreshTransfer = () => {
+    const digit = source.current();
+    epsOutput.textContent = Number(epsInput.value).toFixed(2);
+    if (digit) transfer.request({ digit, method: methodSelect.value, crafted: craftSelect.value, eps: Number(epsInput.value) });
+  };
+  for (const control of [craftSelect, methodSelect]) control.addEventListener('change', refreshTransfer);
+  epsInput.addEventListener('input', refreshTransfer);
+  source.subscribe((digit) => (digit ? refreshTransfer() : transfer.cancel()));
+  refreshTransfer();
+
+  // --- Curves, on demand ----------------------------------------------------------------------
+  let samples = null;
+  let run = null;
+  const series = [];
+  for (const name of MODEL_NAMES) {
+    for (const a of CURVE_ATTACKS) series.push({ name: `${MODELS[name].title}, ${a.label}`, model: name, attack: a, values: CURVE_EPS.map(() => null) });
+  }
+  const drawCurves = () => {
+    const data = { x: CURVE_EPS, series, xLabel: 'ε (L∞)', yLabel: 'accuracy' };
+    drawLineChart(chart, data);
+    fillTable(curveTable, data);
+  };
+  drawLegendItems(chartLegend, series);
+
+  curveRun.addEventListener('click', async () => {
+    if (run) return;
+    run = { cancelled: false };
+    curveRun.disabled = true;
+    curveCancel.hidden = false;
+    curveProgress.hidden = false;
+    curveProgress.value = 0;
+    container.dataset.curves = 'running';
+    for (const s of series) s.values.fill(null);
+    drawCurves();
+    try {
+      const n = Number(countSelect.value);
+      const all = await engines();
+      samples ??= await loadSamples(all[0].parseMnist);
+      const count = Math.min(n, samples.count);
+      const pixels = new Float32Array(count * 784);
+      const labels = [];
+      for (let i = 0; i < count; i++) {
+        pixels.set(samples.pixels(i), i * 784);
+        labels.push(samples.label(i));
+      }
+      const total = series.length * CURVE_EPS.length;
+      let done = 0;
+      for (const s of series) {
+        const use = all[MODEL_NAMES.indexOf(s.model)];
+        for (let j = 0; j < CURVE_EPS.length && !run.cancelled; j++) {
+          const eps = CURVE_EPS[j];
+          // ε = 0 leaves the digits as they are: the clean accuracy.
+          const predicted = await use.attackLabels(pixels, labels, { method: s.attack.method, eps, seed: 1, ...s.attack.options });
+          s.values[j] = labels.filter((l, i) => predicted[i] === l).length / count;
+          curveProgress.value = ++done / total;
+          drawCurves();
+        }
+      }
+      const text = run.cancelled
+        ? 'Cancelled.'
+        : `On ${count} test digits. At ε = 0.3 under PGD: ${series.filter((s) => s.attack.method === 'pgd').map((s) => `${s.name.split(',')[0].toLowerCase()} ${percent(s.values[CURVE_EPS.indexOf(0.3)])}`).join(', ')}.`;
+      curveStatus.textContent = text;
+      container.dataset.curves = run.cancelled ? 'cancelled' : 'done';
+      if (!run.cancelled) announce(text);
+    } catch (error) {
+      curveStatus.textContent = `The curves could not be computed: ${reason(error)}.`;
+      container.dataset.curves = 'error';
+    } finally {
+      run = null;
+      curveRun.disabled = false;
+      curveCancel.hidden = true;
+      curveProgress.hidden = true;
+    }
+  });
+  curveCancel.addEventListener('click', () => { if (run) run.cancelled = true; });
+  drawCurves();
+}
