@@ -33,3 +33,9 @@ pub fn test_digits(n: usize) -> Dataset {
 pub fn labels(data: &Dataset) -> Vec<usize> {
     data.labels.iter().map(|&l| l as usize).collect()
 }
+
+/// The committed adversarially trained model.
+pub fn robust_model() -> DigitNet {
+    let bytes = std::fs::read(root().join("models/robust.safetensors")).expect("models/robust.safetensors is committed");
+    weights::load(&bytes, &device()).expect("the committed robust weights load")
+}

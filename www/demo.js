@@ -176,6 +176,8 @@ export function mountDemo(root, {
     for (const fn of followers) fn(digit);
   };
   let lastRequest = null; // what to classify again when the model changes
+  let linkedDigit = null; // the `drawn` value this demo wrote itself (not a link to follow)
+  let attackPanel = null;
 
   const scheduler = createScheduler(
     async ({ source: from, produce, caption }) => {
@@ -209,8 +211,6 @@ export function mountDemo(root, {
     lastRequest = request;
     scheduler.request(request);
   };
-  let linkedDigit = null; // the `drawn` value this demo wrote itself (not a link to follow)
-
   function forgetDigit() {
     scheduler.cancel(); // a classification in flight must not come back
     lastRequest = null;
@@ -354,7 +354,6 @@ export function mountDemo(root, {
     }
   }
 
-  let attackPanel = null;
   const ready = start().then(
     (value) => {
       root.dataset.ready = 'true';

@@ -15,7 +15,7 @@ export const MODELS = {
   robust: {
     url: new URL('../models/robust.safetensors', import.meta.url),
     title: 'Adversarially trained',
-    summary: 'trained on FGSM-perturbed digits with a random start (Wong, Rice & Kolter, 2020)',
+    summary: 'trained on PGD adversarial examples within ε = 0.3 (98.1% test accuracy)',
   },
 };
 export const MODEL_NAMES = Object.keys(MODELS);

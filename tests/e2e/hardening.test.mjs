@@ -183,7 +183,8 @@ describe('GPU faults (WebGPU, SwiftShader)', () => {
     const now = await inkMask(page);
     assert.ok([...drawn].every((v, i) => v === '0' || now[i] === '1'), 'the drawing from before the loss is still there');
     assert.notEqual(now, drawn, 'the new stroke was added to it');
-    await answersOnCpu(page, /WebGPU device failed.*(destroyed|lost|poisoned)/i);
+    // The reason is the first error the loss caused (a poisoned device, a buffer that cannot be mapped).
+    await answersOnCpu(page, /^The WebGPU device failed \(.+\); switched to the CPU\.$/);
     report(t, `#backend-note: "${await page.textContent('#backend-note')}"`);
 
     await nextAttack(page, () => setEps(page, 0.25));
@@ -216,9 +217,7 @@ describe('GPU faults (WebGPU, SwiftShader)', () => {
     await page.waitForFunction(() => /WebGPU failed to start/.test(document.getElementById('backend-note').textContent), null, { timeout: 120_000 });
     await settle(page);
     await answersOnCpu(page, /WebGPU failed to start.*simulated: no device today/s);
-    assert.notEqual(await shownLabel(page), null);
-    await page.click('#clear-button');
-    assert.equal(await predictionAfter(page, () => stroke(page, SEVEN)), 7);
+    assert.equal(await predictionAfter(page, () => page.click('#samples .sample[data-index="1"]')), mnistTest(2).labels[1]);
   });
 
   test('requestAdapter() rejects: the CPU, with the reason shown', async () => {
@@ -252,9 +251,8 @@ describe('GPU faults (WebGPU, SwiftShader)', () => {
       assert.equal(shown.label, fresh.label, 'the panel shows what the CPU computes');
       assert.match(shown.norms, new RegExp(`L∞ ${fresh.linf.toFixed(3).replace('.', '\\.')}`));
       assert.ok(fresh.linf <= eps + 1e-6);
-      // And the page goes on: a drawing is read.
-      await page.click('#clear-button');
-      assert.equal(await predictionAfter(page, () => stroke(page, SEVEN)), 7);
+      // And the page goes on.
+      assert.equal(await predictionAfter(page, () => page.click('#samples .sample[data-index="1"]')), mnistTest(2).labels[1]);
       await answersOnCpu(page, /its engine crashed/);
     });
   }
@@ -565,6 +563,7 @@ for (const mode of MODES) {
       const fresh = await page.evaluate((eps) => window.adversarialDigits.attack({ method: 'fgsm', eps: Number(eps), seed: 0 })
         .then((r) => ({ label: r.label, linf: r.norms.linf })), finalEps);
       assert.equal(await page.inputValue('#attack-eps'), finalEps);
+      assert.equal(await page.evaluate(() => new URLSearchParams(location.hash.slice(1)).get('eps')), finalEps, 'the address holds the last ε');
       assert.equal(shown.label, fresh.label, `ε = ${finalEps}: the panel shows ${shown.label}, the network says ${fresh.label}`);
       assert.match(shown.norms, new RegExp(`L∞ ${fresh.linf.toFixed(3).replace('.', '\\.')}`));
       const results = await attackResults(page);
@@ -578,22 +577,31 @@ for (const mode of MODES) {
 
     test('1,000 short strokes: responsive, ends on the final drawing, memory flat', { timeout: 240_000 }, async (t) => {
       await page.click('#clear-button');
-      const box = await page.locator('#draw-canvas').boundingBox();
-      // Short strokes along a 7, again and again, each a few pixels long.
-      const along = (i) => {
-        const s = (i * 0.137) % 1 * (SEVEN.length - 1);
-        const k = Math.floor(s);
-        const f = s - k;
-        const [x0, y0] = SEVEN[k];
-        const [x1, y1] = SEVEN[k + 1];
-        return [x0 + (x1 - x0) * f, y0 + (y1 - y0) * f];
-      };
-      const strokes = async (from, count) => {
+      // Short strokes along a 7, again and again, each a few pixels long: pointer events sent
+      // in the page, four strokes a task, so that the page draws and classifies between them.
+      // (Through the mouse, each event waits for a frame: 1,000 strokes would take minutes.
+      // Drawing with the real mouse is tested in classifier.test.mjs.)
+      const strokes = (from, count) => page.evaluate(async ({ from, count, seven }) => {
+        const canvas = document.getElementById('draw-canvas');
+        const rect = canvas.getBoundingClientRect();
+        const along = (i) => {
+          const s = ((i * 0.137) % 1) * (seven.length - 1);
+          const k = Math.floor(s);
+          const [[x0, y0], [x1, y1]] = [seven[k], seven[k + 1]];
+          return [x0 + (x1 - x0) * (s - k), y0 + (y1 - y0) * (s - k)];
+        };
+        const send = (type, [x, y]) => canvas.dispatchEvent(new PointerEvent(type, {
+          pointerId: 1, pointerType: 'mouse', isPrimary: true, button: type === 'pointermove' ? -1 : 0, buttons: type === 'pointerup' ? 0 : 1,
+          clientX: rect.left + (x / 280) * rect.width, clientY: rect.top + (y / 280) * rect.height, bubbles: true, cancelable: true,
+        }));
         for (let i = from; i < from + count; i++) {
           const [x, y] = along(i);
-          await stroke(page, [[x, y], [x + 3, y + 2]], box);
+          send('pointerdown', [x, y]);
+          send('pointermove', [x + 3, y + 2]);
+          send('pointerup', [x + 3, y + 2]);
+          if (i % 4 === 3) await new Promise((resolve) => setTimeout(resolve, 0));
         }
-      };
+      }, { from, count, seven: SEVEN });
       await strokes(0, 100);
       await settle(page);
       const at100 = await memory(page, cdp);
