@@ -94,6 +94,12 @@ export function hasWebGpu(): boolean;
 export function parseMnist(images: Uint8Array | number[], labels: Uint8Array | number[]): object;
 
 /**
+ * Sizes of the change from `original` to `candidate` (784 values each), as the attacks measure
+ * them: `{l0, l2, linf}` (L0 counts pixels moved by more than a tenth of a grey level).
+ */
+export function perturbationNorms(original: Float32Array | number[], candidate: Float32Array | number[]): object;
+
+/**
  * MNIST-style preprocessing of an RGBA picture: resolves to
  * `{pixels: Float32Array(784), inverted, inkBox: [x, y, w, h]}`, or throws with the reason
  * (a blank picture, a wrong size).
@@ -135,17 +141,18 @@ export interface InitOutput {
     readonly engine_visualizeClasses: (a: number, b: number, c: number, d: any, e: number, f: number, g: number) => any;
     readonly hasWebGpu: () => number;
     readonly parseMnist: (a: number, b: number, c: number, d: number) => [number, number, number];
+    readonly perturbationNorms: (a: number, b: number, c: number, d: number) => [number, number, number];
     readonly preprocessRgba: (a: number, b: number, c: number, d: number) => [number, number, number];
     readonly randomNoiseLike: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => [number, number, number];
     readonly sniffImage: (a: number, b: number) => [number, number, number];
     readonly start: () => void;
-    readonly wasm_bindgen__convert__closures_____invoke__h22084cb9ac2ca764: (a: number, b: number, c: any) => [number, number];
-    readonly wasm_bindgen__convert__closures_____invoke__h22084cb9ac2ca764_25: (a: number, b: number, c: any) => [number, number];
-    readonly wasm_bindgen__convert__closures_____invoke__h22084cb9ac2ca764_26: (a: number, b: number, c: any) => [number, number];
-    readonly wasm_bindgen__convert__closures_____invoke__h3cf5e1e23d6e3c04: (a: number, b: number, c: any, d: any) => void;
-    readonly wasm_bindgen__convert__closures_____invoke__hec28a39f2e15551e: (a: number, b: number, c: any) => [number, number];
-    readonly wasm_bindgen__convert__closures_____invoke__h01f4913a611f2f2a: (a: number, b: number, c: any) => void;
-    readonly wasm_bindgen__convert__closures_____invoke__h01f4913a611f2f2a_24: (a: number, b: number, c: any) => void;
+    readonly wasm_bindgen__convert__closures_____invoke__h00fe9a0657495941: (a: number, b: number, c: any, d: any) => void;
+    readonly wasm_bindgen__convert__closures_____invoke__h02ba578f1a88b8d1: (a: number, b: number, c: any) => [number, number];
+    readonly wasm_bindgen__convert__closures_____invoke__h02ba578f1a88b8d1_26: (a: number, b: number, c: any) => [number, number];
+    readonly wasm_bindgen__convert__closures_____invoke__h02ba578f1a88b8d1_27: (a: number, b: number, c: any) => [number, number];
+    readonly wasm_bindgen__convert__closures_____invoke__hfca78ac5448a4b4b: (a: number, b: number, c: any) => [number, number];
+    readonly wasm_bindgen__convert__closures_____invoke__h55fd9dce8d82dcff: (a: number, b: number, c: any) => void;
+    readonly wasm_bindgen__convert__closures_____invoke__h55fd9dce8d82dcff_25: (a: number, b: number, c: any) => void;
     readonly __wbindgen_malloc_command_export: (a: number, b: number) => number;
     readonly __wbindgen_realloc_command_export: (a: number, b: number, c: number, d: number) => number;
     readonly __wbindgen_free_command_export: (a: number, b: number, c: number) => void;

@@ -291,6 +291,32 @@ export function parseMnist(images, labels) {
 }
 
 /**
+ * Sizes of the change from `original` to `candidate` (784 values each), as the attacks measure
+ * them: `{l0, l2, linf}` (L0 counts pixels moved by more than a tenth of a grey level).
+ * @param {Float32Array | number[]} original
+ * @param {Float32Array | number[]} candidate
+ * @returns {object}
+ */
+export function perturbationNorms(original, candidate) {
+    let ptr0, len0, ptr1, len1;
+    try {
+        ptr0 = passArrayF32ToWasm0(original, wasm.__wbindgen_malloc_command_export);
+        len0 = WASM_VECTOR_LEN;
+        ptr1 = passArrayF32ToWasm0(candidate, wasm.__wbindgen_malloc_command_export);
+        len1 = WASM_VECTOR_LEN;
+    } catch (e) {
+        if (ptr1) { wasm.__wbindgen_free_command_export(ptr1, len1 * 4, 4); }
+        if (ptr0) { wasm.__wbindgen_free_command_export(ptr0, len0 * 4, 4); }
+        throw e;
+    }
+    const ret = wasm.perturbationNorms(ptr0, len0, ptr1, len1);
+    if (ret[2]) {
+        throw takeFromExternrefTable0(ret[1]);
+    }
+    return takeFromExternrefTable0(ret[0]);
+}
+
+/**
  * MNIST-style preprocessing of an RGBA picture: resolves to
  * `{pixels: Float32Array(784), inverted, inkBox: [x, y, w, h]}`, or throws with the reason
  * (a blank picture, a wrong size).
@@ -900,7 +926,7 @@ function __wbg_get_imports() {
                     const a = state0.a;
                     state0.a = 0;
                     try {
-                        return wasm_bindgen__convert__closures_____invoke__h3cf5e1e23d6e3c04(a, state0.b, arg0, arg1);
+                        return wasm_bindgen__convert__closures_____invoke__h00fe9a0657495941(a, state0.b, arg0, arg1);
                     } finally {
                         state0.a = a;
                     }
@@ -1247,33 +1273,33 @@ function __wbg_get_imports() {
             arg0.writeBuffer(arg1, arg2, getArrayU8FromWasm0(arg3, arg4), arg5, arg6);
         }, arguments); },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 26665, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__hec28a39f2e15551e);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 26135, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__hfca78ac5448a4b4b);
             return ret;
         },
         __wbindgen_generic_0000000000000002: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDevice")], shim_idx: 12967, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h22084cb9ac2ca764);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDevice")], shim_idx: 14118, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h02ba578f1a88b8d1);
             return ret;
         },
         __wbindgen_generic_0000000000000003: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDeviceLostInfo")], shim_idx: 12965, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h01f4913a611f2f2a);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDeviceLostInfo")], shim_idx: 14117, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h55fd9dce8d82dcff);
             return ret;
         },
         __wbindgen_generic_0000000000000004: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUUncapturedErrorEvent")], shim_idx: 12965, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h01f4913a611f2f2a_24);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUUncapturedErrorEvent")], shim_idx: 14117, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h55fd9dce8d82dcff_25);
             return ret;
         },
         __wbindgen_generic_0000000000000005: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("any")], shim_idx: 12967, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h22084cb9ac2ca764_25);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("any")], shim_idx: 14118, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h02ba578f1a88b8d1_26);
             return ret;
         },
         __wbindgen_generic_0000000000000006: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("undefined")], shim_idx: 12967, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h22084cb9ac2ca764_26);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("undefined")], shim_idx: 14118, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h02ba578f1a88b8d1_27);
             return ret;
         },
         __wbindgen_generic_0000000000000007: function(arg0) {
@@ -1316,44 +1342,44 @@ function __wbg_get_imports() {
     };
 }
 
-function wasm_bindgen__convert__closures_____invoke__h01f4913a611f2f2a(arg0, arg1, arg2) {
-    wasm.wasm_bindgen__convert__closures_____invoke__h01f4913a611f2f2a(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h55fd9dce8d82dcff(arg0, arg1, arg2) {
+    wasm.wasm_bindgen__convert__closures_____invoke__h55fd9dce8d82dcff(arg0, arg1, arg2);
 }
 
-function wasm_bindgen__convert__closures_____invoke__h01f4913a611f2f2a_24(arg0, arg1, arg2) {
-    wasm.wasm_bindgen__convert__closures_____invoke__h01f4913a611f2f2a_24(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h55fd9dce8d82dcff_25(arg0, arg1, arg2) {
+    wasm.wasm_bindgen__convert__closures_____invoke__h55fd9dce8d82dcff_25(arg0, arg1, arg2);
 }
 
-function wasm_bindgen__convert__closures_____invoke__hec28a39f2e15551e(arg0, arg1, arg2) {
-    const ret = wasm.wasm_bindgen__convert__closures_____invoke__hec28a39f2e15551e(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__hfca78ac5448a4b4b(arg0, arg1, arg2) {
+    const ret = wasm.wasm_bindgen__convert__closures_____invoke__hfca78ac5448a4b4b(arg0, arg1, arg2);
     if (ret[1]) {
         throw takeFromExternrefTable0(ret[0]);
     }
 }
 
-function wasm_bindgen__convert__closures_____invoke__h22084cb9ac2ca764(arg0, arg1, arg2) {
-    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h22084cb9ac2ca764(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h02ba578f1a88b8d1(arg0, arg1, arg2) {
+    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h02ba578f1a88b8d1(arg0, arg1, arg2);
     if (ret[1]) {
         throw takeFromExternrefTable0(ret[0]);
     }
 }
 
-function wasm_bindgen__convert__closures_____invoke__h22084cb9ac2ca764_25(arg0, arg1, arg2) {
-    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h22084cb9ac2ca764_25(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h02ba578f1a88b8d1_26(arg0, arg1, arg2) {
+    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h02ba578f1a88b8d1_26(arg0, arg1, arg2);
     if (ret[1]) {
         throw takeFromExternrefTable0(ret[0]);
     }
 }
 
-function wasm_bindgen__convert__closures_____invoke__h22084cb9ac2ca764_26(arg0, arg1, arg2) {
-    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h22084cb9ac2ca764_26(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h02ba578f1a88b8d1_27(arg0, arg1, arg2) {
+    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h02ba578f1a88b8d1_27(arg0, arg1, arg2);
     if (ret[1]) {
         throw takeFromExternrefTable0(ret[0]);
     }
 }
 
-function wasm_bindgen__convert__closures_____invoke__h3cf5e1e23d6e3c04(arg0, arg1, arg2, arg3) {
-    wasm.wasm_bindgen__convert__closures_____invoke__h3cf5e1e23d6e3c04(arg0, arg1, arg2, arg3);
+function wasm_bindgen__convert__closures_____invoke__h00fe9a0657495941(arg0, arg1, arg2, arg3) {
+    wasm.wasm_bindgen__convert__closures_____invoke__h00fe9a0657495941(arg0, arg1, arg2, arg3);
 }
 
 

@@ -418,6 +418,22 @@ pub fn random_noise_like(original: &[f32], perturbation: &[f32], norm: &str, see
     Ok(Float32Array::from(out.as_slice()))
 }
 
+/// Sizes of the change from `original` to `candidate` (784 values each), as the attacks measure
+/// them: `{l0, l2, linf}` (L0 counts pixels moved by more than a tenth of a grey level).
+#[wasm_bindgen(js_name = perturbationNorms)]
+pub fn perturbation_norms(original: &[f32], candidate: &[f32]) -> Result<Object, JsError> {
+    if original.len() != IMAGE_PIXELS || candidate.len() != IMAGE_PIXELS {
+        return Err(JsError::new("expected two arrays of 784 values"));
+    }
+    let change: Vec<f32> = candidate.iter().zip(original).map(|(c, o)| c - o).collect();
+    let norms = attacks::Norms::of(&change);
+    let object = Object::new();
+    set(&object, "l0", norms.l0 as u32);
+    set(&object, "l2", norms.l2);
+    set(&object, "linf", norms.linf);
+    Ok(object)
+}
+
 /// The attacks: `[{name, norm, usesEps, supportsTarget, requiresTarget}]`.
 #[wasm_bindgen(js_name = attackMethods)]
 pub fn attack_methods() -> js_sys::Array {

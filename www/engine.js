@@ -183,6 +183,7 @@ export async function loadEngine({ backend = 'auto', weightsUrl = DEFAULT_WEIGHT
     featureMaps: (pixels) => call('featureMaps', pixels),
     filters: () => call('filters'),
     // Stateless helpers: the CPU build's, whatever the backend.
+    perturbationNorms: (original, candidate) => cpuModule.perturbationNorms(original, candidate),
     randomNoiseLike: (original, noise, norm, seed) => cpuModule.randomNoiseLike(original, noise, norm, seed >>> 0),
     preprocess: (rgba, width, height) => cpuModule.preprocessRgba(rgba, width, height),
     sniff: (bytes) => cpuModule.sniffImage(bytes),

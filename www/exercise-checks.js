@@ -133,23 +133,9 @@ export async function loadExerciseSet(url) {
 const pass = (message) => ({ passed: true, message });
 const wrong = (challenge, message) => ({ passed: false, message: challenge.hint ? `${message} Hint: ${challenge.hint}` : message });
 
-/**
- * Sizes of `candidate − original` ({l0, l2, linf}), as the attacks report them.
- * TODO(lead): measure in Rust once pkg/ exports it (attacks::Norms::of, e.g. as
- * `perturbationNorms(original, candidate)` on the engine); until then the same definition here.
- */
+/** Sizes of `candidate − original` ({l0, l2, linf}), measured by the engine as the attacks report them. */
 export function changeNorms(engine, original, candidate) {
-  if (engine.perturbationNorms) return engine.perturbationNorms(original, candidate);
-  let l0 = 0;
-  let sum = 0;
-  let linf = 0;
-  for (let i = 0; i < original.length; i++) {
-    const d = Math.fround(candidate[i] - original[i]);
-    if (Math.abs(d) > 1 / 2550) l0++;
-    sum += d * d;
-    linf = Math.max(linf, Math.abs(d));
-  }
-  return { l0, l2: Math.sqrt(sum), linf };
+  return engine.perturbationNorms(original, candidate);
 }
 
 /** A fault in the pixels themselves, or null. */

@@ -94,6 +94,12 @@ export function hasWebGpu(): boolean;
 export function parseMnist(images: Uint8Array | number[], labels: Uint8Array | number[]): object;
 
 /**
+ * Sizes of the change from `original` to `candidate` (784 values each), as the attacks measure
+ * them: `{l0, l2, linf}` (L0 counts pixels moved by more than a tenth of a grey level).
+ */
+export function perturbationNorms(original: Float32Array | number[], candidate: Float32Array | number[]): object;
+
+/**
  * MNIST-style preprocessing of an RGBA picture: resolves to
  * `{pixels: Float32Array(784), inverted, inkBox: [x, y, w, h]}`, or throws with the reason
  * (a blank picture, a wrong size).
@@ -135,6 +141,7 @@ export interface InitOutput {
     readonly engine_visualizeClasses: (a: number, b: number, c: number, d: any, e: number, f: number, g: number) => any;
     readonly hasWebGpu: () => number;
     readonly parseMnist: (a: number, b: number, c: number, d: number) => [number, number, number];
+    readonly perturbationNorms: (a: number, b: number, c: number, d: number) => [number, number, number];
     readonly preprocessRgba: (a: number, b: number, c: number, d: number) => [number, number, number];
     readonly randomNoiseLike: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => [number, number, number];
     readonly sniffImage: (a: number, b: number) => [number, number, number];

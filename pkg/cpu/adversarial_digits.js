@@ -291,6 +291,32 @@ export function parseMnist(images, labels) {
 }
 
 /**
+ * Sizes of the change from `original` to `candidate` (784 values each), as the attacks measure
+ * them: `{l0, l2, linf}` (L0 counts pixels moved by more than a tenth of a grey level).
+ * @param {Float32Array | number[]} original
+ * @param {Float32Array | number[]} candidate
+ * @returns {object}
+ */
+export function perturbationNorms(original, candidate) {
+    let ptr0, len0, ptr1, len1;
+    try {
+        ptr0 = passArrayF32ToWasm0(original, wasm.__wbindgen_malloc);
+        len0 = WASM_VECTOR_LEN;
+        ptr1 = passArrayF32ToWasm0(candidate, wasm.__wbindgen_malloc);
+        len1 = WASM_VECTOR_LEN;
+    } catch (e) {
+        if (ptr1) { wasm.__wbindgen_free(ptr1, len1 * 4, 4); }
+        if (ptr0) { wasm.__wbindgen_free(ptr0, len0 * 4, 4); }
+        throw e;
+    }
+    const ret = wasm.perturbationNorms(ptr0, len0, ptr1, len1);
+    if (ret[2]) {
+        throw takeFromExternrefTable0(ret[1]);
+    }
+    return takeFromExternrefTable0(ret[0]);
+}
+
+/**
  * MNIST-style preprocessing of an RGBA picture: resolves to
  * `{pixels: Float32Array(784), inverted, inkBox: [x, y, w, h]}`, or throws with the reason
  * (a blank picture, a wrong size).

@@ -18,6 +18,7 @@ export const engine_saliency: (a: number, b: number, c: number, d: number, e: nu
 export const engine_visualizeClasses: (a: number, b: number, c: number, d: any, e: number, f: number, g: number) => any;
 export const hasWebGpu: () => number;
 export const parseMnist: (a: number, b: number, c: number, d: number) => [number, number, number];
+export const perturbationNorms: (a: number, b: number, c: number, d: number) => [number, number, number];
 export const preprocessRgba: (a: number, b: number, c: number, d: number) => [number, number, number];
 export const randomNoiseLike: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => [number, number, number];
 export const sniffImage: (a: number, b: number) => [number, number, number];
