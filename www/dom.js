@@ -20,3 +20,26 @@ export function el(tag, attributes = {}, ...children) {
   node.append(...children);
   return node;
 }
+
+/**
+ * Whether `element` is on screen, and a callback when that changes: panels far down the page
+ * skip live work (a PGD run per stroke) that nobody would see, and catch up when scrolled to.
+ * Without IntersectionObserver, always visible.
+ * @returns {{readonly visible: boolean, onShow: (fn: () => void) => void}}
+ */
+export function watchVisibility(element) {
+  let visible = typeof IntersectionObserver === 'undefined';
+  const shown = new Set();
+  if (!visible) {
+    new IntersectionObserver((entries) => {
+      const now = entries.some((e) => e.isIntersecting);
+      const appeared = now && !visible;
+      visible = now;
+      if (appeared) for (const fn of shown) fn();
+    }).observe(element);
+  }
+  return {
+    get visible() { return visible; },
+    onShow: (fn) => shown.add(fn),
+  };
+}

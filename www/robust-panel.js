@@ -5,7 +5,7 @@
 import { percent } from './bars.js';
 import { drawLineChart, drawLegendItems, fillTable } from './chart.js';
 import { drawDigit, drawNoise } from './colormap.js';
-import { el } from './dom.js';
+import { el, watchVisibility } from './dom.js';
 import { errorClause as reason } from './engine.js';
 import { MODELS, MODEL_NAMES, getEngine } from './models.js';
 import { loadSamples } from './samples.js';
@@ -150,14 +150,24 @@ export function mountRobustPanel(container, { engine, source, state, announce = 
       },
     },
   );
+  // Live work only while the panel is on screen (an attack per stroke otherwise, for nobody).
+  const visibility = watchVisibility(container);
+  let stale = false;
   const refreshTransfer = () => {
     const digit = source.current();
     epsOutput.textContent = Number(epsInput.value).toFixed(2);
-    if (digit) transfer.request({ digit, method: methodSelect.value, crafted: craftSelect.value, eps: Number(epsInput.value) });
+    if (!digit) return transfer.cancel();
+    if (!visibility.visible) {
+      stale = true;
+      return undefined;
+    }
+    stale = false;
+    return transfer.request({ digit, method: methodSelect.value, crafted: craftSelect.value, eps: Number(epsInput.value) });
   };
+  visibility.onShow(() => stale && refreshTransfer());
   for (const control of [craftSelect, methodSelect]) control.addEventListener('change', refreshTransfer);
   epsInput.addEventListener('input', refreshTransfer);
-  source.subscribe((digit) => (digit ? refreshTransfer() : transfer.cancel()));
+  source.subscribe(refreshTransfer);
   refreshTransfer();
 
   // --- Curves, on demand ----------------------------------------------------------------------

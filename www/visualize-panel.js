@@ -5,7 +5,7 @@
 
 import { percent } from './bars.js';
 import { diverging, drawDigit, drawLegend, drawNoise } from './colormap.js';
-import { el } from './dom.js';
+import { el, watchVisibility } from './dom.js';
 import { createScheduler } from './scheduler.js';
 
 export const SALIENCY_METHODS = [
@@ -180,17 +180,27 @@ export function mountVisualizePanel(container, { engine, source, announce = () =
       },
     },
   );
+  // Live work only while the panel is on screen; a digit that changed meanwhile is drawn on return.
+  const visibility = watchVisibility(container);
+  let stale = false;
   const refresh = () => {
     const digit = source.current();
-    if (digit) live.request(digit);
+    if (!digit) return live.cancel();
+    if (!visibility.visible) {
+      stale = true;
+      return undefined;
+    }
+    stale = false;
+    return live.request(digit);
   };
+  visibility.onShow(() => stale && refresh());
   const describe = () => {
     const m = SALIENCY_METHODS.find((x) => x.name === methodSelect.value);
     methodInfo.replaceChildren(`${m.summary} `, el('a', { href: m.paperUrl, rel: 'noreferrer', text: m.paper }), '.');
   };
   methodSelect.addEventListener('change', () => { describe(); refresh(); });
   classSelect.addEventListener('change', refresh);
-  source.subscribe((digit) => (digit ? live.request(digit) : live.cancel()));
+  source.subscribe(refresh);
   describe();
   refresh();
 

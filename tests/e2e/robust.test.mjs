@@ -24,6 +24,8 @@ for (const mode of MODES) {
     before(async () => {
       session = await launch(mode);
       page = await session.open('/');
+      // The transfer view works only while on screen: bring the panel into view first.
+      await page.locator('#transfer-table').scrollIntoViewIfNeeded();
       await page.waitForFunction((sel) => Number(document.querySelector(sel)?.dataset.transfers ?? 0) > 0, panel, { timeout: 180_000 });
     });
     after(async () => session?.close());
@@ -34,7 +36,7 @@ for (const mode of MODES) {
       const fooled = { standard: 0, robust: 0 };
       const digits = 6;
       for (let i = 0; i < digits; i++) {
-        await nextTransfer(page, () => page.click(`#samples button:nth-child(${i + 1})`));
+        await nextTransfer(page, () => page.evaluate((n) => document.querySelector(`#samples button:nth-child(${n})`).click(), i + 1));
         const rows = await page.evaluate(() => Object.fromEntries([...document.querySelectorAll('#transfer-table tbody tr')].map((r) => [r.dataset.model, r.dataset.fooled === 'true'])));
         for (const name of ['standard', 'robust']) if (rows[name]) fooled[name]++;
       }

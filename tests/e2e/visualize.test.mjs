@@ -33,6 +33,8 @@ for (const mode of MODES) {
     before(async () => {
       session = await launch(mode);
       page = await session.open('/');
+      // The live views work only while on screen: bring the panel into view first.
+      await page.locator(panel).scrollIntoViewIfNeeded();
       await page.waitForFunction((sel) => Number(document.querySelector(sel)?.dataset.liveUpdates ?? 0) > 0, panel, { timeout: 120_000 });
     });
     after(async () => session?.close());
@@ -50,13 +52,25 @@ for (const mode of MODES) {
       assert.equal(await page.getAttribute('#saliency-map', 'data-explained'), '3');
       // Another digit: the maps are drawn again, for it.
       const before = await page.getAttribute('#features-conv1', 'data-maximum');
-      await nextLiveUpdate(page, () => page.click('#samples button:nth-child(2)'));
+      // Another sample, picked without scrolling the panel out of view.
+      await nextLiveUpdate(page, () => page.evaluate(() => document.querySelector('#samples button:nth-child(2)').click()));
       assert.notEqual(await page.getAttribute('#features-conv1', 'data-maximum'), before);
       const sizes = await page.evaluate(() => ['filters', 'conv1', 'conv2', 'hidden'].map((n) => {
         const c = document.getElementById(`features-${n}`);
         return [c.width, c.height];
       }));
       assert.deepEqual(sizes, [[23, 23], [115, 115], [119, 59], [31, 15]]);
+    });
+
+    test('off screen, the live views wait, and catch up when scrolled to', async () => {
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.waitForTimeout(300);
+      const before = await liveUpdates(page);
+      await page.evaluate(() => document.querySelector('#samples button:nth-child(4)').click());
+      await page.waitForFunction(() => document.getElementById('preview-caption').textContent.includes('no. 4'), null, { timeout: 60_000 });
+      await page.waitForTimeout(500);
+      assert.equal(await liveUpdates(page), before, 'no saliency work while the panel is off screen');
+      await nextLiveUpdate(page, () => page.locator(panel).scrollIntoViewIfNeeded());
     });
 
     test('the class gallery: ten readable digits, with progress, and a cancel button', async () => {
