@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use burn::prelude::*;
 
-use crate::attacks::{AttackOptions, Method, block_on, run};
+use crate::attacks::{AttackOptions, AttackResult, Method, block_on, run};
 use crate::data::Dataset;
 use crate::inference::predict_labels;
 use crate::model::{DigitNet, IMAGE_PIXELS};
@@ -70,6 +70,16 @@ impl AttackReport {
     }
 }
 
+/// Attacks every image of `data`, `batch` images per run.
+fn attack_all(method: Method, model: &DigitNet, data: &Dataset, options: &AttackOptions, batch: usize, device: &Device) -> Vec<AttackResult> {
+    let mut results = Vec::with_capacity(data.len());
+    for (chunk, labels) in data.pixels.chunks(batch * IMAGE_PIXELS).zip(data.labels.chunks(batch)) {
+        let labels: Vec<usize> = labels.iter().map(|&l| l as usize).collect();
+        results.extend(block_on(run(method, model, chunk, &labels, options, device)).expect("attack on valid input"));
+    }
+    results
+}
+
 /// Attacks every image of `data` (in batches) and summarises.
 pub fn evaluate_attack(
     method: Method,
@@ -81,11 +91,7 @@ pub fn evaluate_attack(
 ) -> AttackReport {
     let clean = predict_labels(model, data, 500, device);
     let start = Instant::now();
-    let mut results = Vec::with_capacity(data.len());
-    for (chunk, labels) in data.pixels.chunks(batch * IMAGE_PIXELS).zip(data.labels.chunks(batch)) {
-        let labels: Vec<usize> = labels.iter().map(|&l| l as usize).collect();
-        results.extend(block_on(run(method, model, chunk, &labels, options, device)).expect("attack on valid input"));
-    }
+    let results = attack_all(method, model, data, options, batch, device);
     let seconds = start.elapsed().as_secs_f64();
     let n = data.len().max(1) as f64;
     let correct: Vec<usize> = (0..data.len()).filter(|&i| clean[i] == data.labels[i] as usize).collect();
@@ -132,14 +138,10 @@ pub fn evaluate_transfer(
     let labels: Vec<usize> = data.labels.iter().map(|&l| l as usize).collect();
     let clean_source = predict_labels(source, data, 500, device);
     let clean_target = predict_labels(target, data, 500, device);
-    let mut adversarial = Vec::with_capacity(data.pixels.len());
-    for (chunk, chunk_labels) in data.pixels.chunks(batch * IMAGE_PIXELS).zip(labels.chunks(batch)) {
-        for result in block_on(run(method, source, chunk, chunk_labels, options, device)).expect("attack on valid input") {
-            adversarial.extend(result.adversarial);
-        }
-    }
-    let crafted = Dataset { pixels: adversarial, labels: data.labels.clone() };
-    let on_source = predict_labels(source, &crafted, 500, device);
+    let results = attack_all(method, source, data, options, batch, device);
+    // The attack already measured the source network's labels; only the target's are new.
+    let on_source: Vec<usize> = results.iter().map(|r| r.label).collect();
+    let crafted = Dataset { pixels: results.into_iter().flat_map(|r| r.adversarial).collect(), labels: data.labels.clone() };
     let on_target = predict_labels(target, &crafted, 500, device);
     let n = data.len().max(1) as f64;
     let accuracy = |predicted: &[usize]| predicted.iter().zip(&labels).filter(|(p, l)| p == l).count() as f64 / n;

@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use adversarial_digits::data::{DEFAULT_MNIST_DIR, Dataset, Split};
 use adversarial_digits::model::DigitNetConfig;
-use adversarial_digits::training::{AdversarialConfig, Event, TrainingConfig, train_from};
+use adversarial_digits::training::{AdversarialConfig, Event, TrainingConfig, train, train_from};
 use adversarial_digits::attacks::{AttackOptions, Method};
 use adversarial_digits::evaluation::{evaluate_attack, evaluate_transfer};
 use adversarial_digits::{inference, weights};
@@ -218,18 +218,7 @@ fn main() {
             );
             let start = Instant::now();
             let mut smoothed = None;
-            let start_model = match &init {
-                Some(path) => {
-                    let bytes = std::fs::read(path).unwrap_or_else(|e| fail(e));
-                    weights::load_trainable(&bytes, &device.clone().autodiff()).unwrap_or_else(|e| fail(e))
-                }
-                None => {
-                    let autodiff = device.clone().autodiff();
-                    autodiff.seed(seed);
-                    config.model.init(&autodiff)
-                }
-            };
-            let model = train_from(start_model, &config, &train_set, (check > 0).then_some(&check_set), &device, |event| match event {
+            let report = |event| match event {
                 Event::Batch(p) => {
                     let s = smoothed.map_or(p.loss, |s: f32| 0.98 * s + 0.02 * p.loss);
                     smoothed = Some(s);
@@ -245,7 +234,18 @@ fn main() {
                     c.pgd_accuracy.map_or(String::new(), |a| format!(", under PGD-10 {:.2}%", a * 100.0)),
                     if c.collapsed { " — collapsed: keeping the best earlier epoch and stopping" } else { "" }
                 )),
-            });
+            };
+            let check_set = (check > 0).then_some(&check_set);
+            let model = match &init {
+                Some(path) => {
+                    let bytes = std::fs::read(path).unwrap_or_else(|e| fail(e));
+                    let autodiff = device.clone().autodiff();
+                    autodiff.seed(seed);
+                    let start_model = weights::load_trainable(&bytes, &autodiff).unwrap_or_else(|e| fail(e));
+                    train_from(start_model, &config, &train_set, check_set, &device, report)
+                }
+                None => train(&config, &train_set, check_set, &device, report),
+            };
             bar.finish();
             let seconds = start.elapsed().as_secs_f64();
             let accuracy = inference::accuracy(&model, &test_set, &device);

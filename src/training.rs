@@ -146,7 +146,8 @@ pub fn train(
 }
 
 /// [`train`], starting from `model` (on `device`'s autodiff variant, in training mode): to
-/// continue training, with other settings, from saved weights.
+/// continue training, with other settings, from saved weights. Seed the autodiff device first
+/// for reproducible dropout ([`train`] does).
 pub fn train_from(
     mut model: DigitNet,
     config: &TrainingConfig,
@@ -157,7 +158,6 @@ pub fn train_from(
 ) -> DigitNet {
     let inference_device = device.clone();
     let device = device.clone().autodiff();
-    device.seed(config.seed);
     let mut rng = SplitMix64::new(config.seed);
     let mut optimizer = AdamConfig::new().init();
     let batches = data.len().div_ceil(config.batch_size);

@@ -260,6 +260,11 @@ fn options<T: serde::de::DeserializeOwned + Default>(value: JsValue, what: &str)
     serde_wasm_bindgen::from_value(value).map_err(|e| JsError::new(&format!("invalid {what} options: {e}")))
 }
 
+/// Bounds the iterations a page may ask for (a typo of 10^9 steps would hang the tab).
+fn check_steps(steps: usize) -> Result<(), JsError> {
+    if steps <= 5000 { Ok(()) } else { Err(JsError::new(&format!("at most 5000 steps, not {steps}"))) }
+}
+
 fn check_classes(classes: &[u32]) -> Result<Vec<usize>, JsError> {
     if classes.is_empty() || classes.len() > 64 {
         return Err(JsError::new("give between 1 and 64 classes"));
@@ -320,9 +325,7 @@ impl Engine {
         let prepared = (|| {
             let classes = check_classes(&classes)?;
             let options: ClassVisualizationOptions = self::options(options, "class visualisation")?;
-            if options.steps > 5000 {
-                return Err(JsError::new("at most 5000 steps"));
-            }
+            check_steps(options.steps)?;
             let start = match start {
                 Some(pixels) if pixels.len() != classes.len() * IMAGE_PIXELS => {
                     return Err(JsError::new("start must hold 784 pixels per class"));
@@ -352,12 +355,10 @@ impl Engine {
     #[wasm_bindgen(js_name = foolingImages)]
     pub fn fooling_images(&self, classes: Vec<u32>, options: JsValue) -> Promise {
         let inner = self.inner.clone();
-        let prepared = (|| {
+        let prepared = (|| -> Result<_, JsError> {
             let classes = check_classes(&classes)?;
             let options: FoolingOptions = self::options(options, "fooling image")?;
-            if options.steps > 5000 {
-                return Err(JsError::new("at most 5000 steps"));
-            }
+            check_steps(options.steps)?;
             Ok((classes, options))
         })();
         future_to_promise(async move {

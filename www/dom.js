@@ -22,24 +22,29 @@ export function el(tag, attributes = {}, ...children) {
 }
 
 /**
- * Whether `element` is on screen, and a callback when that changes: panels far down the page
- * skip live work (a PGD run per stroke) that nobody would see, and catch up when scrolled to.
- * Without IntersectionObserver, always visible.
- * @returns {{readonly visible: boolean, onShow: (fn: () => void) => void}}
+ * `run`, but only while `element` is on screen: the returned function runs it now if the element
+ * is visible, else once it scrolls into view (panels far down the page then skip live work, such
+ * as a PGD run per stroke, that nobody would see). Without IntersectionObserver, always at once.
+ * @param {Element} element
+ * @param {() => void} run
+ * @returns {() => void}
  */
-export function watchVisibility(element) {
+export function whenOnScreen(element, run) {
   let visible = typeof IntersectionObserver === 'undefined';
-  const shown = new Set();
+  let pending = false;
   if (!visible) {
     new IntersectionObserver((entries) => {
       const now = entries.some((e) => e.isIntersecting);
       const appeared = now && !visible;
       visible = now;
-      if (appeared) for (const fn of shown) fn();
+      if (appeared && pending) {
+        pending = false;
+        run();
+      }
     }).observe(element);
   }
-  return {
-    get visible() { return visible; },
-    onShow: (fn) => shown.add(fn),
+  return () => {
+    pending = !visible;
+    if (visible) run();
   };
 }

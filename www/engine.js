@@ -80,6 +80,8 @@ export async function loadEngine({ backend = 'auto', weightsUrl = DEFAULT_WEIGHT
   const cpu = await cpuModule.Engine.create(weights, 'cpu');
 
   const engine = {
+    /** Where the weights came from (tells engines of different networks apart). */
+    weights: String(weightsUrl),
     /** 'webgpu' or 'cpu': where requests run now. */
     backend: 'cpu',
     /** Why the CPU runs (null on WebGPU, or while WebGPU is still starting). */

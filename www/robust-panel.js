@@ -5,7 +5,7 @@
 import { percent } from './bars.js';
 import { drawLineChart, drawLegendItems, fillTable } from './chart.js';
 import { drawDigit, drawNoise } from './colormap.js';
-import { el, watchVisibility } from './dom.js';
+import { el, whenOnScreen } from './dom.js';
 import { errorClause as reason } from './engine.js';
 import { MODELS, MODEL_NAMES, getEngine } from './models.js';
 import { loadSamples } from './samples.js';
@@ -123,7 +123,11 @@ export function mountRobustPanel(container, { engine, source, state, announce = 
       // Crafted against the label the crafting network reads.
       const attack = await byName[crafted].attack(digit.pixels, before[crafted].label, { method, eps, seed: 1 });
       const rows = [];
-      for (const name of MODEL_NAMES) rows.push({ name, before: before[name], after: await byName[name].classify(attack.pixels) });
+      for (const name of MODEL_NAMES) {
+        // The attack already reports how the network it was crafted on reads its result.
+        const after = name === crafted ? attack : await byName[name].classify(attack.pixels);
+        rows.push({ name, before: before[name], after });
+      }
       return { digit, attack, rows, crafted, method, eps };
     },
     {
@@ -151,22 +155,16 @@ export function mountRobustPanel(container, { engine, source, state, announce = 
     },
   );
   // Live work only while the panel is on screen (an attack per stroke otherwise, for nobody).
-  const visibility = watchVisibility(container);
-  let stale = false;
-  const refreshTransfer = () => {
+  const refreshTransfer = whenOnScreen(container, () => {
     const digit = source.current();
-    epsOutput.textContent = Number(epsInput.value).toFixed(2);
-    if (!digit) return transfer.cancel();
-    if (!visibility.visible) {
-      stale = true;
-      return undefined;
-    }
-    stale = false;
-    return transfer.request({ digit, method: methodSelect.value, crafted: craftSelect.value, eps: Number(epsInput.value) });
-  };
-  visibility.onShow(() => stale && refreshTransfer());
+    if (digit) transfer.request({ digit, method: methodSelect.value, crafted: craftSelect.value, eps: Number(epsInput.value) });
+    else transfer.cancel();
+  });
   for (const control of [craftSelect, methodSelect]) control.addEventListener('change', refreshTransfer);
-  epsInput.addEventListener('input', refreshTransfer);
+  epsInput.addEventListener('input', () => {
+    epsOutput.textContent = Number(epsInput.value).toFixed(2);
+    refreshTransfer();
+  });
   source.subscribe(refreshTransfer);
   refreshTransfer();
 
@@ -207,13 +205,16 @@ export function mountRobustPanel(container, { engine, source, state, announce = 
       }
       const total = series.length * CURVE_EPS.length;
       let done = 0;
+      const accuracy = (predicted) => labels.filter((l, i) => predicted[i] === l).length / count;
+      const clean = new Map(); // per network: ε = 0 leaves the digits as they are, for every attack
       for (const s of series) {
         const use = all[MODEL_NAMES.indexOf(s.model)];
         for (let j = 0; j < CURVE_EPS.length && !run.cancelled; j++) {
           const eps = CURVE_EPS[j];
-          // ε = 0 leaves the digits as they are: the clean accuracy.
-          const predicted = await use.attackLabels(pixels, labels, { method: s.attack.method, eps, seed: 1, ...s.attack.options });
-          s.values[j] = labels.filter((l, i) => predicted[i] === l).length / count;
+          if (eps === 0 && !clean.has(s.model)) clean.set(s.model, accuracy(await use.attackLabels(pixels, labels, { method: 'fgsm', eps: 0 })));
+          s.values[j] = eps === 0
+            ? clean.get(s.model)
+            : accuracy(await use.attackLabels(pixels, labels, { method: s.attack.method, eps, seed: 1, ...s.attack.options }));
           curveProgress.value = ++done / total;
           drawCurves();
         }

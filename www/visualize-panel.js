@@ -5,7 +5,7 @@
 
 import { percent } from './bars.js';
 import { diverging, drawDigit, drawLegend, drawNoise } from './colormap.js';
-import { el, watchVisibility } from './dom.js';
+import { el, whenOnScreen } from './dom.js';
 import { createScheduler } from './scheduler.js';
 
 export const SALIENCY_METHODS = [
@@ -47,16 +47,21 @@ export function drawTiles(canvas, { channels, height, width, values }, { columns
   let scale = 0;
   for (const v of values) scale = Math.max(scale, Math.abs(v));
   const ctx = canvas.getContext('2d');
-  const image = ctx.createImageData(canvas.width, canvas.height);
-  image.data.fill(0);
+  const image = ctx.createImageData(canvas.width, canvas.height); // transparent black: the gaps
+  const data = image.data;
   for (let c = 0; c < channels; c++) {
     const x0 = (c % columns) * (width + 1);
     const y0 = Math.floor(c / columns) * (height + 1);
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
         const v = scale > 0 ? values[c * height * width + y * width + x] / scale : 0;
-        const rgb = signed ? diverging(v) : Array(3).fill(Math.round(Math.max(0, v) * 255));
-        image.data.set([...rgb, 255], ((y0 + y) * canvas.width + x0 + x) * 4);
+        const at = ((y0 + y) * canvas.width + x0 + x) * 4;
+        if (signed) {
+          [data[at], data[at + 1], data[at + 2]] = diverging(v);
+        } else {
+          data[at] = data[at + 1] = data[at + 2] = Math.round(Math.max(0, v) * 255);
+        }
+        data[at + 3] = 255;
       }
     }
   }
@@ -149,6 +154,7 @@ export function mountVisualizePanel(container, { engine, source, announce = () =
   );
 
   // --- Live views: saliency and feature maps ---------------------------------------------------
+  let filtersOf = null; // the weights whose filters are drawn
   const live = createScheduler(
     async (digit) => {
       const method = methodSelect.value;
@@ -156,7 +162,8 @@ export function mountVisualizePanel(container, { engine, source, announce = () =
       // One after another: a WebGPU queue gains nothing from overlapping them.
       const map = await engine.saliency(digit.pixels, [explained], method, { seed: 1 });
       const layers = await engine.featureMaps(digit.pixels);
-      const filters = await engine.filters(); // 400 numbers; the model may have changed
+      // The filters change only with the network (the demo's engine may switch under the panel).
+      const filters = filtersOf === engine.weights ? null : await engine.filters();
       return { digit, method, explained, map, layers, filters };
     },
     {
@@ -172,7 +179,10 @@ export function mountVisualizePanel(container, { engine, source, announce = () =
         drawTiles(conv2Canvas, byName.conv2, { columns: 8 });
         drawTiles(hiddenCanvas, { ...byName.hidden, channels: 128, height: 1, width: 1 }, { columns: 16 });
         conv1Canvas.dataset.maximum = String(Math.max(...byName.conv1.values));
-        drawTiles(filtersCanvas, filters, { columns: 4, signed: true });
+        if (filters) {
+          drawTiles(filtersCanvas, filters, { columns: 4, signed: true });
+          filtersOf = engine.weights;
+        }
         container.dataset.liveUpdates = String(Number(container.dataset.liveUpdates ?? 0) + 1);
       },
       onError(error) {
@@ -181,19 +191,11 @@ export function mountVisualizePanel(container, { engine, source, announce = () =
     },
   );
   // Live work only while the panel is on screen; a digit that changed meanwhile is drawn on return.
-  const visibility = watchVisibility(container);
-  let stale = false;
-  const refresh = () => {
+  const refresh = whenOnScreen(container, () => {
     const digit = source.current();
-    if (!digit) return live.cancel();
-    if (!visibility.visible) {
-      stale = true;
-      return undefined;
-    }
-    stale = false;
-    return live.request(digit);
-  };
-  visibility.onShow(() => stale && refresh());
+    if (digit) live.request(digit);
+    else live.cancel();
+  });
   const describe = () => {
     const m = SALIENCY_METHODS.find((x) => x.name === methodSelect.value);
     methodInfo.replaceChildren(`${m.summary} `, el('a', { href: m.paperUrl, rel: 'noreferrer', text: m.paper }), '.');

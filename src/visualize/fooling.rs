@@ -70,7 +70,7 @@ pub async fn fooling_images(model: &DigitNet, targets: &[usize], options: &Fooli
         let (direction, logits) = attack_direction_and_logits(model, x.clone(), &goal);
         let probabilities = softmax(logits, 1);
         let at_steps = steps;
-        let stop = steps >= options.steps || (steps % check_every == 0 && {
+        let stop = steps >= options.steps || (steps > 0 && steps % check_every == 0 && {
             let p = read((probabilities.clone() * target_mask.clone()).sum_dim(1)).await?;
             p.iter().all(|&p| p >= options.confidence)
         });

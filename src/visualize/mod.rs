@@ -18,11 +18,6 @@ use burn::prelude::*;
 use crate::attacks::{AttackError, read};
 use crate::model::{CLASSES, DigitNet, IMAGE_PIXELS};
 
-/// One-hot rows for `classes` as a `[n, 10]` tensor.
-pub(crate) fn class_mask(classes: &[usize], device: &Device) -> Tensor<2> {
-    crate::attacks::one_hot(classes, device)
-}
-
 /// Gradient of each image's class score (its logit for `classes[i]`, before the softmax) with
 /// respect to its pixels, and the logits. Class scores, not probabilities: a probability's
 /// gradient also depends on every other class (Simonyan et al. 2013).
@@ -32,7 +27,7 @@ pub fn class_score_gradient(model: &DigitNet, images: Tensor<4>, classes: &[usiz
     let device = images.device();
     let x = images.detach().autodiff().require_grad();
     let logits = model.forward(x.clone());
-    let score = (logits.clone() * class_mask(classes, &device).autodiff()).sum();
+    let score = (logits.clone() * crate::attacks::one_hot(classes, &device).autodiff()).sum();
     let grads = score.backward();
     (x.grad(&grads).expect("the input requires a gradient"), logits.without_autodiff())
 }

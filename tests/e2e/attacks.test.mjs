@@ -3,17 +3,9 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MODES, launch, mnistTest, native } from './helpers.mjs';
+import { MODES, afterNext, launch, mnistTest, native } from './helpers.mjs';
 
-async function results(page) {
-  return page.evaluate(() => Number(document.getElementById('attack-panel').dataset.results ?? 0));
-}
-
-async function nextResult(page, action) {
-  const before = await results(page);
-  await action();
-  await page.waitForFunction((n) => Number(document.getElementById('attack-panel').dataset.results ?? 0) > n, before, { timeout: 120_000 });
-}
+const nextResult = (page, action) => afterNext(page, '#attack-panel', 'results', action);
 
 for (const mode of MODES) {
   describe(`attacks (${mode.name})`, () => {

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { MODES, ROOT, launch, mnistTest, mode as modeNamed, predictionAfter, settle } from './helpers.mjs';
+import { MODES, ROOT, afterNext, launch, mnistTest, mode as modeNamed, predictionAfter, settle } from './helpers.mjs';
 
 const ROBUST = existsSync(join(ROOT, 'models/robust.safetensors'));
 
@@ -38,11 +38,8 @@ async function verdictAfter(p, id, button = '.check', { timeout = 60_000 } = {})
   }, id);
 }
 
-const attackResults = (p) => p.evaluate(() => Number(document.getElementById('attack-panel').dataset.results ?? 0));
 async function nextAttack(p, action) {
-  const before = await attackResults(p);
-  await action();
-  await p.waitForFunction((n) => Number(document.getElementById('attack-panel').dataset.results ?? 0) > n, before, { timeout: 120_000 });
+  await afterNext(p, '#attack-panel', 'results', action);
   await p.waitForTimeout(100);
 }
 /** Waits until the attack panel shows a finished result with L∞ = `eps` (results of earlier settings may arrive first). */

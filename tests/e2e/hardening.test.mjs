@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { HEADERS } from '../../tools/serve.mjs';
-import { MODES, ROOT, launch, mnistTest, mode as modeNamed, predictionAfter, report, settle, shownLabel } from './helpers.mjs';
+import { MODES, ROOT, afterNext, count, launch, mnistTest, mode as modeNamed, predictionAfter, report, settle, shownLabel } from './helpers.mjs';
 
 // ---------------------------------------------------------------------------------------------
 // Shared helpers.
@@ -45,14 +45,10 @@ const inkMask = (page) => page.evaluate(() => {
   return mask;
 });
 
-const attackResults = (page) => page.evaluate(() => Number(document.getElementById('attack-panel').dataset.results ?? 0));
+const attackResults = (page) => count(page, '#attack-panel', 'results');
 
 /** Runs `action` and waits for the attack panel's next result. */
-async function nextAttack(page, action, timeout = 120_000) {
-  const before = await attackResults(page);
-  await action();
-  await page.waitForFunction((n) => Number(document.getElementById('attack-panel').dataset.results ?? 0) > n, before, { timeout });
-}
+const nextAttack = (page, action, timeout = 120_000) => afterNext(page, '#attack-panel', 'results', action, { timeout });
 
 /** Sets the ε slider as a drag does: a new value and an `input` event. */
 const setEps = (page, value) => page.evaluate((v) => {

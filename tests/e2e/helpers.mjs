@@ -201,3 +201,19 @@ export function native(args) {
 export function report(t, line) {
   t.diagnostic(line);
 }
+
+/**
+ * A panel's result counter: the number in `data-<key>` of the element matching `selector` (the
+ * panels count what they have drawn: the attack panel's `results`, the visualise panel's
+ * `liveUpdates`, the robust panel's `transfers`).
+ */
+export function count(page, selector, key) {
+  return page.evaluate(([sel, k]) => Number(document.querySelector(sel)?.dataset[k] ?? 0), [selector, key]);
+}
+
+/** Runs `action` and waits until that counter has grown: the panel drew a newer result. */
+export async function afterNext(page, selector, key, action, { timeout = 120_000 } = {}) {
+  const before = await count(page, selector, key);
+  await action();
+  await page.waitForFunction(([sel, k, n]) => Number(document.querySelector(sel)?.dataset[k] ?? 0) > n, [selector, key, before], { timeout });
+}

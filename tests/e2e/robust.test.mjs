@@ -4,16 +4,10 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MODES, launch } from './helpers.mjs';
+import { MODES, afterNext, launch } from './helpers.mjs';
 
 const panel = '#robust-panel';
-const transfers = (page) => page.evaluate((sel) => Number(document.querySelector(sel).dataset.transfers ?? 0), panel);
-
-async function nextTransfer(page, action) {
-  const before = await transfers(page);
-  await action();
-  await page.waitForFunction(([sel, n]) => Number(document.querySelector(sel).dataset.transfers ?? 0) > n, [panel, before], { timeout: 120_000 });
-}
+const nextTransfer = (page, action) => afterNext(page, panel, 'transfers', action);
 
 const predictions = (page) => page.evaluate(() => Number(document.documentElement.dataset.predictions ?? 0));
 

@@ -5,16 +5,11 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MODES, launch } from './helpers.mjs';
+import { MODES, afterNext, count, launch } from './helpers.mjs';
 
 const panel = '#visualize-panel';
-const liveUpdates = (page) => page.evaluate((sel) => Number(document.querySelector(sel).dataset.liveUpdates ?? 0), panel);
-
-async function nextLiveUpdate(page, action) {
-  const before = await liveUpdates(page);
-  await action();
-  await page.waitForFunction(([sel, n]) => Number(document.querySelector(sel).dataset.liveUpdates ?? 0) > n, [panel, before], { timeout: 120_000 });
-}
+const liveUpdates = (page) => count(page, panel, 'liveUpdates');
+const nextLiveUpdate = (page, action) => afterNext(page, panel, 'liveUpdates', action);
 
 async function runGallery(page, name) {
   await page.click(`#${name}-run`);
