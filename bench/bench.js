@@ -13,11 +13,36 @@ import { loadEngine } from '../www/engine.js';
 import { benchParams, fetchSamples, FGSM, measure, PGD, publish } from './shared.js';
 
 const { params, runs, only } = benchParams();
+
+/**
+ * What the WebGPU build asks of the device, counted at the browser's own WebGPU API (the calls
+ * pass through unchanged): shader modules and pipelines created (compilations), buffers mapped
+ * for reading (read-backs to the CPU), and queue submissions. Installed before the engine loads.
+ */
+const gpuCounts = { shaders: 0, pipelines: 0, readbacks: 0, submits: 0 };
+if (globalThis.GPUDevice) {
+  const count = (proto, name, key) => {
+    const original = proto[name];
+    if (!original) return;
+    proto[name] = function counted(...args) {
+      gpuCounts[key] += 1;
+      return original.apply(this, args);
+    };
+  };
+  count(GPUDevice.prototype, 'createShaderModule', 'shaders');
+  count(GPUDevice.prototype, 'createComputePipeline', 'pipelines');
+  count(GPUDevice.prototype, 'createComputePipelineAsync', 'pipelines');
+  count(GPUBuffer.prototype, 'mapAsync', 'readbacks');
+  count(GPUQueue.prototype, 'submit', 'submits');
+}
 const backend = params.get('backend') ?? 'cpu';
 
 /**
  * name: the row's label; share: the fraction of `runs` it gets (slow operations get fewer, at
- * least `min`); run(ctx): one measured call. ctx: {engine, x (784 pixels), label}.
+ * least `min`); run(ctx): one measured call. ctx: {engine, x (784 pixels), label, batch(n):
+ * {pixels, labels} of n test digits}. The batch rows (×n) are where WebGPU can earn its place:
+ * the engine routes batches by such a measurement (www/engine.js), this bench times each backend
+ * on its own.
  * `fgsm` and `pgd-40` use the settings TensorFlow.js is compared on (shared.js).
  */
 export const OPERATIONS = [
@@ -32,6 +57,11 @@ export const OPERATIONS = [
   { name: 'few-pixel-10', share: 1 / 3, run: ({ engine, x, label }) => engine.attack(x, label, { method: 'few-pixel', eps: 0.2, pixels: 10 }) },
   { name: 'jsma', share: 1 / 6, run: ({ engine, x, label }) => engine.attack(x, label, { method: 'jsma', eps: 0.2 }) },
   { name: 'cw (6x100)', share: 1 / 10, min: 2, run: ({ engine, x, label }) => engine.attack(x, label, { method: 'cw', eps: 0.2, steps: 100 }) },
+  { name: 'predict ×100', share: 1 / 3, run: ({ engine, batch }) => engine.classifyBatch(batch(100).pixels) },
+  { name: 'fgsm ×16', share: 1 / 3, run: ({ engine, batch }) => engine.attackLabels(batch(16).pixels, batch(16).labels, FGSM) },
+  { name: 'fgsm ×100', share: 1 / 6, run: ({ engine, batch }) => engine.attackLabels(batch(100).pixels, batch(100).labels, FGSM) },
+  { name: 'pgd-20 ×100 (curve point)', share: 1 / 10, min: 2, run: ({ engine, batch }) => engine.attackLabels(batch(100).pixels, batch(100).labels, { ...PGD, steps: 20, alpha: 0.02 }) },
+  { name: 'class gallery (10×100 steps)', share: 1 / 10, min: 2, run: ({ engine }) => engine.visualizeClasses([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], { steps: 100 }) },
 ];
 
 /**
@@ -72,6 +102,17 @@ await publish(async (status) => {
   const data = engine.parseMnist(samples.images, samples.labels);
   const x = data.pixels.slice(0, 784);
   const label = data.labels[0];
+  const batches = new Map();
+  /** n test digits (the sample strip, repeated as needed), the same arrays every call. */
+  const batch = (n) => {
+    if (!batches.has(n)) {
+      const count = data.labels.length;
+      const pixels = new Float32Array(n * 784);
+      for (let i = 0; i < n; i++) pixels.set(data.pixels.subarray((i % count) * 784, (i % count + 1) * 784), i * 784);
+      batches.set(n, { pixels, labels: Array.from({ length: n }, (_, i) => data.labels[i % count]) });
+    }
+    return batches.get(n);
+  };
   await engine.classify(x);
   const firstPredictionMs = performance.now();
 
@@ -80,7 +121,16 @@ await publish(async (status) => {
     if (only && !only.includes(op.name)) continue;
     status(`running ${op.name}…`);
     const n = Math.max(op.min ?? 1, Math.ceil(runs * op.share));
-    rows.push({ name: op.name, ...(await measure(() => op.run({ engine, x, label }), n)) });
+    const before = { ...gpuCounts };
+    let warm = null;
+    const timing = await measure(() => op.run({ engine, x, label, batch }), n, 1, () => (warm = { ...gpuCounts }));
+    const after = { ...gpuCounts };
+    // On WebGPU: what the first (warm-up) call and each timed call asked of the device.
+    const gpu = engine.backend !== 'webgpu' ? null : Object.fromEntries(Object.keys(gpuCounts).map((key) => [key, {
+      first: warm[key] - before[key],
+      perCall: (after[key] - warm[key]) / n,
+    }]));
+    rows.push({ name: op.name, ...timing, gpu });
   }
 
   const memory = [];
@@ -92,7 +142,7 @@ await publish(async (status) => {
       const op = OPERATIONS.find((o) => o.name === name);
       if (!op || !(Number(count) >= 1)) throw new Error(`?memory=${item}: expected OPERATION:COUNT`);
       status(`memory: ${count} × ${name}…`);
-      memory.push(await memoryCurve(name, Number(count), () => op.run({ engine, x, label }), wasm));
+      memory.push(await memoryCurve(name, Number(count), () => op.run({ engine, x, label, batch }), wasm));
     }
   }
 

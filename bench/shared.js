@@ -12,9 +12,11 @@ export function stats(times) {
   return { median: q(0.5), p10: q(0.1), p90: q(0.9), min: s[0], max: s[s.length - 1], n: s.length };
 }
 
-/** Times `n` calls of `fn` after `warmup` untimed ones (the first call compiles and allocates). */
-export async function measure(fn, n, warmup = 1) {
+/** Times `n` calls of `fn` after `warmup` untimed ones (the first call compiles and allocates);
+ * `afterWarmup()` runs between the two. */
+export async function measure(fn, n, warmup = 1, afterWarmup = () => {}) {
   for (let i = 0; i < warmup; i++) await fn();
+  afterWarmup();
   const times = [];
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();

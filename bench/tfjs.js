@@ -96,7 +96,8 @@ await publish(async (status) => {
 
   const weights = new Uint8Array(await (await fetch('../models/standard.safetensors')).arrayBuffer());
   const model = createTfjsDigitNet(tf, parseSafetensors(weights));
-  const engine = await loadEngine({ backend: 'cpu' }); // the reference
+  // The reference: the engine on the same F32 file (the page's half-precision copy rounds it).
+  const engine = await loadEngine({ backend: 'cpu', weightsUrl: new URL('../models/standard.safetensors', import.meta.url) });
   const samples = await fetchSamples();
   const data = engine.parseMnist(samples.images, samples.labels);
   status('checking against the engine…');

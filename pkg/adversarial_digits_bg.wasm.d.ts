@@ -24,12 +24,12 @@ export const randomNoiseLike: (a: number, b: number, c: number, d: number, e: nu
 export const sniffImage: (a: number, b: number) => [number, number, number];
 export const start: () => void;
 export const wasm_bindgen__convert__closures_____invoke__h00fe9a0657495941: (a: number, b: number, c: any, d: any) => void;
-export const wasm_bindgen__convert__closures_____invoke__h02ba578f1a88b8d1: (a: number, b: number, c: any) => [number, number];
-export const wasm_bindgen__convert__closures_____invoke__h02ba578f1a88b8d1_26: (a: number, b: number, c: any) => [number, number];
-export const wasm_bindgen__convert__closures_____invoke__h02ba578f1a88b8d1_27: (a: number, b: number, c: any) => [number, number];
+export const wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd: (a: number, b: number, c: any) => [number, number];
+export const wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_26: (a: number, b: number, c: any) => [number, number];
+export const wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_27: (a: number, b: number, c: any) => [number, number];
 export const wasm_bindgen__convert__closures_____invoke__hfca78ac5448a4b4b: (a: number, b: number, c: any) => [number, number];
-export const wasm_bindgen__convert__closures_____invoke__h55fd9dce8d82dcff: (a: number, b: number, c: any) => void;
-export const wasm_bindgen__convert__closures_____invoke__h55fd9dce8d82dcff_25: (a: number, b: number, c: any) => void;
+export const wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927: (a: number, b: number, c: any) => void;
+export const wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927_25: (a: number, b: number, c: any) => void;
 export const __wbindgen_malloc_command_export: (a: number, b: number) => number;
 export const __wbindgen_realloc_command_export: (a: number, b: number, c: number, d: number) => number;
 export const __wbindgen_free_command_export: (a: number, b: number, c: number) => void;

@@ -148,6 +148,17 @@ enum Command {
         #[arg(long)]
         target: Option<usize>,
     },
+    /// Rewrite a weights file in another precision: `--precision f16` halves the download (the
+    /// page loads `models/*.f16.safetensors`, made this way from the F32 files).
+    Convert {
+        #[arg(long)]
+        model: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        /// f16 or f32.
+        #[arg(long, default_value = "f16")]
+        precision: String,
+    },
     /// Write the first N test digits (and their labels) as a small IDX pair for the page.
     ExportSamples {
         #[arg(long, default_value = DEFAULT_MNIST_DIR)]
@@ -410,6 +421,17 @@ fn main() {
                     "probabilities": predictions.iter().map(|p| &p.probabilities).collect::<Vec<_>>(),
                 })
             );
+        }
+        Command::Convert { model, out, precision } => {
+            let precision = match precision.as_str() {
+                "f16" => weights::Precision::F16,
+                "f32" => weights::Precision::F32,
+                other => fail(format!("unknown precision `{other}` (f16 or f32)")),
+            };
+            let bytes = std::fs::read(&model).unwrap_or_else(|e| fail(format!("{}: {e}", model.display())));
+            let converted = weights::convert(&bytes, precision).unwrap_or_else(|e| fail(e));
+            std::fs::write(&out, &converted).unwrap_or_else(|e| fail(e));
+            println!("wrote {} ({} bytes, was {})", out.display(), converted.len(), bytes.len());
         }
         Command::ExportSamples { data, count, out } => {
             let test_set = Dataset::load(&data, Split::Test).unwrap_or_else(|e| fail(e)).take(count);

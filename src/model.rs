@@ -91,11 +91,24 @@ impl DigitNet {
     pub fn forward_activations(&self, images: Tensor<4>) -> Activations {
         let x = (images - PIXEL_MEAN) / PIXEL_STD;
         let conv1 = self.activation.forward(self.conv1.forward(x));
-        let conv2 = self.activation.forward(self.conv2.forward(self.pool.forward(conv1.clone())));
-        let x = self.pool.forward(conv2.clone()).flatten::<2>(1, 3);
+        let conv2 = self.activation.forward(self.conv2.forward(self.max_pool(conv1.clone())));
+        let x = self.max_pool(conv2.clone()).flatten::<2>(1, 3);
         let hidden = self.activation.forward(self.fc1.forward(x));
         let logits = self.fc2.forward(self.dropout.forward(hidden.clone()));
         Activations { conv1, conv2, hidden, logits }
+    }
+
+    /// 2x2 max-pooling with stride 2. Without a gradient to track (classification) it is a
+    /// reshape to `[b, c, h/2, 2, w/2, 2]` and two maximum reductions: on burn's CPU backend 4x
+    /// faster than its general pooling, which computes and stores the argmax of every window
+    /// (a fifth of a prediction's time in the browser). With one, pooling's own backward pass is
+    /// the faster. Both give the same values and the same gradient (tested).
+    fn max_pool(&self, x: Tensor<4>) -> Tensor<4> {
+        let [b, c, h, w] = x.dims();
+        if x.is_tracked() || h % 2 != 0 || w % 2 != 0 {
+            return self.pool.forward(x);
+        }
+        x.reshape([b, c, h / 2, 2, w / 2, 2]).max_dim(5).max_dim(3).reshape([b, c, h / 2, w / 2])
     }
 
     /// Softmax probabilities for a batch of images.
@@ -112,4 +125,33 @@ pub fn images_tensor(pixels: &[f32], device: &Device) -> Tensor<4> {
         TensorData::new(pixels.to_vec(), [n, 1, IMAGE_SIDE, IMAGE_SIDE]),
         device,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_pooling_paths_agree_in_values_and_gradients() {
+        let device = Device::flex();
+        let net = DigitNetConfig::new().init(&device).valid();
+        let x = Tensor::<4>::random([3, 16, 28, 28], burn::tensor::Distribution::Default, &device);
+        let fast = net.max_pool(x.clone()).into_data().try_to_vec::<f32>().unwrap();
+        assert_eq!(fast, net.pool.forward(x.clone()).into_data().try_to_vec::<f32>().unwrap());
+
+        // With a gradient, `max_pool` takes the pooling module's path; the reshape path's
+        // gradient must be the same, or classification and attacks would disagree on the network.
+        let tracked = x.clone().autodiff().require_grad();
+        let grads = net.max_pool(tracked.clone()).sum().backward();
+        let via_module = tracked.grad(&grads).unwrap().into_data().try_to_vec::<f32>().unwrap();
+        // Attacks track the input only: the layers' outputs must still count as tracked.
+        let input = Tensor::<4>::zeros([1, 1, 28, 28], &device).autodiff().require_grad();
+        assert!(net.conv1.forward(input).is_tracked());
+
+        let tracked = x.autodiff().require_grad();
+        let [b, c, h, w] = tracked.dims();
+        let reshaped = tracked.clone().reshape([b, c, h / 2, 2, w / 2, 2]).max_dim(5).max_dim(3);
+        let grads = reshaped.sum().backward();
+        assert_eq!(via_module, tracked.grad(&grads).unwrap().into_data().try_to_vec::<f32>().unwrap());
+    }
 }

@@ -11,7 +11,8 @@
 //! | `fc2.weight`   | `[10, h]`          | `nn.Linear(h, 10)`                 |
 //! | `fc2.bias`     | `[10]`             |                                    |
 //!
-//! All tensors are `F32`. The widths `c1`, `c2` and `h` are read from the file, so a wider or
+//! Tensors are stored as `F32`, or as `F16` (half the download; see [`to_half_precision`]), and
+//! always computed in `f32`. The widths `c1`, `c2` and `h` are read from the file, so a wider or
 //! narrower network of the same shape loads without code changes. Every file is checked before
 //! any tensor is created: a truncated file, a missing tensor or a single NaN gives a clear
 //! [`WeightsError`] instead of a network that answers nonsense.
@@ -20,6 +21,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use burn::prelude::*;
+use burn::tensor::f16;
 use burn::store::{BurnToPyTorchAdapter, ModuleSnapshot, PyTorchToBurnAdapter, SafetensorsStore};
 
 use crate::model::{CLASSES, DigitNet, DigitNetConfig, IMAGE_SIDE};
@@ -45,8 +47,10 @@ pub enum WeightsError {
     Missing(String),
     /// A tensor has a shape that does not fit the architecture.
     Shape { name: String, shape: Vec<usize>, expected: String },
-    /// A tensor is stored in another precision than F32.
+    /// A tensor is stored in another precision than F32 or F16.
     DType { name: String, dtype: String },
+    /// A value does not fit the precision it is being converted to.
+    OutOfRange { name: String, index: usize },
     /// A tensor holds NaN or infinity.
     NotFinite { name: String, index: usize },
     /// burn refused the tensors.
@@ -61,7 +65,10 @@ impl fmt::Display for WeightsError {
             Self::Shape { name, shape, expected } => {
                 write!(f, "tensor `{name}` has shape {shape:?}, expected {expected}")
             }
-            Self::DType { name, dtype } => write!(f, "tensor `{name}` is {dtype}, expected F32"),
+            Self::DType { name, dtype } => write!(f, "tensor `{name}` is {dtype}, expected F32 or F16"),
+            Self::OutOfRange { name, index } => {
+                write!(f, "tensor `{name}` element {index} is too large for half precision")
+            }
             Self::NotFinite { name, index } => write!(
                 f,
                 "tensor `{name}` holds NaN or infinity (element {index}): the weights are unusable"
@@ -73,7 +80,7 @@ impl fmt::Display for WeightsError {
 
 impl std::error::Error for WeightsError {}
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, serde::Serialize)]
 struct TensorInfo {
     dtype: String,
     shape: Vec<usize>,
@@ -107,8 +114,49 @@ fn check_layout(header: &BTreeMap<String, serde_json::Value>, data_len: usize) -
     Ok(())
 }
 
-/// Checks a safetensors file completely and returns the architecture it describes.
-pub fn inspect(bytes: &[u8]) -> Result<DigitNetConfig, WeightsError> {
+/// How a tensor's numbers are stored in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    F32,
+    /// IEEE half precision: 2 bytes a weight, 11 significant bits (a relative rounding error of
+    /// at most 2^-11), widened to `f32` on loading.
+    F16,
+}
+
+impl Precision {
+    fn of(dtype: &str) -> Option<Self> {
+        match dtype {
+            "F32" => Some(Self::F32),
+            "F16" => Some(Self::F16),
+            _ => None,
+        }
+    }
+
+    fn bytes(self) -> usize {
+        match self {
+            Self::F32 => 4,
+            Self::F16 => 2,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::F32 => "F32",
+            Self::F16 => "F16",
+        }
+    }
+
+    /// The stored numbers (little-endian), as `f32`.
+    fn decode(self, bytes: &[u8]) -> impl Iterator<Item = f32> + '_ {
+        bytes.chunks_exact(self.bytes()).map(move |c| match self {
+            Self::F32 => f32::from_le_bytes(c.try_into().unwrap()),
+            Self::F16 => f16::from_le_bytes(c.try_into().unwrap()).to_f32(),
+        })
+    }
+}
+
+/// Splits a safetensors file into its JSON header and its data section.
+fn parse(bytes: &[u8]) -> Result<(BTreeMap<String, serde_json::Value>, &[u8]), WeightsError> {
     let corrupt = |why: &str| WeightsError::Corrupt(why.to_string());
     if bytes.len() < 8 {
         return Err(corrupt("shorter than a safetensors header"));
@@ -121,29 +169,30 @@ pub fn inspect(bytes: &[u8]) -> Result<DigitNetConfig, WeightsError> {
         as usize;
     let header: BTreeMap<String, serde_json::Value> = serde_json::from_slice(&bytes[8..header_end])
         .map_err(|e| WeightsError::Corrupt(format!("header is not JSON ({e})")))?;
-    let data = &bytes[header_end..];
+    Ok((header, &bytes[header_end..]))
+}
+
+/// Checks a safetensors file completely and returns the architecture it describes.
+pub fn inspect(bytes: &[u8]) -> Result<DigitNetConfig, WeightsError> {
+    let (header, data) = parse(bytes)?;
 
     let mut shapes = BTreeMap::new();
     for name in TENSOR_NAMES {
         let value = header.get(name).ok_or_else(|| WeightsError::Missing(name.into()))?;
         let info: TensorInfo = serde_json::from_value(value.clone())
             .map_err(|e| WeightsError::Corrupt(format!("entry `{name}`: {e}")))?;
-        if info.dtype != "F32" {
-            return Err(WeightsError::DType { name: name.into(), dtype: info.dtype });
-        }
+        let precision = Precision::of(&info.dtype)
+            .ok_or_else(|| WeightsError::DType { name: name.into(), dtype: info.dtype.clone() })?;
         let [start, end] = info.data_offsets;
         // Checked: a claimed shape whose byte count overflows must not wrap to a small number
         // that happens to match the offsets.
-        let bytes = info.shape.iter().try_fold(4usize, |acc, &d| acc.checked_mul(d));
+        let bytes = info.shape.iter().try_fold(precision.bytes(), |acc, &d| acc.checked_mul(d));
         if start > end || end > data.len() || Some(end - start) != bytes {
             return Err(WeightsError::Corrupt(format!(
                 "tensor `{name}` points outside the file or has the wrong byte length"
             )));
         }
-        if let Some(index) = data[start..end]
-            .chunks_exact(4)
-            .position(|c| !f32::from_le_bytes(c.try_into().unwrap()).is_finite())
-        {
+        if let Some(index) = precision.decode(&data[start..end]).position(|v| !v.is_finite()) {
             return Err(WeightsError::NotFinite { name: name.into(), index });
         }
         shapes.insert(name, info.shape);
@@ -199,7 +248,7 @@ pub fn load(bytes: &[u8], device: &Device) -> Result<DigitNet, WeightsError> {
 pub fn load_trainable(bytes: &[u8], device: &Device) -> Result<DigitNet, WeightsError> {
     let config = inspect(bytes)?;
     let mut model = config.init(device);
-    let mut store = SafetensorsStore::from_bytes(Some(bytes.to_vec()))
+    let mut store = SafetensorsStore::from_bytes(Some(convert_inspected(bytes, Precision::F32)?))
         .with_from_adapter(PyTorchToBurnAdapter)
         .allow_partial(true);
     let result = model.load_from(&mut store).map_err(|e| WeightsError::Load(e.to_string()))?;
@@ -207,6 +256,59 @@ pub fn load_trainable(bytes: &[u8], device: &Device) -> Result<DigitNet, Weights
         return Err(WeightsError::Load(format!("{:?}", result.errors)));
     }
     Ok(model)
+}
+
+/// The same weights file with every tensor stored in `precision` (names, shapes, order and
+/// metadata kept; values rounded to the nearest representable number, ties to even). Refuses a
+/// file [`inspect`] refuses, and a value too large for half precision.
+pub fn convert(bytes: &[u8], precision: Precision) -> Result<Vec<u8>, WeightsError> {
+    inspect(bytes)?;
+    convert_inspected(bytes, precision)
+}
+
+fn convert_inspected(bytes: &[u8], precision: Precision) -> Result<Vec<u8>, WeightsError> {
+    let (header, data) = parse(bytes)?;
+    let mut tensors: Vec<(&String, TensorInfo)> = Vec::new();
+    for (name, value) in &header {
+        if name != "__metadata__" {
+            let info = serde_json::from_value(value.clone()).map_err(|e| WeightsError::Corrupt(e.to_string()))?;
+            tensors.push((name, info));
+        }
+    }
+    tensors.sort_by_key(|(_, info)| info.data_offsets);
+
+    let mut out_header = serde_json::Map::new();
+    if let Some(metadata) = header.get("__metadata__") {
+        out_header.insert("__metadata__".into(), metadata.clone());
+    }
+    let mut out_data = Vec::new();
+    for (name, info) in tensors {
+        let [start, end] = info.data_offsets;
+        let stored = Precision::of(&info.dtype).expect("inspect accepted the dtype");
+        let begin = out_data.len();
+        for (index, value) in stored.decode(&data[start..end]).enumerate() {
+            match precision {
+                Precision::F32 => out_data.extend_from_slice(&value.to_le_bytes()),
+                Precision::F16 => {
+                    let half = f16::from_f32(value);
+                    if !half.is_finite() {
+                        return Err(WeightsError::OutOfRange { name: name.clone(), index });
+                    }
+                    out_data.extend_from_slice(&half.to_le_bytes());
+                }
+            }
+        }
+        let info = TensorInfo { dtype: precision.name().into(), shape: info.shape, data_offsets: [begin, out_data.len()] };
+        out_header.insert(name.clone(), serde_json::to_value(info).expect("plain data"));
+    }
+    let mut header_bytes = serde_json::to_vec(&out_header).expect("plain data");
+    // safetensors pads the header with spaces to a multiple of 8 bytes (aligned tensor data).
+    header_bytes.resize(header_bytes.len().next_multiple_of(8), b' ');
+    let mut out = Vec::with_capacity(8 + header_bytes.len() + out_data.len());
+    out.extend_from_slice(&(header_bytes.len() as u64).to_le_bytes());
+    out.extend_from_slice(&header_bytes);
+    out.extend_from_slice(&out_data);
+    Ok(out)
 }
 
 /// Serialises the trainable tensors in PyTorch layout, with a description in the metadata.
@@ -259,6 +361,50 @@ mod tests {
         assert_eq!(header["fc1.weight"]["shape"], serde_json::json!([12, 6 * 49]));
         assert_eq!(header["conv2.weight"]["shape"], serde_json::json!([6, 4, 5, 5]));
         assert_eq!(header.as_object().unwrap().len(), 9, "8 tensors and __metadata__");
+    }
+
+    #[test]
+    fn half_precision_files_load_and_answer_like_the_full_ones() {
+        let model = DigitNetConfig::new().with_hidden(16).init(&device()).valid();
+        let full = to_bytes(&model, "test");
+        let half = convert(&full, Precision::F16).unwrap();
+        assert!(half.len() < full.len() * 6 / 10, "{} vs {} bytes", half.len(), full.len());
+        assert_eq!(half, convert(&convert(&half, Precision::F32).unwrap(), Precision::F16).unwrap());
+        assert_eq!(inspect(&half).unwrap().hidden, 16);
+
+        let pixels: Vec<f32> = (0..784).map(|i| ((i * 37) % 100) as f32 / 100.0).collect();
+        let logits = |bytes: &[u8]| {
+            let model = load(bytes, &device()).unwrap();
+            model.forward(images_tensor(&pixels, &device())).into_data().try_to_vec::<f32>().unwrap()
+        };
+        let (a, b) = (logits(&full), logits(&half));
+        assert_ne!(a, b, "the weights were rounded");
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x - y).abs() <= 1e-2 * (1.0 + x.abs()), "{x} vs {y}");
+        }
+    }
+
+    #[test]
+    fn refuses_weights_too_large_for_half_precision() {
+        let model = DigitNetConfig::new().with_hidden(8).init(&device()).valid();
+        let mut bytes = to_bytes(&model, "test");
+        poke(&mut bytes, "fc1.weight", 5, 1e6);
+        assert_eq!(
+            convert(&bytes, Precision::F16).unwrap_err(),
+            WeightsError::OutOfRange { name: "fc1.weight".into(), index: 5 }
+        );
+    }
+
+    #[test]
+    fn refuses_nan_in_half_precision_files() {
+        let model = DigitNetConfig::new().with_hidden(8).init(&device()).valid();
+        let mut half = convert(&to_bytes(&model, "test"), Precision::F16).unwrap();
+        let header_len = u64::from_le_bytes(half[..8].try_into().unwrap()) as usize;
+        let header: serde_json::Value = serde_json::from_slice(&half[8..8 + header_len]).unwrap();
+        assert_eq!(header["conv1.bias"]["dtype"], "F16");
+        let at = 8 + header_len + header["conv1.bias"]["data_offsets"][0].as_u64().unwrap() as usize + 2 * 2;
+        half[at..at + 2].copy_from_slice(&f16::NAN.to_le_bytes());
+        assert_eq!(load(&half, &device()).unwrap_err(), WeightsError::NotFinite { name: "conv1.bias".into(), index: 2 });
     }
 
     #[test]

@@ -34,6 +34,13 @@ fn pkg_and_model_files_exist() {
         root().join("models/standard.safetensors").is_file(),
         "models/standard.safetensors is missing: train it (README, Retraining) and commit it"
     );
+    for model in ["standard", "robust"] {
+        assert!(
+            root().join(format!("models/{model}.f16.safetensors")).is_file(),
+            "models/{model}.f16.safetensors (the page's copy) is missing: `cargo run --release -- convert \
+             --model models/{model}.safetensors --out models/{model}.f16.safetensors`"
+        );
+    }
 }
 
 #[test]

@@ -60,7 +60,7 @@ const FILES = {
   cpuJs: 'pkg/cpu/adversarial_digits.js',
   gpuWasm: 'pkg/adversarial_digits_bg.wasm',
   gpuJs: 'pkg/adversarial_digits.js',
-  weights: 'models/standard.safetensors',
+  weights: 'models/standard.f16.safetensors',
 };
 
 /**
@@ -311,7 +311,32 @@ if (peak) {
   }
 }
 
-// 4. Memory over many attacks.
+// 4. Batches: where WebGPU could earn its place (the page routes batches by the same kind of
+// measurement, www/engine.js).
+const batchNames = opNames.filter((name) => name.includes('×'));
+if (batchNames.length && keys.length > 1) {
+  out.push('', 'Batches, each backend on its own (the page measures 16-digit FGSM on both and sends batches to the faster):', '');
+  out.push(row(['batch', ...keys.map((k) => `${BACKENDS[k].title.split(' ')[0]} median, ms`), 'faster']), `|---|${keys.map(() => '---|').join('')}---|`);
+  for (const name of batchNames) {
+    const medians = keys.map((k) => results[k].bench.rows.find((r) => r.name === name)?.median);
+    const best = medians.every((m) => m !== undefined) ? keys[medians.indexOf(Math.min(...medians))] : null;
+    out.push(row([name, ...medians.map((m) => (m === undefined ? '–' : ms(m))), best ? `${BACKENDS[best].title.split(' ')[0]} (${(Math.max(...medians) / Math.min(...medians)).toFixed(1)}×)` : '–']));
+  }
+}
+
+// 5. What each WebGPU call asks of the device (counted at the browser's WebGPU API).
+const gpuRows = keys.flatMap((k) => results[k].bench.rows.filter((r) => r.gpu).map((r) => ({ k, ...r })));
+if (gpuRows.length) {
+  out.push('', 'WebGPU work per call, counted at the browser\'s WebGPU API (first call: the warm-up; then the mean of the timed calls):', '');
+  out.push(row(['operation', 'GPU→CPU read-backs, first / per call', 'queue submits per call', 'shaders + pipelines compiled, first / per later call']), '|---|---|---|---|');
+  const n = (v) => (Number.isInteger(v) ? String(v) : v.toFixed(2));
+  for (const r of gpuRows) {
+    const compiled = (phase) => r.gpu.shaders[phase] + r.gpu.pipelines[phase];
+    out.push(row([r.name, `${n(r.gpu.readbacks.first)} / ${n(r.gpu.readbacks.perCall)}`, n(r.gpu.submits.perCall), `${n(compiled('first'))} / ${n(compiled('perCall'))}`]));
+  }
+}
+
+// 6. Memory over many attacks.
 const curves = keys.flatMap((k) => results[k].bench.memory.map((c) => ({ k, ...c })));
 if (curves.length) {
   const marks = [...new Set(curves.flatMap((c) => c.points.map((p) => p.attacks)))].sort((a, b) => a - b);

@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 // A dependency-free static server for the project root: correct MIME types (wasm included),
 // security headers set in one place (HEADERS), no directory traversal, GET and HEAD only.
+// Files are revalidated, not re-downloaded (an ETag per content; `If-None-Match` gets 304), and
+// sent gzip-compressed to browsers that accept it, as a static host would.
 //
 //   node tools/serve.mjs [--port 8080] [--host 127.0.0.1] [--root DIR]      (--port 0: a free port)
 //
 // Tests import `startServer`; its `routes` option serves extra in-memory files at fixed paths of
 // the same origin (fault injection: a damaged weights file for the page's `?weights=` parameter).
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import { readFile, realpath, stat } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
 import { extname, join, relative, resolve, sep, isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,6 +38,33 @@ export const MIME = {
   '.ts': 'text/plain; charset=utf-8',
 };
 const DEFAULT_TYPE = 'application/octet-stream'; // IDX data files, SOURCE_HASH, anything unknown
+/** Already-compressed formats, sent as they are. */
+const INCOMPRESSIBLE = new Set(['.png', '.jpg', '.jpeg', '.gif', '.webp', '.ico']);
+
+/**
+ * A file's bytes, its ETag (a hash of the content: a rebuilt wasm or retrained weights get a new
+ * one) and, made on first request, its gzip form; kept per path while its size and mtime stay.
+ */
+const fileCache = new Map();
+async function cachedFile(path) {
+  const info = await stat(path);
+  const key = `${info.size}:${info.mtimeMs}`;
+  const hit = fileCache.get(path);
+  if (hit?.key === key) return hit;
+  const body = await readFile(path);
+  const entry = { key, body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`, gzip: null };
+  fileCache.set(path, entry);
+  return entry;
+}
+
+/** Whether an `Accept-Encoding` header accepts gzip (and does not refuse it with q=0). */
+export function acceptsGzip(header = '') {
+  return header.split(',').some((part) => {
+    const [coding, ...params] = part.trim().toLowerCase().split(';');
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    return (coding === 'gzip' || coding === '*') && (!q || Number(q.slice(2)) > 0);
+  });
+}
 
 /**
  * Headers every response carries. The page may load only its own files, WebAssembly may compile
@@ -54,6 +85,8 @@ export const HEADERS = {
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
   'Cross-Origin-Opener-Policy': 'same-origin',
+  // Stored, but checked with the server before each use (ETag): a returning reader downloads
+  // nothing that did not change, and never runs a stale wasm against newer page modules.
   'Cache-Control': 'no-cache',
   // <adversarial-digits> on other sites: module scripts, the wasm and the weights are fetched
   // with CORS from there. The files are public; nothing here depends on cookies.
@@ -156,8 +189,22 @@ export async function startServer({ port = 8080, host = '127.0.0.1', root = ROOT
         const location = found.redirect + search;
         return send(301, 'text/plain; charset=utf-8', `moved to ${location}`, { Location: location });
       }
-      const body = await readFile(found.file);
-      send(200, MIME[extname(found.file).toLowerCase()] ?? DEFAULT_TYPE, body);
+      const extension = extname(found.file).toLowerCase();
+      const type = MIME[extension] ?? DEFAULT_TYPE;
+      const file = await cachedFile(found.file);
+      const validators = { ETag: file.etag, Vary: 'Accept-Encoding' };
+      const ifNoneMatch = request.headers['if-none-match'];
+      if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === file.etag)) {
+        response.writeHead(304, withoutNulls({ ...common, ...own, ...validators }));
+        response.end();
+        log?.(`304 ${request.method} ${request.url}`);
+        return;
+      }
+      if (file.body.length > 1024 && !INCOMPRESSIBLE.has(extension) && acceptsGzip(request.headers['accept-encoding'])) {
+        file.gzip ??= gzipSync(file.body, { level: 9 });
+        return send(200, type, file.gzip, { ...validators, 'Content-Encoding': 'gzip' });
+      }
+      send(200, type, file.body, validators);
     } catch (error) {
       if (error instanceof HttpError) return send(error.status, 'text/plain; charset=utf-8', error.message);
       console.error(`serve.mjs: ${request.method} ${request.url}: ${error.stack ?? error}`);

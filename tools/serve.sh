@@ -18,6 +18,12 @@ if [[ ! -f models/standard.safetensors ]]; then
   need_mnist
   cargo run --release -- train --epochs 8 --seed 42 --out models/standard.safetensors
 fi
+for model in standard robust; do
+  if [[ -f models/$model.safetensors && ! -f models/$model.f16.safetensors ]]; then
+    echo "models/$model.f16.safetensors (the page's half-precision copy) is missing: converting"
+    cargo run --release -- convert --model "models/$model.safetensors" --out "models/$model.f16.safetensors"
+  fi
+done
 if [[ ! -f www/data/samples-images-idx3-ubyte || ! -f www/data/samples-labels-idx1-ubyte ]]; then
   echo "www/data/ is missing: exporting the sample digits"
   need_mnist

@@ -158,6 +158,8 @@ export interface AdversarialDigitsApi {
   readonly backend: Backend | null;
   /** Why the CPU runs, when it does. */
   readonly fallbackReason: string | null;
+  /** Where work on several digits runs, once measured on this machine (null before). */
+  readonly batchRouting: BatchRouting | null;
   /** The network later calls use (see setModel). */
   readonly model: ModelName;
   /** Chooses the network for later calls; null: the page's own. */
@@ -180,7 +182,17 @@ export interface AdversarialDigitsApi {
 export interface BackendEventDetail {
   backend: Backend;
   fallbackReason: string | null;
+  batchRouting: BatchRouting | null;
 }
+
+/**
+ * Where batches (robustness curves, galleries, batch classification) run. Measured once, on the
+ * first batch after WebGPU took over: FGSM on `images` digits, timed on both backends after a
+ * warm-up run; `forced` under ?backend=webgpu (no measurement).
+ */
+export type BatchRouting =
+  | { backend: Backend; images: number; cpuMs: number; webgpuMs: number | null; forced?: undefined }
+  | { backend: 'webgpu'; forced: true };
 
 export interface PredictionEventDetail {
   label: number;
@@ -250,6 +262,7 @@ export declare const ready: AdversarialDigitsApi['ready'];
 export declare const load: AdversarialDigitsApi['load'];
 export declare let backend: Backend | null;
 export declare let fallbackReason: string | null;
+export declare let batchRouting: BatchRouting | null;
 export declare const classify: AdversarialDigitsApi['classify'];
 export declare const gradient: AdversarialDigitsApi['gradient'];
 export declare const attack: AdversarialDigitsApi['attack'];

@@ -31,6 +31,8 @@ let currentDigit = () => null;
 export let backend = null;
 /** Why the CPU is used, when it is (null on WebGPU). A live binding. */
 export let fallbackReason = null;
+/** Where batches run, once measured (www/engine.js): {backend, images, cpuMs, webgpuMs}. */
+export let batchRouting = null;
 
 function pixelsOf(value) {
   const pixels = value instanceof Float32Array ? value : Float32Array.from(value ?? []);
@@ -184,6 +186,7 @@ export const adversarialDigits = {
   load,
   get backend() { return backend; },
   get fallbackReason() { return fallbackReason; },
+  get batchRouting() { return batchRouting; },
   classify,
   current,
   gradient,
@@ -200,7 +203,8 @@ export const adversarialDigits = {
 export function backendChanged(info) {
   backend = info.backend;
   fallbackReason = info.fallbackReason ?? null;
-  dispatchEvent(new CustomEvent('adversarialdigits:backend', { detail: { backend, fallbackReason } }));
+  batchRouting = info.batchRouting ?? null;
+  dispatchEvent(new CustomEvent('adversarialdigits:backend', { detail: { backend, fallbackReason, batchRouting } }));
 }
 
 /**
@@ -213,6 +217,7 @@ export function connect(loaded, { current: digit } = {}) {
   engine = loaded;
   backend = loaded.backend;
   fallbackReason = loaded.fallbackReason;
+  batchRouting = loaded.batchRouting;
   resolveReady(adversarialDigits);
 }
 

@@ -7,13 +7,20 @@
 // instance (a trap in the WebGPU instance cannot poison it), the request is run again there, and
 // `onChange` says why.
 //
-// The engine is generic: every Engine method goes through `call(name, ...args)`, and the named
-// wrappers below are one line each.
+// Batches (robustness curves, class galleries, fooling galleries, batch classification) go where
+// they run faster on this machine, measured once: the first batch after WebGPU took over times
+// the same batched FGSM on both engines (routeBatch). Where WebGPU is an emulation (SwiftShader)
+// the CPU wins and batches stay there; on a real GPU they move to it. Single digits stay on the
+// engine that took over. `?backend=webgpu` sends everything to WebGPU, unmeasured.
+//
+// The engine is generic: every Engine method goes through `call(name, ...args)` (or, for work on
+// several images, `callBatch`), and the named wrappers below are one line each.
 
 const CPU_MODULE = new URL('../pkg/cpu/adversarial_digits.js', import.meta.url);
 const GPU_MODULE = new URL('../pkg/adversarial_digits.js', import.meta.url);
 const GPU_WASM = new URL('../pkg/adversarial_digits_bg.wasm', import.meta.url).href;
-export const DEFAULT_WEIGHTS = new URL('../models/standard.safetensors', import.meta.url);
+/** Half precision: half the bytes of models/standard.safetensors, computed in f32 all the same. */
+export const DEFAULT_WEIGHTS = new URL('../models/standard.f16.safetensors', import.meta.url);
 
 async function fetchBytes(url, what) {
   let response;
@@ -63,6 +70,17 @@ function crashOf(wasmUrl) {
  * already folds backend error chains into one line (`inference::one_line`). */
 export const errorClause = (error) => String(error?.message ?? error).trim().replace(/[.\s]+$/, '');
 
+/** Digits in the routing measurement: a batch as large as the galleries' (10), small enough to
+ * cost little on an emulated GPU. */
+export const ROUTING_BATCH = 16;
+
+/** A deterministic stand-in batch for the routing measurement (timing does not depend on it). */
+function routingProbe(images) {
+  const pixels = new Float32Array(images * 784);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = ((i * 37) % 101) / 100;
+  return { pixels, labels: Uint32Array.from({ length: images }, (_, i) => i % 10) };
+}
+
 /** The index of the largest of the ten probabilities. */
 function argmax(values) {
   let best = 0;
@@ -72,7 +90,8 @@ function argmax(values) {
 
 /**
  * @param {{backend?: 'auto'|'webgpu'|'cpu', weightsUrl?: string|URL,
- *          onChange?: (info: {backend: 'webgpu'|'cpu', fallbackReason: string|null}) => void}} options
+ *          onChange?: (info: {backend: 'webgpu'|'cpu', fallbackReason: string|null,
+ *                             batchRouting: object|null}) => void}} options
  */
 export async function loadEngine({ backend = 'auto', weightsUrl = DEFAULT_WEIGHTS, onChange = () => {} } = {}) {
   const [weights, cpuModule] = await Promise.all([fetchBytes(weightsUrl, 'the model weights'), loadModule(CPU_MODULE)]);
@@ -88,16 +107,28 @@ export async function loadEngine({ backend = 'auto', weightsUrl = DEFAULT_WEIGHT
     fallbackReason: null,
     /** Resolves once the backend choice is final (WebGPU took over, or the CPU stays). */
     settled: null,
+    /**
+     * Where batches run, once measured (null before the first batch on WebGPU):
+     * {backend: 'webgpu'|'cpu', images, cpuMs, webgpuMs} (webgpuMs null if WebGPU failed the
+     * measurement), or {backend: 'webgpu', forced: true} under ?backend=webgpu.
+     */
+    batchRouting: backend === 'webgpu' ? { backend: 'webgpu', forced: true } : null,
+    /** Calls run per engine instance ({cpu, webgpu}): which one did the work. */
+    calls: { cpu: 0, webgpu: 0 },
   };
   let current = cpu;
   let gpuCrashed = new Promise(() => {}); // see crashOf
   let gpuFailure = null; // its error, once it has crashed
 
+  function notify() {
+    onChange({ backend: engine.backend, fallbackReason: engine.fallbackReason, batchRouting: engine.batchRouting });
+  }
+
   function use(instance, reason) {
     current = instance;
     engine.backend = instance.backend === 'webgpu' ? 'webgpu' : 'cpu';
     engine.fallbackReason = reason;
-    onChange({ backend: engine.backend, fallbackReason: reason });
+    notify();
   }
 
   async function startWebGpu() {
@@ -135,7 +166,11 @@ export async function loadEngine({ backend = 'auto', weightsUrl = DEFAULT_WEIGHT
    * crash of the WebGPU build outside the call (crashOf) fails the call the same way.
    */
   async function call(name, ...args) {
-    const instance = current;
+    return callOn(current, name, args);
+  }
+
+  async function callOn(instance, name, args) {
+    engine.calls[instance === cpu ? 'cpu' : 'webgpu'] += 1;
     try {
       const work = instance[name](...args);
       if (instance === cpu) return await work;
@@ -164,6 +199,45 @@ export async function loadEngine({ backend = 'auto', weightsUrl = DEFAULT_WEIGHT
     }
   }
 
+  /** Times one batched FGSM on `instance` after a warm-up run (which compiles its shaders). */
+  async function timeBatch(instance) {
+    const { pixels, labels } = routingProbe(ROUTING_BATCH);
+    const work = () => instance.attackLabels(pixels, labels, { method: 'fgsm', eps: 0.1 });
+    const run = instance === cpu ? work : () => Promise.race([work(), gpuCrashed]);
+    await run();
+    const start = performance.now();
+    await run();
+    return performance.now() - start;
+  }
+
+  let routing = null; // the measurement, once started
+  /** The instance batches should run on: measured on the first batch after WebGPU took over. */
+  async function batchInstance() {
+    if (current === cpu || engine.batchRouting?.forced) return current;
+    const gpu = current;
+    routing ??= (async () => {
+      let webgpuMs = null;
+      try {
+        webgpuMs = await timeBatch(gpu);
+      } catch (error) {
+        // The device failed: the next call on it switches the page over (callOn) and says why.
+        console.warn('adversarial-digits: WebGPU failed the batch measurement:', error);
+      }
+      const cpuMs = await timeBatch(cpu);
+      const faster = webgpuMs !== null && webgpuMs < cpuMs ? 'webgpu' : 'cpu';
+      engine.batchRouting = { backend: faster, images: ROUTING_BATCH, cpuMs, webgpuMs };
+      notify();
+    })();
+    await routing;
+    return engine.batchRouting.backend === 'webgpu' && current === gpu ? gpu : cpu;
+  }
+
+  /** `call` for work on `images` images (or classes): batches go where they run faster. */
+  async function callBatch(images, name, ...args) {
+    if (images < 2) return call(name, ...args);
+    return callOn(await batchInstance(), name, args);
+  }
+
   Object.assign(engine, {
     call,
     /** @returns {Promise<{label: number, probabilities: Float32Array}>} for 784 pixels. */
@@ -172,16 +246,16 @@ export async function loadEngine({ backend = 'auto', weightsUrl = DEFAULT_WEIGHT
       return { label: argmax(probabilities), probabilities };
     },
     /** 10 probabilities per image, for 784 * n pixels. */
-    classifyBatch: (pixels) => call('classify', pixels),
+    classifyBatch: (pixels) => callBatch(pixels.length / 784, 'classify', pixels),
     attack: (pixels, label, options) => call('attack', pixels, label, options),
     /** Labels of the adversarial images of a batch (784 pixels and one label per image). */
-    attackLabels: (pixels, labels, options) => call('attackLabels', pixels, Uint32Array.from(labels), options),
+    attackLabels: (pixels, labels, options) => callBatch(labels.length, 'attackLabels', pixels, Uint32Array.from(labels), options),
     gradient: (pixels, label) => call('gradient', pixels, label),
     minimalEpsilon: (pixels, label, options, upper, iterations) => call('minimalEpsilon', pixels, label, options, upper, iterations),
     // What the network looks at (src/visualize/). `classes`: one digit per image.
-    saliency: (pixels, classes, method, options) => call('saliency', pixels, Uint32Array.from(classes), method, options),
-    visualizeClasses: (classes, options, start = null, firstStep = 0) => call('visualizeClasses', Uint32Array.from(classes), options, start ?? undefined, firstStep),
-    foolingImages: (classes, options) => call('foolingImages', Uint32Array.from(classes), options),
+    saliency: (pixels, classes, method, options) => callBatch(classes.length, 'saliency', pixels, Uint32Array.from(classes), method, options),
+    visualizeClasses: (classes, options, start = null, firstStep = 0) => callBatch(classes.length, 'visualizeClasses', Uint32Array.from(classes), options, start ?? undefined, firstStep),
+    foolingImages: (classes, options) => callBatch(classes.length, 'foolingImages', Uint32Array.from(classes), options),
     featureMaps: (pixels) => call('featureMaps', pixels),
     filters: () => call('filters'),
     // Stateless helpers: the CPU build's, whatever the backend.

@@ -13,10 +13,24 @@ const $ = (id) => document.getElementById(id);
 const html = document.documentElement;
 const state = createState();
 
+/** Where batches run and why, once the engine has measured it (www/engine.js, batchInstance). */
+function batchSentence(routing, backend) {
+  if (!routing || routing.forced || backend !== 'webgpu') return '';
+  const ms = (v) => `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`;
+  const measured = routing.webgpuMs === null
+    ? `WebGPU failed the measurement, the CPU took ${ms(routing.cpuMs)}`
+    : `FGSM on ${routing.images} digits took ${ms(routing.webgpuMs)} on WebGPU and ${ms(routing.cpuMs)} on the CPU`;
+  const where = routing.backend === 'webgpu' ? 'WebGPU' : 'the CPU';
+  return `Batches (robustness curves, galleries) run on ${where}, measured faster here: ${measured}.`;
+}
+
 function showBackend(info) {
   $('backend').dataset.backend = info.backend;
   $('backend').textContent = info.backend === 'webgpu' ? 'WebGPU' : 'CPU (WebAssembly)';
   $('backend-note').textContent = info.fallbackReason ?? '';
+  const batches = $('backend-batches');
+  batches.textContent = batchSentence(info.batchRouting, info.backend);
+  batches.dataset.backend = info.batchRouting?.backend ?? '';
   backendChanged(info);
 }
 

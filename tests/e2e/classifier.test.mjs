@@ -406,7 +406,7 @@ describe('broken weights', () => {
 
   test('NaN in the weights (the weights request answered with poisoned bytes): refused with a clear message', async () => {
     const page = await session.context.newPage();
-    await page.route('**/models/standard.safetensors', (route) => route.fulfill({ body: poisoned, contentType: 'application/octet-stream' }));
+    await page.route('**/models/standard.f16.safetensors', (route) => route.fulfill({ body: poisoned, contentType: 'application/octet-stream' }));
     await page.goto(`${session.server.url}/`);
     await page.waitForFunction(() => document.documentElement.dataset.ready, null, { timeout: 60_000 });
     await refused(page, /NaN/);

@@ -186,8 +186,15 @@ export function mnistTest(n) {
 }
 
 const nativeCache = new Map();
-/** Runs the native CLI (building it first if it is missing) and parses its JSON output. */
+/** The weights the page loads (www/models.js), which the native reference must use too. */
+export const PAGE_WEIGHTS = 'models/standard.f16.safetensors';
+
+/**
+ * Runs the native CLI (building it first if it is missing) and parses its JSON output. `predict`
+ * runs on PAGE_WEIGHTS unless `--model` is given.
+ */
 export function native(args) {
+  if (args[0] === 'predict' && !args.includes('--model')) args = [...args, '--model', PAGE_WEIGHTS];
   const key = args.join(' ');
   if (!nativeCache.has(key)) {
     const bin = join(ROOT, 'target/release/adversarial-digits');

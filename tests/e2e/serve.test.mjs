@@ -8,14 +8,15 @@ import { mkdtempSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { HEADERS, startServer } from '../../tools/serve.mjs';
+import { gunzipSync } from 'node:zlib';
+import { HEADERS, acceptsGzip, startServer } from '../../tools/serve.mjs';
 import { ROOT } from './helpers.mjs';
 
 /** A raw request: the path is sent as is (fetch() would normalise `..` away). */
-function raw(url, path, method = 'GET') {
+function raw(url, path, method = 'GET', headers = {}) {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
-    const req = request({ hostname, port, path, method }, (res) => {
+    const req = request({ hostname, port, path, method, headers }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
@@ -108,6 +109,47 @@ describe('tools/serve.mjs', () => {
     const post = await raw(server.url, '/a.wasm', 'POST');
     assert.equal(post.status, 405);
     assert.equal(post.headers.allow, 'GET, HEAD');
+  });
+
+  test('a returning browser revalidates (ETag, 304 without a body) and gets gzip when it asks', async () => {
+    const project = await startServer({ port: 0, root: ROOT });
+    try {
+      const path = '/models/standard.f16.safetensors';
+      const original = readFileSync(join(ROOT, path.slice(1)));
+      const first = await raw(project.url, path);
+      assert.equal(first.status, 200);
+      assert.ok(first.body.equals(original));
+      assert.match(first.headers.etag, /^"[\w-]{27}"$/);
+      assert.equal(first.headers['cache-control'], 'no-cache');
+
+      const again = await raw(project.url, path, 'GET', { 'If-None-Match': first.headers.etag });
+      assert.equal(again.status, 304);
+      assert.equal(again.body.length, 0);
+      assert.equal(again.headers.etag, first.headers.etag);
+      assert.equal(again.headers['content-security-policy'], HEADERS['Content-Security-Policy']);
+      const other = await raw(project.url, '/models/robust.f16.safetensors', 'GET', { 'If-None-Match': first.headers.etag });
+      assert.equal(other.status, 200, 'another file has another tag');
+
+      const wasm = await raw(project.url, '/pkg/cpu/adversarial_digits_bg.wasm', 'GET', { 'Accept-Encoding': 'br, gzip;q=0.8' });
+      assert.equal(wasm.headers['content-encoding'], 'gzip');
+      assert.equal(wasm.headers.vary, 'Accept-Encoding');
+      assert.ok(gunzipSync(wasm.body).equals(readFileSync(join(ROOT, 'pkg/cpu/adversarial_digits_bg.wasm'))));
+      assert.ok(wasm.body.length < gunzipSync(wasm.body).length / 2);
+      const refused = await raw(project.url, '/pkg/cpu/adversarial_digits_bg.wasm', 'GET', { 'Accept-Encoding': 'gzip;q=0, identity' });
+      assert.equal(refused.headers['content-encoding'], undefined);
+      const png = await raw(project.url, '/docs/screenshot.png', 'GET', { 'Accept-Encoding': 'gzip' });
+      assert.equal(png.headers['content-encoding'], undefined, 'PNG is compressed already');
+    } finally {
+      await project.close();
+    }
+  });
+
+  test('Accept-Encoding parsing', () => {
+    assert.ok(acceptsGzip('gzip, deflate, br'));
+    assert.ok(acceptsGzip('*'));
+    assert.ok(!acceptsGzip('br'));
+    assert.ok(!acceptsGzip('gzip;q=0'));
+    assert.ok(!acceptsGzip(''));
   });
 
   test('in-memory routes (fault injection) are served at their path, query ignored', async () => {

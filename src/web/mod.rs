@@ -1,0 +1,229 @@
+//! The WebAssembly boundary: converts JavaScript values, picks the backend, and calls the same
+//! device-generic functions the native command line and tests use. No maths lives here.
+//!
+//! This module: the [`Engine`] (loading, classifying) and the stateless helpers the page calls
+//! (preprocessing, upload sniffing, weights checks, IDX parsing, norms); `gradients`: the
+//! Engine's attacks and visualisations.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use burn::prelude::*;
+use js_sys::{Float32Array, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::attacks::{self, Method};
+use crate::model::{CLASSES, DigitNet, IMAGE_PIXELS};
+use crate::{image_header, inference, preprocess, weights};
+
+mod gradients;
+
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+}
+
+thread_local! {
+    /// The WebGPU device, initialised once per page: burn's runtime cannot be initialised twice.
+    static WEBGPU: RefCell<Option<Device>> = const { RefCell::new(None) };
+}
+
+/// Acquires (once) the browser's WebGPU device through burn-wgpu.
+#[cfg(feature = "webgpu")]
+async fn webgpu_device() -> Result<Device, JsError> {
+    if let Some(device) = WEBGPU.with(|d| d.borrow().clone()) {
+        return Ok(device);
+    }
+    let device = Device::wgpu_options()
+        .init_async()
+        .await
+        .map_err(|e| JsError::new(&format!("WebGPU could not be started: {e}")))?;
+    WEBGPU.with(|d| *d.borrow_mut() = Some(device.clone()));
+    Ok(device)
+}
+
+#[cfg(not(feature = "webgpu"))]
+async fn webgpu_device() -> Result<Device, JsError> {
+    Err(JsError::new("this build has no WebGPU backend"))
+}
+
+/// burn's flex backend, in the CPU build only: the WebGPU build leaves it out (it would add
+/// about 0.2 MB gzip) because the page's CPU work runs in the CPU build it loads first.
+#[cfg(feature = "flex")]
+fn cpu_device() -> Result<Device, JsError> {
+    Ok(Device::flex())
+}
+
+#[cfg(not(feature = "flex"))]
+fn cpu_device() -> Result<Device, JsError> {
+    Err(JsError::new("this build has no CPU backend: use pkg/cpu/"))
+}
+
+fn set(object: &Object, key: &str, value: impl Into<JsValue>) {
+    Reflect::set(object, &key.into(), &value.into()).expect("setting a property of a plain object");
+}
+
+/// Copies JS pixels, refusing a wrong length and clearing NaN and out-of-range values.
+fn checked_pixels(pixels: &[f32]) -> Result<Vec<f32>, JsError> {
+    if pixels.is_empty() || pixels.len() % IMAGE_PIXELS != 0 {
+        return Err(JsError::new(&format!(
+            "expected 784 pixels per image (28 x 28), got {} values",
+            pixels.len()
+        )));
+    }
+    let mut pixels = pixels.to_vec();
+    preprocess::sanitize(&mut pixels);
+    Ok(pixels)
+}
+
+struct Inner {
+    device: Device,
+    model: DigitNet,
+    backend: &'static str,
+}
+
+/// A loaded network on one backend.
+#[wasm_bindgen]
+pub struct Engine {
+    inner: Rc<Inner>,
+}
+
+#[wasm_bindgen]
+impl Engine {
+    /// Loads safetensors weights on `"webgpu"` or `"cpu"` (burn's flex backend).
+    /// Rejects with a readable message if the backend or the weights are unusable.
+    pub async fn create(weights_bytes: Vec<u8>, backend: String) -> Result<Engine, JsError> {
+        let (device, backend) = match backend.as_str() {
+            "webgpu" => (webgpu_device().await?, "webgpu"),
+            "cpu" => (cpu_device()?, "cpu"),
+            other => return Err(JsError::new(&format!("unknown backend `{other}` (webgpu or cpu)"))),
+        };
+        let model = weights::load(&weights_bytes, &device).map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(Engine { inner: Rc::new(Inner { device, model, backend }) })
+    }
+
+    /// `"webgpu"` or `"cpu"`.
+    #[wasm_bindgen(getter)]
+    pub fn backend(&self) -> String {
+        self.inner.backend.to_string()
+    }
+
+    /// Probabilities for one or more 28x28 images (784 values each, in [0, 1]): resolves to a
+    /// `Float32Array` of 10 values per image.
+    pub fn classify(&self, pixels: &[f32]) -> Promise {
+        let inner = self.inner.clone();
+        let pixels = checked_pixels(pixels);
+        future_to_promise(async move {
+            let pixels = pixels.map_err(JsValue::from)?;
+            let probabilities = inference::probabilities_async(&inner.model, &pixels, &inner.device)
+                .await
+                .map_err(|e| JsError::new(&format!("classification failed on {}: {e}", inner.backend)))?;
+            if probabilities.iter().any(|p| !p.is_finite()) {
+                return Err(JsError::new("the network produced NaN: the weights or the backend are faulty").into());
+            }
+            Ok(Float32Array::from(probabilities.as_slice()).into())
+        })
+    }
+}
+
+
+fn check_label(label: usize) -> Result<usize, JsError> {
+    if label < CLASSES { Ok(label) } else { Err(JsError::new(&format!("label {label} is not a digit 0-9"))) }
+}
+
+
+/// `original + noise`, where the noise is random but as large as `perturbation` in `norm`
+/// (`'L∞'`, `'L2'` or `'L0'`), clipped to [0, 1].
+#[wasm_bindgen(js_name = randomNoiseLike)]
+pub fn random_noise_like(original: &[f32], perturbation: &[f32], norm: &str, seed: u32) -> Result<Float32Array, JsError> {
+    if original.len() != IMAGE_PIXELS || perturbation.len() != IMAGE_PIXELS {
+        return Err(JsError::new("expected two arrays of 784 values"));
+    }
+    let out = attacks::search::random_noise_like(original, perturbation, norm, seed as u64);
+    Ok(Float32Array::from(out.as_slice()))
+}
+
+/// Sizes of the change from `original` to `candidate` (784 values each), as the attacks measure
+/// them: `{l0, l2, linf}` (L0 counts pixels moved by more than a tenth of a grey level).
+#[wasm_bindgen(js_name = perturbationNorms)]
+pub fn perturbation_norms(original: &[f32], candidate: &[f32]) -> Result<Object, JsError> {
+    if original.len() != IMAGE_PIXELS || candidate.len() != IMAGE_PIXELS {
+        return Err(JsError::new("expected two arrays of 784 values"));
+    }
+    let change: Vec<f32> = candidate.iter().zip(original).map(|(c, o)| c - o).collect();
+    let norms = attacks::Norms::of(&change);
+    let object = Object::new();
+    set(&object, "l0", norms.l0 as u32);
+    set(&object, "l2", norms.l2);
+    set(&object, "linf", norms.linf);
+    Ok(object)
+}
+
+/// The attacks: `[{name, norm, usesEps, supportsTarget, requiresTarget}]`.
+#[wasm_bindgen(js_name = attackMethods)]
+pub fn attack_methods() -> js_sys::Array {
+    let list = js_sys::Array::new();
+    for method in Method::ALL {
+        let object = Object::new();
+        set(&object, "name", method.name());
+        set(&object, "norm", method.norm());
+        set(&object, "usesEps", method.uses_eps());
+        set(&object, "supportsTarget", method.supports_target());
+        set(&object, "requiresTarget", method.requires_target());
+        list.push(&object);
+    }
+    list
+}
+
+/// MNIST-style preprocessing of an RGBA picture: resolves to
+/// `{pixels: Float32Array(784), inverted, inkBox: [x, y, w, h]}`, or throws with the reason
+/// (a blank picture, a wrong size).
+#[wasm_bindgen(js_name = preprocessRgba)]
+pub fn preprocess_rgba(rgba: &[u8], width: usize, height: usize) -> Result<Object, JsError> {
+    let out = preprocess::mnist_from_rgba(rgba, width, height).map_err(|e| JsError::new(&e.to_string()))?;
+    let result = Object::new();
+    set(&result, "pixels", Float32Array::from(out.pixels.as_slice()));
+    set(&result, "inverted", out.inverted);
+    let ink_box = js_sys::Array::new();
+    for v in out.ink_box {
+        ink_box.push(&(v as f64).into());
+    }
+    set(&result, "inkBox", ink_box);
+    Ok(result)
+}
+
+/// Identifies an uploaded file from its header: `{format, width, height}`, or throws a message
+/// for readers (not an image, damaged, too large).
+#[wasm_bindgen(js_name = sniffImage)]
+pub fn sniff_image(bytes: &[u8]) -> Result<Object, JsError> {
+    let info = image_header::sniff(bytes).map_err(|e| JsError::new(&e.to_string()))?;
+    let result = Object::new();
+    set(&result, "format", info.format.name());
+    set(&result, "width", info.width);
+    set(&result, "height", info.height);
+    Ok(result)
+}
+
+/// Checks a weights file without loading it; throws the reason it is unusable.
+#[wasm_bindgen(js_name = checkWeights)]
+pub fn check_weights(bytes: &[u8]) -> Result<(), JsError> {
+    weights::inspect(bytes).map(|_| ()).map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// Whether this build includes the WebGPU backend.
+#[wasm_bindgen(js_name = hasWebGpu)]
+pub fn has_webgpu() -> bool {
+    cfg!(feature = "webgpu")
+}
+
+/// Reads a pair of MNIST IDX files (the page's sample strip): `{pixels: Float32Array(n * 784),
+/// labels: Uint8Array(n)}`, or throws what is wrong with them.
+#[wasm_bindgen(js_name = parseMnist)]
+pub fn parse_mnist(images: &[u8], labels: &[u8]) -> Result<Object, JsError> {
+    let data = crate::data::Dataset::from_idx(images, labels).map_err(|e| JsError::new(&e.to_string()))?;
+    let result = Object::new();
+    set(&result, "pixels", Float32Array::from(data.pixels.as_slice()));
+    set(&result, "labels", js_sys::Uint8Array::from(data.labels.as_slice()));
+    Ok(result)
+}

@@ -1,0 +1,56 @@
+//! The page downloads half-precision copies of the weights (`models/*.f16.safetensors`, half
+//! the bytes). These tests keep them honest: each is exactly the F32 file rounded once, and on all
+//! 10,000 MNIST test digits it answers like the F32 network it was made from.
+
+mod common;
+
+use adversarial_digits::inference::{accuracy, probabilities};
+use adversarial_digits::weights::{self, Precision};
+use common::*;
+
+const MODELS: [&str; 2] = ["standard", "robust"];
+
+fn read(name: &str) -> Vec<u8> {
+    std::fs::read(root().join("models").join(name)).unwrap_or_else(|e| panic!("models/{name}: {e}"))
+}
+
+#[test]
+fn each_half_precision_file_is_its_full_precision_file_rounded() {
+    for model in MODELS {
+        let full = read(&format!("{model}.safetensors"));
+        let half = read(&format!("{model}.f16.safetensors"));
+        assert!(
+            weights::convert(&full, Precision::F16).unwrap() == half,
+            "models/{model}.f16.safetensors is stale: run `cargo run --release -- convert --model \
+             models/{model}.safetensors --out models/{model}.f16.safetensors`"
+        );
+        assert!(half.len() * 2 < full.len() + 1024, "{} bytes vs {}", half.len(), full.len());
+    }
+}
+
+#[test]
+fn half_precision_networks_answer_like_full_precision_ones_on_the_test_set() {
+    let data = test_digits(10_000);
+    assert_eq!(data.len(), 10_000);
+    for model in MODELS {
+        let full = weights::load(&read(&format!("{model}.safetensors")), &device()).unwrap();
+        let half = weights::load(&read(&format!("{model}.f16.safetensors")), &device()).unwrap();
+        let (a, b) = (accuracy(&full, &data, &device()), accuracy(&half, &data, &device()));
+        assert!((a - b).abs() <= 0.0005, "{model}: accuracy {a} (f32) vs {b} (f16)");
+
+        let (mut max_difference, mut disagreements) = (0f32, 0);
+        for chunk in data.pixels.chunks(1000 * 784) {
+            let p = probabilities(&full, chunk, &device());
+            let q = probabilities(&half, chunk, &device());
+            for (x, y) in p.chunks_exact(10).zip(q.chunks_exact(10)) {
+                max_difference = x.iter().zip(y).map(|(u, v)| (u - v).abs()).fold(max_difference, f32::max);
+                disagreements += usize::from(
+                    adversarial_digits::inference::argmax(x) != adversarial_digits::inference::argmax(y),
+                );
+            }
+        }
+        assert!(disagreements <= 5, "{model}: {disagreements} of 10,000 labels differ");
+        assert!(max_difference <= 0.01, "{model}: a probability moved by {max_difference}");
+        eprintln!("{model}: accuracy {a:.4} (f32) vs {b:.4} (f16), {disagreements} labels differ, max |Δp| {max_difference:.2e}");
+    }
+}
