@@ -60,8 +60,8 @@ export const OPERATIONS = [
   { name: 'predict ×100', share: 1 / 3, run: ({ engine, batch }) => engine.classifyBatch(batch(100).pixels) },
   { name: 'fgsm ×16', share: 1 / 3, run: ({ engine, batch }) => engine.attackLabels(batch(16).pixels, batch(16).labels, FGSM) },
   { name: 'fgsm ×100', share: 1 / 6, run: ({ engine, batch }) => engine.attackLabels(batch(100).pixels, batch(100).labels, FGSM) },
-  { name: 'pgd-20 ×100 (curve point)', share: 1 / 10, min: 2, run: ({ engine, batch }) => engine.attackLabels(batch(100).pixels, batch(100).labels, { ...PGD, steps: 20, alpha: 0.02 }) },
-  { name: 'class gallery (10×100 steps)', share: 1 / 10, min: 2, run: ({ engine }) => engine.visualizeClasses([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], { steps: 100 }) },
+  { name: 'pgd-10 ×50 (curve point)', share: 1 / 10, min: 2, run: ({ engine, batch }) => engine.attackLabels(batch(50).pixels, batch(50).labels, { ...PGD, steps: 10, alpha: 0.05 }) },
+  { name: 'class gallery (10 classes ×20 steps)', share: 1 / 10, min: 2, run: ({ engine }) => engine.visualizeClasses([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], { steps: 20 }) },
 ];
 
 /**

@@ -9,7 +9,7 @@
 //
 // Batches (robustness curves, class galleries, fooling galleries, batch classification) go where
 // they run faster on this machine, measured once: the first batch after WebGPU took over times
-// the same batched FGSM on both engines (routeBatch). Where WebGPU is an emulation (SwiftShader)
+// the same batched FGSM on both engines (batchInstance). Where WebGPU is an emulation (SwiftShader)
 // the CPU wins and batches stay there; on a real GPU they move to it. Single digits stay on the
 // engine that took over. `?backend=webgpu` sends everything to WebGPU, unmeasured.
 //
@@ -215,16 +215,16 @@ export async function loadEngine({ backend = 'auto', weightsUrl = DEFAULT_WEIGHT
   async function batchInstance() {
     if (current === cpu || engine.batchRouting?.forced) return current;
     const gpu = current;
+    // A failed run counts as no time (null); a failed device is switched over by the next call
+    // on it (callOn), which says why.
+    const timed = (instance) => timeBatch(instance).catch((error) => {
+      console.warn(`adversarial-digits: the ${instance === cpu ? 'CPU' : 'WebGPU'} engine failed the batch measurement:`, error);
+      return null;
+    });
     routing ??= (async () => {
-      let webgpuMs = null;
-      try {
-        webgpuMs = await timeBatch(gpu);
-      } catch (error) {
-        // The device failed: the next call on it switches the page over (callOn) and says why.
-        console.warn('adversarial-digits: WebGPU failed the batch measurement:', error);
-      }
-      const cpuMs = await timeBatch(cpu);
-      const faster = webgpuMs !== null && webgpuMs < cpuMs ? 'webgpu' : 'cpu';
+      const webgpuMs = await timed(gpu);
+      const cpuMs = await timed(cpu);
+      const faster = webgpuMs !== null && (cpuMs === null || webgpuMs < cpuMs) ? 'webgpu' : 'cpu';
       engine.batchRouting = { backend: faster, images: ROUTING_BATCH, cpuMs, webgpuMs };
       notify();
     })();

@@ -16,10 +16,8 @@ const state = createState();
 /** Where batches run and why, once the engine has measured it (www/engine.js, batchInstance). */
 function batchSentence(routing, backend) {
   if (!routing || routing.forced || backend !== 'webgpu') return '';
-  const ms = (v) => `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`;
-  const measured = routing.webgpuMs === null
-    ? `WebGPU failed the measurement, the CPU took ${ms(routing.cpuMs)}`
-    : `FGSM on ${routing.images} digits took ${ms(routing.webgpuMs)} on WebGPU and ${ms(routing.cpuMs)} on the CPU`;
+  const ms = (v) => (v === null ? 'failed' : `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`);
+  const measured = `FGSM on ${routing.images} digits, ${ms(routing.webgpuMs)} on WebGPU and ${ms(routing.cpuMs)} on the CPU`;
   const where = routing.backend === 'webgpu' ? 'WebGPU' : 'the CPU';
   return `Batches (robustness curves, galleries) run on ${where}, measured faster here: ${measured}.`;
 }
