@@ -1,7 +1,7 @@
 // Measures the page's engine in this browser, loaded exactly as the page loads it
 // (www/engine.js): time from navigation to the engine and to its first prediction on the
 // requested backend, then the median (10th, 90th percentiles) of each operation, one digit at a
-// time, over N runs after one warm-up run; then, on request, whether memory stays flat over
+// time, over N runs after warm-up runs (shared.js: measure); then, on request, whether memory stays flat over
 // many attacks.
 //
 // Query: ?backend=cpu|webgpu|auto  ?runs=N  ?ops=predict,fgsm (a subset of OPERATIONS' names)
@@ -122,12 +122,16 @@ await publish(async (status) => {
     status(`running ${op.name}…`);
     const n = Math.max(op.min ?? 1, Math.ceil(runs * op.share));
     const before = { ...gpuCounts };
+    let first = null;
     let warm = null;
-    const timing = await measure(() => op.run({ engine, x, label, batch }), n, 1, () => (warm = { ...gpuCounts }));
+    const timing = await measure(() => op.run({ engine, x, label, batch }), n, {
+      afterFirst: () => (first = { ...gpuCounts }),
+      afterWarmup: () => (warm = { ...gpuCounts }),
+    });
     const after = { ...gpuCounts };
-    // On WebGPU: what the first (warm-up) call and each timed call asked of the device.
+    // On WebGPU: what the first call and each timed call asked of the device.
     const gpu = engine.backend !== 'webgpu' ? null : Object.fromEntries(Object.keys(gpuCounts).map((key) => [key, {
-      first: warm[key] - before[key],
+      first: first[key] - before[key],
       perCall: (after[key] - warm[key]) / n,
     }]));
     rows.push({ name: op.name, ...timing, gpu });

@@ -290,7 +290,7 @@ const checks = keys.map((k) => {
 });
 out.push('', `Checked before timing: ${checks.join('; ')}. ` +
   `${wasmMode ? `tfjs wasm: SIMD ${wasmMode.simd ? 'on' : 'off'}, threads ${wasmMode.threads ? 'on' : 'off'} (as this site deploys it: threads need cross-origin isolation and blob: workers). ` : ''}` +
-  `One warm-up call excluded; n = timed calls.`);
+  `Warm-up calls excluded (at least one, then more until 500 ms have passed: V8 optimises hot WebAssembly in the background); n = timed calls.`);
 
 // 3. The FLOP floor, on the CPU.
 const peak = results.cpu?.tfjs.peak;
@@ -327,7 +327,7 @@ if (batchNames.length && keys.length > 1) {
 // 5. What each WebGPU call asks of the device (counted at the browser's WebGPU API).
 const gpuRows = keys.flatMap((k) => results[k].bench.rows.filter((r) => r.gpu).map((r) => ({ k, ...r })));
 if (gpuRows.length) {
-  out.push('', 'WebGPU work per call, counted at the browser\'s WebGPU API (first call: the warm-up; then the mean of the timed calls):', '');
+  out.push('', 'WebGPU work per call, counted at the browser\'s WebGPU API (the first call; then the mean of the timed calls, after the warm-up):', '');
   out.push(row(['operation', 'GPU→CPU read-backs, first / per call', 'queue submits per call', 'shaders + pipelines compiled, first / per later call']), '|---|---|---|---|');
   const n = (v) => (Number.isInteger(v) ? String(v) : v.toFixed(2));
   for (const r of gpuRows) {
