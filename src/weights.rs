@@ -11,7 +11,7 @@
 //! | `fc2.weight`   | `[10, h]`          | `nn.Linear(h, 10)`                 |
 //! | `fc2.bias`     | `[10]`             |                                    |
 //!
-//! Tensors are stored as `F32`, or as `F16` (half the download; see [`to_half_precision`]), and
+//! Tensors are stored as `F32`, or as `F16` (half the download; see [`convert`]), and
 //! always computed in `f32`. The widths `c1`, `c2` and `h` are read from the file, so a wider or
 //! narrower network of the same shape loads without code changes. Every file is checked before
 //! any tensor is created: a truncated file, a missing tensor or a single NaN gives a clear
@@ -284,7 +284,15 @@ fn convert_inspected(bytes: &[u8], precision: Precision) -> Result<Vec<u8>, Weig
     let mut out_data = Vec::new();
     for (name, info) in tensors {
         let [start, end] = info.data_offsets;
-        let stored = Precision::of(&info.dtype).expect("inspect accepted the dtype");
+        // `inspect` checked the network's tensors; a file may hold others, checked here.
+        let stored = Precision::of(&info.dtype)
+            .ok_or_else(|| WeightsError::DType { name: name.clone(), dtype: info.dtype.clone() })?;
+        let bytes = info.shape.iter().try_fold(stored.bytes(), |acc, &d| acc.checked_mul(d));
+        if start > end || end > data.len() || Some(end - start) != bytes {
+            return Err(WeightsError::Corrupt(format!(
+                "tensor `{name}` points outside the file or has the wrong byte length"
+            )));
+        }
         let begin = out_data.len();
         for (index, value) in stored.decode(&data[start..end]).enumerate() {
             match precision {
@@ -382,6 +390,43 @@ mod tests {
         for (x, y) in a.iter().zip(&b) {
             assert!((x - y).abs() <= 1e-2 * (1.0 + x.abs()), "{x} vs {y}");
         }
+    }
+
+    /// `bytes` with one more tensor, `name`, of `dtype` and `shape`, holding `data`.
+    fn with_extra_tensor(bytes: &[u8], name: &str, dtype: &str, shape: &[usize], data: &[u8]) -> Vec<u8> {
+        let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+        let mut header: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(&bytes[8..8 + header_len]).unwrap();
+        let end = bytes.len() - 8 - header_len;
+        header.insert(name.into(), serde_json::json!({"dtype": dtype, "shape": shape, "data_offsets": [end, end + data.len()]}));
+        let header = serde_json::to_vec(&header).unwrap();
+        let mut out = (header.len() as u64).to_le_bytes().to_vec();
+        out.extend_from_slice(&header);
+        out.extend_from_slice(&bytes[8 + header_len..]);
+        out.extend_from_slice(data);
+        out
+    }
+
+    #[test]
+    fn extra_tensors_are_checked_before_loading_and_converting() {
+        let model = DigitNetConfig::new().with_hidden(8).init(&device()).valid();
+        let bytes = to_bytes(&model, "test");
+        // An extra tensor in a precision this crate does not read: an error, not a panic.
+        let odd = with_extra_tensor(&bytes, "extra", "I64", &[1], &[0; 8]);
+        assert_eq!(inspect(&odd).unwrap().hidden, 8, "the network's own tensors are fine");
+        let refused = WeightsError::DType { name: "extra".into(), dtype: "I64".into() };
+        assert_eq!(load(&odd, &device()).unwrap_err(), refused);
+        assert_eq!(convert(&odd, Precision::F16).unwrap_err(), refused);
+        // One whose shape does not match its bytes.
+        let short = with_extra_tensor(&bytes, "extra", "F32", &[3], &[0; 8]);
+        assert!(matches!(load(&short, &device()).unwrap_err(), WeightsError::Corrupt(_)));
+        // A well-formed one is carried over, converted like the others.
+        let fine = with_extra_tensor(&bytes, "extra", "F32", &[2], &[0; 8]);
+        assert!(load(&fine, &device()).is_ok());
+        let half = convert(&fine, Precision::F16).unwrap();
+        let header_len = u64::from_le_bytes(half[..8].try_into().unwrap()) as usize;
+        let header: serde_json::Value = serde_json::from_slice(&half[8..8 + header_len]).unwrap();
+        assert_eq!(header["extra"]["dtype"], "F16");
     }
 
     #[test]
