@@ -384,12 +384,25 @@ describe('broken weights', () => {
   const headerLength = Number(weights.readBigUInt64LE(0));
   const poisoned = Buffer.from(weights);
   poisoned.writeFloatLE(Number.NaN, 8 + headerLength + 40); // inside the first tensor
+  // The page's own half-precision file with one more tensor, of a type the engine does not read.
+  const withExtraTensor = (() => {
+    const half = readFileSync(join(ROOT, 'models/standard.f16.safetensors'));
+    const length = Number(half.readBigUInt64LE(0));
+    const header = JSON.parse(half.subarray(8, 8 + length).toString());
+    const dataLength = half.length - 8 - length;
+    header.extra = { dtype: 'I64', shape: [1], data_offsets: [dataLength, dataLength + 8] };
+    const json = Buffer.from(JSON.stringify(header));
+    const size = Buffer.alloc(8);
+    size.writeBigUInt64LE(BigInt(json.length));
+    return Buffer.concat([size, json, half.subarray(8 + length), Buffer.alloc(8)]);
+  })();
   let session;
   before(async () => {
     session = await launch(modeNamed('no-webgpu'), {
       routes: {
         '/fault/truncated.safetensors': { body: weights.subarray(0, Math.floor(weights.length / 2)) },
         '/fault/html.safetensors': { body: '<!doctype html><p>Not found</p>', type: 'text/html' },
+        '/fault/extra.safetensors': { body: withExtraTensor },
       },
     });
   });
@@ -421,6 +434,11 @@ describe('broken weights', () => {
   test('?weights= an HTML page instead of weights: refused', async () => {
     const page = await session.open('/?weights=/fault/html.safetensors', { ready: 'error', allowErrors: /damaged|safetensors|header/ });
     await refused(page, /damaged|header/);
+  });
+
+  test('?weights= a file with an extra tensor of another type: refused with its name, no crash', async () => {
+    const page = await session.open('/?weights=/fault/extra.safetensors', { ready: 'error', allowErrors: /extra|I64/ });
+    await refused(page, /`extra` is I64/);
   });
 
   test('?weights= a missing file: refused with the HTTP status', async () => {
