@@ -1,7 +1,8 @@
 // The networks the page offers (their weights in half precision: half the download, the same
-// answers; tests/half_weights.rs checks both on all 10,000 test digits), and one engine per network shared by everything on the page
-// (the main demo, every <adversarial-digits> embed, the JS API). Both engines live in the same
-// WebAssembly instances, so they share the CPU module and the one WebGPU device.
+// answers; tests/half_weights.rs checks both on all 10,000 test digits), and one engine per
+// network shared by everything on the page (the main demo, every <adversarial-digits> embed, the
+// JS API). Both engines live in the same WebAssembly instances, so they share the CPU module and
+// the one WebGPU device.
 
 import { loadEngine } from './engine.js';
 
