@@ -172,30 +172,48 @@ fn parse(bytes: &[u8]) -> Result<(BTreeMap<String, serde_json::Value>, &[u8]), W
     Ok((header, &bytes[header_end..]))
 }
 
-/// Checks a safetensors file completely and returns the architecture it describes.
+/// One tensor's header entry, checked against the data section: stored in a precision this crate
+/// reads, with exactly the bytes its shape needs. Returns the entry, its precision and its bytes.
+fn tensor_entry<'a>(
+    name: &str,
+    value: &serde_json::Value,
+    data: &'a [u8],
+) -> Result<(TensorInfo, Precision, &'a [u8]), WeightsError> {
+    let info: TensorInfo = serde_json::from_value(value.clone())
+        .map_err(|e| WeightsError::Corrupt(format!("entry `{name}`: {e}")))?;
+    let precision = Precision::of(&info.dtype)
+        .ok_or_else(|| WeightsError::DType { name: name.into(), dtype: info.dtype.clone() })?;
+    let [start, end] = info.data_offsets;
+    // Checked: a claimed shape whose byte count overflows must not wrap to a small number that
+    // happens to match the offsets.
+    let bytes = info.shape.iter().try_fold(precision.bytes(), |acc, &d| acc.checked_mul(d));
+    if start > end || end > data.len() || Some(end - start) != bytes {
+        return Err(WeightsError::Corrupt(format!(
+            "tensor `{name}` points outside the file or has the wrong byte length"
+        )));
+    }
+    Ok((info, precision, &data[start..end]))
+}
+
+/// Checks a safetensors file completely and returns the architecture it describes. Tensors the
+/// network does not use are checked too (precision and byte length): every later step, loading
+/// and [`convert`], may then rely on each entry.
 pub fn inspect(bytes: &[u8]) -> Result<DigitNetConfig, WeightsError> {
     let (header, data) = parse(bytes)?;
 
     let mut shapes = BTreeMap::new();
     for name in TENSOR_NAMES {
         let value = header.get(name).ok_or_else(|| WeightsError::Missing(name.into()))?;
-        let info: TensorInfo = serde_json::from_value(value.clone())
-            .map_err(|e| WeightsError::Corrupt(format!("entry `{name}`: {e}")))?;
-        let precision = Precision::of(&info.dtype)
-            .ok_or_else(|| WeightsError::DType { name: name.into(), dtype: info.dtype.clone() })?;
-        let [start, end] = info.data_offsets;
-        // Checked: a claimed shape whose byte count overflows must not wrap to a small number
-        // that happens to match the offsets.
-        let bytes = info.shape.iter().try_fold(precision.bytes(), |acc, &d| acc.checked_mul(d));
-        if start > end || end > data.len() || Some(end - start) != bytes {
-            return Err(WeightsError::Corrupt(format!(
-                "tensor `{name}` points outside the file or has the wrong byte length"
-            )));
-        }
-        if let Some(index) = precision.decode(&data[start..end]).position(|v| !v.is_finite()) {
+        let (info, precision, values) = tensor_entry(name, value, data)?;
+        if let Some(index) = precision.decode(values).position(|v| !v.is_finite()) {
             return Err(WeightsError::NotFinite { name: name.into(), index });
         }
         shapes.insert(name, info.shape);
+    }
+    for (name, value) in &header {
+        if name != "__metadata__" && !TENSOR_NAMES.contains(&name.as_str()) {
+            tensor_entry(name, value, data)?;
+        }
     }
     check_layout(&header, data.len())?;
 
@@ -268,33 +286,23 @@ pub fn convert(bytes: &[u8], precision: Precision) -> Result<Vec<u8>, WeightsErr
 
 fn convert_inspected(bytes: &[u8], precision: Precision) -> Result<Vec<u8>, WeightsError> {
     let (header, data) = parse(bytes)?;
-    let mut tensors: Vec<(&String, TensorInfo)> = Vec::new();
+    let mut tensors = Vec::new();
     for (name, value) in &header {
         if name != "__metadata__" {
-            let info = serde_json::from_value(value.clone()).map_err(|e| WeightsError::Corrupt(e.to_string()))?;
-            tensors.push((name, info));
+            let (info, stored, values) = tensor_entry(name, value, data)?;
+            tensors.push((name, info, stored, values));
         }
     }
-    tensors.sort_by_key(|(_, info)| info.data_offsets);
+    tensors.sort_by_key(|(_, info, ..)| info.data_offsets);
 
     let mut out_header = serde_json::Map::new();
     if let Some(metadata) = header.get("__metadata__") {
         out_header.insert("__metadata__".into(), metadata.clone());
     }
     let mut out_data = Vec::new();
-    for (name, info) in tensors {
-        let [start, end] = info.data_offsets;
-        // `inspect` checked the network's tensors; a file may hold others, checked here.
-        let stored = Precision::of(&info.dtype)
-            .ok_or_else(|| WeightsError::DType { name: name.clone(), dtype: info.dtype.clone() })?;
-        let bytes = info.shape.iter().try_fold(stored.bytes(), |acc, &d| acc.checked_mul(d));
-        if start > end || end > data.len() || Some(end - start) != bytes {
-            return Err(WeightsError::Corrupt(format!(
-                "tensor `{name}` points outside the file or has the wrong byte length"
-            )));
-        }
+    for (name, info, stored, values) in tensors {
         let begin = out_data.len();
-        for (index, value) in stored.decode(&data[start..end]).enumerate() {
+        for (index, value) in stored.decode(values).enumerate() {
             match precision {
                 Precision::F32 => out_data.extend_from_slice(&value.to_le_bytes()),
                 Precision::F16 => {
@@ -413,12 +421,13 @@ mod tests {
         let bytes = to_bytes(&model, "test");
         // An extra tensor in a precision this crate does not read: an error, not a panic.
         let odd = with_extra_tensor(&bytes, "extra", "I64", &[1], &[0; 8]);
-        assert_eq!(inspect(&odd).unwrap().hidden, 8, "the network's own tensors are fine");
         let refused = WeightsError::DType { name: "extra".into(), dtype: "I64".into() };
+        assert_eq!(inspect(&odd).unwrap_err(), refused);
         assert_eq!(load(&odd, &device()).unwrap_err(), refused);
         assert_eq!(convert(&odd, Precision::F16).unwrap_err(), refused);
         // One whose shape does not match its bytes.
         let short = with_extra_tensor(&bytes, "extra", "F32", &[3], &[0; 8]);
+        assert!(matches!(inspect(&short).unwrap_err(), WeightsError::Corrupt(_)));
         assert!(matches!(load(&short, &device()).unwrap_err(), WeightsError::Corrupt(_)));
         // A well-formed one is carried over, converted like the others.
         let fine = with_extra_tensor(&bytes, "extra", "F32", &[2], &[0; 8]);

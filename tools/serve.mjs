@@ -46,8 +46,7 @@ const INCOMPRESSIBLE = new Set(['.png', '.jpg', '.jpeg', '.gif', '.webp', '.ico'
  * one) and, made on first request, its gzip form; kept per path while its size and mtime stay.
  */
 const fileCache = new Map();
-async function cachedFile(path) {
-  const info = await stat(path);
+async function cachedFile(path, info) {
   const key = `${info.size}:${info.mtimeMs}`;
   const hit = fileCache.get(path);
   if (hit?.key === key) return hit;
@@ -147,11 +146,11 @@ async function resolveFile(root, realRoot, pathname) {
     if (!pathname.endsWith('/')) return { redirect: `/${pathname.replace(/^\/+/, '')}/` };
     const index = join(real, 'index.html');
     const indexInfo = await stat(index).catch(() => null);
-    if (indexInfo?.isFile()) return { file: index };
+    if (indexInfo?.isFile()) return { file: index, info: indexInfo };
     throw new HttpError(404, 'not found');
   }
   if (!info.isFile()) throw new HttpError(404, 'not found');
-  return { file: real };
+  return { file: real, info };
 }
 
 /**
@@ -171,9 +170,11 @@ export async function startServer({ port = 8080, host = '127.0.0.1', root = ROOT
   const withoutNulls = (all) => Object.fromEntries(Object.entries(all).filter(([, value]) => value != null));
   const server = createServer(async (request, response) => {
     let own = {}; // this path's headers, once the path is known
+    // `body` null: a response without content (304), so without Content-Type and Content-Length.
     const send = (status, type, body, extra = {}) => {
-      response.writeHead(status, withoutNulls({ ...common, ...own, 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...extra }));
-      response.end(request.method === 'HEAD' ? undefined : body);
+      const entity = body === null ? {} : { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) };
+      response.writeHead(status, withoutNulls({ ...common, ...own, ...entity, ...extra }));
+      response.end(request.method === 'HEAD' || body === null ? undefined : body);
       log?.(`${status} ${request.method} ${request.url}`);
     };
     try {
@@ -191,14 +192,11 @@ export async function startServer({ port = 8080, host = '127.0.0.1', root = ROOT
       }
       const extension = extname(found.file).toLowerCase();
       const type = MIME[extension] ?? DEFAULT_TYPE;
-      const file = await cachedFile(found.file);
+      const file = await cachedFile(found.file, found.info);
       const validators = { ETag: file.etag, Vary: 'Accept-Encoding' };
       const ifNoneMatch = request.headers['if-none-match'];
       if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === file.etag)) {
-        response.writeHead(304, withoutNulls({ ...common, ...own, ...validators }));
-        response.end();
-        log?.(`304 ${request.method} ${request.url}`);
-        return;
+        return send(304, null, null, validators);
       }
       if (file.body.length > 1024 && !INCOMPRESSIBLE.has(extension) && acceptsGzip(request.headers['accept-encoding'])) {
         file.gzip ??= gzipSync(file.body, { level: 9 });

@@ -215,13 +215,13 @@ export async function loadEngine({ backend = 'auto', weightsUrl = DEFAULT_WEIGHT
   async function batchInstance() {
     if (current === cpu || engine.batchRouting?.forced) return current;
     const gpu = current;
-    // A failed run counts as no time (null); a failed device is switched over by the next call
-    // on it (callOn), which says why.
-    const timed = (instance) => timeBatch(instance).catch((error) => {
-      console.warn(`adversarial-digits: the ${instance === cpu ? 'CPU' : 'WebGPU'} engine failed the batch measurement:`, error);
-      return null;
-    });
     routing ??= (async () => {
+      // A failed run is recorded as null; a failed device is switched over by the next call on
+      // it (callOn), which says why.
+      const timed = (instance) => timeBatch(instance).catch((error) => {
+        console.warn(`adversarial-digits: the ${instance === cpu ? 'CPU' : 'WebGPU'} engine failed the batch measurement:`, error);
+        return null;
+      });
       const webgpuMs = await timed(gpu);
       const cpuMs = await timed(cpu);
       const faster = webgpuMs !== null && (cpuMs === null || webgpuMs < cpuMs) ? 'webgpu' : 'cpu';

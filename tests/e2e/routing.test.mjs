@@ -10,6 +10,18 @@ import { launch, mnistTest, mode as modeNamed, report } from './helpers.mjs';
 
 const digits = mnistTest(6);
 
+/** One batched FGSM on the page's standard engine: its call counts before and after, its routing
+ * then, and the footer's sentence on batches. */
+function oneBatch(page) {
+  return page.evaluate(async (digits) => {
+    const { getEngine } = await import('/www/models.js');
+    const engine = await getEngine('standard');
+    const before = { ...engine.calls };
+    await engine.attackLabels(Float32Array.from(digits.pixels.flat()), digits.labels, { method: 'fgsm', eps: 0.2 });
+    return { before, after: { ...engine.calls }, routing: engine.batchRouting, footer: document.getElementById('backend-batches').textContent };
+  }, digits);
+}
+
 describe('routing on WebGPU (SwiftShader)', () => {
   let session;
   before(async () => { session = await launch(modeNamed('webgpu')); });
@@ -65,13 +77,7 @@ describe('routing on WebGPU (SwiftShader)', () => {
 
   test('?backend=webgpu: every batch on WebGPU, unmeasured', async () => {
     const page = await session.open('/?backend=webgpu');
-    const result = await page.evaluate(async (digits) => {
-      const { getEngine } = await import('/www/models.js');
-      const engine = await getEngine('standard');
-      const before = { ...engine.calls };
-      await engine.attackLabels(Float32Array.from(digits.pixels.flat()), digits.labels, { method: 'fgsm', eps: 0.2 });
-      return { before, after: { ...engine.calls }, routing: engine.batchRouting, footer: document.getElementById('backend-batches').textContent };
-    }, digits);
+    const result = await oneBatch(page);
     assert.deepEqual(result.routing, { backend: 'webgpu', forced: true });
     assert.equal(result.after.webgpu - result.before.webgpu, 1);
     assert.equal(result.after.cpu, result.before.cpu);
@@ -89,14 +95,9 @@ describe('routing without WebGPU', () => {
 
   test('batches run on the CPU and nothing is measured', async () => {
     const page = await session.open('/');
-    const result = await page.evaluate(async (digits) => {
-      const { getEngine } = await import('/www/models.js');
-      const engine = await getEngine('standard');
-      const before = { ...engine.calls };
-      await engine.attackLabels(Float32Array.from(digits.pixels.flat()), digits.labels, { method: 'fgsm', eps: 0.2 });
-      return { before, after: { ...engine.calls }, routing: engine.batchRouting };
-    }, digits);
+    const result = await oneBatch(page);
     assert.equal(result.routing, null);
+    assert.equal(result.footer, '');
     assert.equal(result.after.cpu - result.before.cpu, 1);
     assert.equal(result.after.webgpu, 0);
     await page.close();
