@@ -96,7 +96,7 @@ await publish(async (status) => {
 
   const weights = new Uint8Array(await (await fetch('../models/standard.safetensors')).arrayBuffer());
   const model = createTfjsDigitNet(tf, parseSafetensors(weights));
-  // The reference: the engine on the same F32 file (the page's half-precision copy rounds it).
+  // The reference: the engine on the same F32 file (the page's 8-bit copy quantises it).
   const engine = await loadEngine({ backend: 'cpu', weightsUrl: new URL('../models/standard.safetensors', import.meta.url) });
   const samples = await fetchSamples();
   const data = engine.parseMnist(samples.images, samples.labels);

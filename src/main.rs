@@ -148,15 +148,15 @@ enum Command {
         #[arg(long)]
         target: Option<usize>,
     },
-    /// Rewrite a weights file in another precision: `--precision f16` halves the download (the
-    /// page loads `models/*.f16.safetensors`, made this way from the F32 files).
+    /// Rewrite a weights file in another precision: `--precision i8` quarters the download (the
+    /// page loads `models/*.i8.safetensors`, made this way from the F32 files), `f16` halves it.
     Convert {
         #[arg(long)]
         model: PathBuf,
         #[arg(long)]
         out: PathBuf,
-        /// f16 or f32.
-        #[arg(long, default_value = "f16")]
+        /// i8 (8-bit weights, a scale per output channel), f16 or f32.
+        #[arg(long, default_value = "i8")]
         precision: String,
     },
     /// Write the first N test digits (and their labels) as a small IDX pair for the page.
@@ -426,7 +426,8 @@ fn main() {
             let precision = match precision.as_str() {
                 "f16" => weights::Precision::F16,
                 "f32" => weights::Precision::F32,
-                other => fail(format!("unknown precision `{other}` (f16 or f32)")),
+                "i8" => weights::Precision::I8,
+                other => fail(format!("unknown precision `{other}` (i8, f16 or f32)")),
             };
             let bytes = std::fs::read(&model).unwrap_or_else(|e| fail(format!("{}: {e}", model.display())));
             let converted = weights::convert(&bytes, precision).unwrap_or_else(|e| fail(e));

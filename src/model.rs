@@ -10,6 +10,7 @@
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d, Relu};
+use burn::module::Param;
 use burn::prelude::*;
 
 /// Side of the square images the network reads.
@@ -48,12 +49,29 @@ pub struct DigitNet {
     activation: Relu,
 }
 
+/// Both convolutions are 5x5 with 2 pixels of zero padding: "same" size out as in.
+const KERNEL: usize = 5;
+const PADDING: usize = 2;
+
+/// A trained network's tensors in burn's layout (a `Linear` weight is `[in, out]`, the transpose
+/// of PyTorch's; convolutions match PyTorch), as [`crate::weights`] reads them from a file.
+pub struct DigitNetWeights {
+    pub conv1_weight: TensorData,
+    pub conv1_bias: TensorData,
+    pub conv2_weight: TensorData,
+    pub conv2_bias: TensorData,
+    pub fc1_weight: TensorData,
+    pub fc1_bias: TensorData,
+    pub fc2_weight: TensorData,
+    pub fc2_bias: TensorData,
+}
+
 impl DigitNetConfig {
     /// A freshly initialised network on `device`.
     pub fn init(&self, device: &Device) -> DigitNet {
         let conv = |input, output| {
-            Conv2dConfig::new([input, output], [5, 5])
-                .with_padding(PaddingConfig2d::Explicit(2, 2, 2, 2))
+            Conv2dConfig::new([input, output], [KERNEL, KERNEL])
+                .with_padding(PaddingConfig2d::Explicit(PADDING, PADDING, PADDING, PADDING))
                 .init(device)
         };
         let flat = self.conv2_channels * (IMAGE_SIDE / 4) * (IMAGE_SIDE / 4);
@@ -62,6 +80,35 @@ impl DigitNetConfig {
             conv2: conv(self.conv1_channels, self.conv2_channels),
             fc1: LinearConfig::new(flat, self.hidden).init(device),
             fc2: LinearConfig::new(self.hidden, CLASSES).init(device),
+            pool: MaxPool2dConfig::new([2, 2]).init(),
+            dropout: DropoutConfig::new(self.dropout).init(),
+            activation: Relu::new(),
+        }
+    }
+
+    /// The network holding `weights` (whose shapes must fit this configuration), built directly
+    /// rather than through [`Self::init`]: no random weights drawn only to be replaced, and none of
+    /// burn's initialisers linked into the browser's wasm, which only ever loads trained weights.
+    pub fn with_weights(&self, weights: DigitNetWeights, device: &Device) -> DigitNet {
+        let conv = |weight, bias| Conv2d {
+            weight: Param::from_data(weight, device),
+            bias: Some(Param::from_data(bias, device)),
+            stride: [1, 1],
+            kernel_size: [KERNEL, KERNEL],
+            dilation: [1, 1],
+            groups: 1,
+            padding: PaddingConfig2d::Explicit(PADDING, PADDING, PADDING, PADDING),
+        };
+        let linear = |weight, bias| Linear {
+            weight: Param::from_data(weight, device),
+            bias: Some(Param::from_data(bias, device)),
+        };
+        let w = weights;
+        DigitNet {
+            conv1: conv(w.conv1_weight, w.conv1_bias),
+            conv2: conv(w.conv2_weight, w.conv2_bias),
+            fc1: linear(w.fc1_weight, w.fc1_bias),
+            fc2: linear(w.fc2_weight, w.fc2_bias),
             pool: MaxPool2dConfig::new([2, 2]).init(),
             dropout: DropoutConfig::new(self.dropout).init(),
             activation: Relu::new(),
@@ -130,6 +177,35 @@ pub fn images_tensor(pixels: &[f32], device: &Device) -> Tensor<4> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_network_rebuilt_from_its_weights_is_the_same_network() {
+        let device = Device::flex();
+        let config = DigitNetConfig::new().with_conv1_channels(3).with_conv2_channels(5).with_hidden(7);
+        let net = config.init(&device);
+        let data = |p: &Param<Tensor<4>>| p.val().into_data();
+        let data1 = |p: &Option<Param<Tensor<1>>>| p.as_ref().unwrap().val().into_data();
+        let weights = DigitNetWeights {
+            conv1_weight: data(&net.conv1.weight),
+            conv1_bias: data1(&net.conv1.bias),
+            conv2_weight: data(&net.conv2.weight),
+            conv2_bias: data1(&net.conv2.bias),
+            fc1_weight: net.fc1.weight.val().into_data(),
+            fc1_bias: data1(&net.fc1.bias),
+            fc2_weight: net.fc2.weight.val().into_data(),
+            fc2_bias: data1(&net.fc2.bias),
+        };
+        let rebuilt = config.with_weights(weights, &device);
+        for (a, b) in [(&net.conv1, &rebuilt.conv1), (&net.conv2, &rebuilt.conv2)] {
+            assert_eq!((a.stride, a.kernel_size, a.dilation, a.groups), (b.stride, b.kernel_size, b.dilation, b.groups));
+            assert_eq!(format!("{:?}", a.padding), format!("{:?}", b.padding));
+        }
+        assert_eq!(format!("{:?}", net.pool), format!("{:?}", rebuilt.pool));
+        assert_eq!(net.dropout.prob, rebuilt.dropout.prob);
+        let x = Tensor::<4>::random([2, 1, 28, 28], burn::tensor::Distribution::Default, &device);
+        let logits = |n: &DigitNet| n.valid().forward(x.clone()).into_data().try_to_vec::<f32>().unwrap();
+        assert_eq!(logits(&net), logits(&rebuilt));
+    }
 
     #[test]
     fn both_pooling_paths_agree_in_values_and_gradients() {

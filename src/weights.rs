@@ -11,20 +11,23 @@
 //! | `fc2.weight`   | `[10, h]`          | `nn.Linear(h, 10)`                 |
 //! | `fc2.bias`     | `[10]`             |                                    |
 //!
-//! Tensors are stored as `F32`, or as `F16` (half the download; see [`convert`]), and
-//! always computed in `f32`. The widths `c1`, `c2` and `h` are read from the file, so a wider or
-//! narrower network of the same shape loads without code changes. Every file is checked before
-//! any tensor is created: a truncated file, a missing tensor or a single NaN gives a clear
-//! [`WeightsError`] instead of a network that answers nonsense.
+//! Tensors are stored as `F32`, `F16`, or `I8` with a scale per output channel (a quarter of the
+//! download; see [`Precision::I8`] and [`convert`]), and always computed in `f32`. The widths
+//! `c1`, `c2` and `h` are read from the file, so a wider or narrower network of the same shape
+//! loads without code changes. Every file is checked before any tensor is created: a truncated
+//! file, a missing tensor or a single NaN gives a clear [`WeightsError`] instead of a network
+//! that answers nonsense.
+//!
+//! The format is read and written here rather than through burn's store: the network has eight
+//! tensors, and the browser's wasm is smaller without a general-purpose module store in it.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use burn::prelude::*;
 use burn::tensor::f16;
-use burn::store::{BurnToPyTorchAdapter, ModuleSnapshot, PyTorchToBurnAdapter, SafetensorsStore};
 
-use crate::model::{CLASSES, DigitNet, DigitNetConfig, IMAGE_SIDE};
+use crate::model::{CLASSES, DigitNet, DigitNetConfig, DigitNetWeights, IMAGE_SIDE};
 
 /// The eight tensors a weights file must hold, in file order.
 pub const TENSOR_NAMES: [&str; 8] = [
@@ -38,6 +41,10 @@ pub const TENSOR_NAMES: [&str; 8] = [
     "fc2.bias",
 ];
 
+/// An `I8` tensor `name`'s scales are the tensor `name` + this suffix (the convention of
+/// compressed-tensors, the format vLLM reads): `F32` or `F16`, one per row.
+pub const SCALE_SUFFIX: &str = "_scale";
+
 /// Why a weights file was refused.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WeightsError {
@@ -47,14 +54,12 @@ pub enum WeightsError {
     Missing(String),
     /// A tensor has a shape that does not fit the architecture.
     Shape { name: String, shape: Vec<usize>, expected: String },
-    /// A tensor is stored in another precision than F32 or F16.
+    /// A tensor is stored in a type this crate does not read.
     DType { name: String, dtype: String },
     /// A value does not fit the precision it is being converted to.
     OutOfRange { name: String, index: usize },
     /// A tensor holds NaN or infinity.
     NotFinite { name: String, index: usize },
-    /// burn refused the tensors.
-    Load(String),
 }
 
 impl fmt::Display for WeightsError {
@@ -65,7 +70,9 @@ impl fmt::Display for WeightsError {
             Self::Shape { name, shape, expected } => {
                 write!(f, "tensor `{name}` has shape {shape:?}, expected {expected}")
             }
-            Self::DType { name, dtype } => write!(f, "tensor `{name}` is {dtype}, expected F32 or F16"),
+            Self::DType { name, dtype } => {
+                write!(f, "tensor `{name}` is {dtype}, expected F32, F16 or I8 (with F32 or F16 scales)")
+            }
             Self::OutOfRange { name, index } => {
                 write!(f, "tensor `{name}` element {index} is too large for half precision")
             }
@@ -73,7 +80,6 @@ impl fmt::Display for WeightsError {
                 f,
                 "tensor `{name}` holds NaN or infinity (element {index}): the weights are unusable"
             ),
-            Self::Load(why) => write!(f, "the weights could not be loaded: {why}"),
         }
     }
 }
@@ -87,9 +93,9 @@ struct TensorInfo {
     data_offsets: [usize; 2],
 }
 
-/// What every safetensors reader (burn's among them) demands beyond the tensors themselves:
-/// metadata that maps names to strings, and tensor data that tiles the data section exactly,
-/// with no overlap, gap or trailing byte. Checked here so that a file `inspect` accepts loads.
+/// What every safetensors reader demands beyond the tensors themselves: metadata that maps
+/// names to strings, and tensor data that tiles the data section exactly, with no overlap, gap
+/// or trailing byte. Checked so that a file `inspect` accepts loads in any reader.
 fn check_layout(header: &BTreeMap<String, serde_json::Value>, data_len: usize) -> Result<(), WeightsError> {
     let mut spans = Vec::with_capacity(header.len());
     for (name, value) in header {
@@ -121,6 +127,14 @@ pub enum Precision {
     /// IEEE half precision: 2 bytes a weight, 11 significant bits (a relative rounding error of
     /// at most 2^-11), widened to `f32` on loading.
     F16,
+    /// 8-bit integers from -127 to 127, times one `f32` scale per output channel or unit (the
+    /// tensor's first dimension), stored beside it as `<name>_scale`: a quarter of the F32 bytes.
+    /// Symmetric per-channel post-training quantisation (Jacob et al. 2018, "Quantization and
+    /// Training of Neural Networks for Efficient Integer-Arithmetic-Only Inference"): the scale
+    /// is the row's largest magnitude over 127 and each weight is rounded to the nearest step,
+    /// so it moves by at most max |row| / 254. Only weights (rank 2 and up) are quantised;
+    /// biases, a few hundred numbers, stay F32. Computation stays in `f32`.
+    I8,
 }
 
 impl Precision {
@@ -128,6 +142,7 @@ impl Precision {
         match dtype {
             "F32" => Some(Self::F32),
             "F16" => Some(Self::F16),
+            "I8" => Some(Self::I8),
             _ => None,
         }
     }
@@ -136,6 +151,7 @@ impl Precision {
         match self {
             Self::F32 => 4,
             Self::F16 => 2,
+            Self::I8 => 1,
         }
     }
 
@@ -143,14 +159,16 @@ impl Precision {
         match self {
             Self::F32 => "F32",
             Self::F16 => "F16",
+            Self::I8 => "I8",
         }
     }
 
-    /// The stored numbers (little-endian), as `f32`.
+    /// The stored numbers (little-endian), as `f32`; `I8` before its scale.
     fn decode(self, bytes: &[u8]) -> impl Iterator<Item = f32> + '_ {
         bytes.chunks_exact(self.bytes()).map(move |c| match self {
             Self::F32 => f32::from_le_bytes(c.try_into().unwrap()),
             Self::F16 => f16::from_le_bytes(c.try_into().unwrap()).to_f32(),
+            Self::I8 => f32::from(c[0] as i8),
         })
     }
 }
@@ -172,7 +190,7 @@ fn parse(bytes: &[u8]) -> Result<(BTreeMap<String, serde_json::Value>, &[u8]), W
     Ok((header, &bytes[header_end..]))
 }
 
-/// One tensor's header entry, checked against the data section: stored in a precision this crate
+/// One tensor's header entry, checked against the data section: stored in a type this crate
 /// reads, with exactly the bytes its shape needs. Returns the entry, its precision and its bytes.
 fn tensor_entry<'a>(
     name: &str,
@@ -195,36 +213,78 @@ fn tensor_entry<'a>(
     Ok((info, precision, &data[start..end]))
 }
 
-/// Checks a safetensors file completely and returns the architecture it describes. Tensors the
-/// network does not use are checked too (precision and byte length): every later step, loading
-/// and [`convert`], may then rely on each entry.
-pub fn inspect(bytes: &[u8]) -> Result<DigitNetConfig, WeightsError> {
-    let (header, data) = parse(bytes)?;
+/// Tensor `name` as stored (its precision and shape) and its values as `f32`: F32 and F16
+/// widened, I8 multiplied by its row's scale (which must be F32 or F16, one per row).
+fn tensor_values(
+    header: &BTreeMap<String, serde_json::Value>,
+    data: &[u8],
+    name: &str,
+) -> Result<(Precision, Vec<usize>, Vec<f32>), WeightsError> {
+    let value = header.get(name).ok_or_else(|| WeightsError::Missing(name.into()))?;
+    let (info, precision, bytes) = tensor_entry(name, value, data)?;
+    if precision != Precision::I8 {
+        return Ok((precision, info.shape, precision.decode(bytes).collect()));
+    }
+    let scale_name = format!("{name}{SCALE_SUFFIX}");
+    let Some(&rows) = info.shape.first() else {
+        return Err(WeightsError::Shape { name: name.into(), shape: info.shape, expected: "a first dimension (rows to scale)".into() });
+    };
+    let entry = header.get(&scale_name).ok_or_else(|| WeightsError::Missing(scale_name.clone()))?;
+    let (scale_info, scale_precision, scale_bytes) = tensor_entry(&scale_name, entry, data)?;
+    if scale_precision == Precision::I8 {
+        return Err(WeightsError::DType { name: scale_name, dtype: scale_info.dtype });
+    }
+    if scale_info.shape != [rows] {
+        return Err(WeightsError::Shape { name: scale_name, shape: scale_info.shape, expected: format!("[{rows}]") });
+    }
+    let scales: Vec<f32> = scale_precision.decode(scale_bytes).collect();
+    let per_row = bytes.len().checked_div(rows).unwrap_or(0).max(1);
+    let values = Precision::I8.decode(bytes).enumerate().map(|(i, q)| q * scales[i / per_row]).collect();
+    Ok((precision, info.shape, values))
+}
 
-    let mut shapes = BTreeMap::new();
+/// A file's network tensors, decoded, with the architecture they describe.
+struct Checked {
+    config: DigitNetConfig,
+    tensors: BTreeMap<&'static str, (Vec<usize>, Vec<f32>)>,
+}
+
+/// Checks a safetensors file completely (see [`inspect`]) and decodes the network's tensors.
+fn check(bytes: &[u8]) -> Result<Checked, WeightsError> {
+    let (header, data) = parse(bytes)?;
+    // Every entry's type and byte length first: a claim of gigabytes is refused before anything
+    // is decoded.
+    for (name, value) in &header {
+        if name != "__metadata__" {
+            tensor_entry(name, value, data)?;
+        }
+    }
+
+    let mut tensors = BTreeMap::new();
     for name in TENSOR_NAMES {
-        let value = header.get(name).ok_or_else(|| WeightsError::Missing(name.into()))?;
-        let (info, precision, values) = tensor_entry(name, value, data)?;
-        if let Some(index) = precision.decode(values).position(|v| !v.is_finite()) {
+        let (_, shape, values) = tensor_values(&header, data, name)?;
+        if let Some(index) = values.iter().position(|v| !v.is_finite()) {
             return Err(WeightsError::NotFinite { name: name.into(), index });
         }
-        shapes.insert(name, info.shape);
+        tensors.insert(name, (shape, values));
     }
-    for (name, value) in &header {
-        if name != "__metadata__" && !TENSOR_NAMES.contains(&name.as_str()) {
-            tensor_entry(name, value, data)?;
+    for name in header.keys() {
+        // Extra tensors in I8 need their scales too, or `convert` could not decode them.
+        if name != "__metadata__" && !TENSOR_NAMES.contains(&name.as_str()) && header[name]["dtype"] == "I8" {
+            tensor_values(&header, data, name)?;
         }
     }
     check_layout(&header, data.len())?;
 
     // The widths are the first dimensions; a tensor of rank 0 has none and fails the shape check.
-    let width = |name: &str| shapes[name].first().copied().unwrap_or(0);
+    let shape = |name: &str| &tensors[name].0;
+    let width = |name: &str| shape(name).first().copied().unwrap_or(0);
     let (c1, c2, hidden) = (width("conv1.weight"), width("conv2.weight"), width("fc1.weight"));
     for (name, width) in [("conv1.weight", c1), ("conv2.weight", c2), ("fc1.weight", hidden)] {
         if width == 0 {
             return Err(WeightsError::Shape {
                 name: name.into(),
-                shape: shapes[name].clone(),
+                shape: shape(name).clone(),
                 expected: "at least one output channel or unit".into(),
             });
         }
@@ -243,18 +303,19 @@ pub fn inspect(bytes: &[u8]) -> Result<DigitNetConfig, WeightsError> {
         ("fc2.bias", vec![CLASSES]),
     ];
     for (name, want) in expected {
-        if shapes[name] != want {
-            return Err(WeightsError::Shape {
-                name: name.into(),
-                shape: shapes[name].clone(),
-                expected: format!("{want:?}"),
-            });
+        if *shape(name) != want {
+            return Err(WeightsError::Shape { name: name.into(), shape: shape(name).clone(), expected: format!("{want:?}") });
         }
     }
-    Ok(DigitNetConfig::new()
-        .with_conv1_channels(c1)
-        .with_conv2_channels(c2)
-        .with_hidden(hidden))
+    let config = DigitNetConfig::new().with_conv1_channels(c1).with_conv2_channels(c2).with_hidden(hidden);
+    Ok(Checked { config, tensors })
+}
+
+/// Checks a safetensors file completely and returns the architecture it describes. Tensors the
+/// network does not use are checked too (type, byte length, scales): every later step, loading
+/// and [`convert`], may then rely on each entry.
+pub fn inspect(bytes: &[u8]) -> Result<DigitNetConfig, WeightsError> {
+    Ok(check(bytes)?.config)
 }
 
 /// Builds the network from safetensors bytes, after [`inspect`] has accepted them.
@@ -264,78 +325,151 @@ pub fn load(bytes: &[u8], device: &Device) -> Result<DigitNet, WeightsError> {
 
 /// [`load`], left in training mode on `device` (an autodiff device): to train further.
 pub fn load_trainable(bytes: &[u8], device: &Device) -> Result<DigitNet, WeightsError> {
-    let config = inspect(bytes)?;
-    let mut model = config.init(device);
-    let mut store = SafetensorsStore::from_bytes(Some(convert_inspected(bytes, Precision::F32)?))
-        .with_from_adapter(PyTorchToBurnAdapter)
-        .allow_partial(true);
-    let result = model.load_from(&mut store).map_err(|e| WeightsError::Load(e.to_string()))?;
-    if !result.errors.is_empty() {
-        return Err(WeightsError::Load(format!("{:?}", result.errors)));
-    }
-    Ok(model)
+    let Checked { config, mut tensors } = check(bytes)?;
+    let mut take = |name: &str| {
+        let (shape, values) = tensors.remove(name).expect("checked");
+        TensorData::new(values, shape)
+    };
+    let weights = DigitNetWeights {
+        conv1_weight: take("conv1.weight"),
+        conv1_bias: take("conv1.bias"),
+        conv2_weight: take("conv2.weight"),
+        conv2_bias: take("conv2.bias"),
+        fc1_weight: transposed(take("fc1.weight")),
+        fc1_bias: take("fc1.bias"),
+        fc2_weight: transposed(take("fc2.weight")),
+        fc2_bias: take("fc2.bias"),
+    };
+    Ok(config.with_weights(weights, device))
+}
+
+/// A matrix transposed: PyTorch's `nn.Linear` stores `[out, in]`, burn's `Linear` `[in, out]`.
+fn transposed(matrix: TensorData) -> TensorData {
+    let [rows, columns] = matrix.shape()[..] else { panic!("a matrix") };
+    let values = matrix.as_slice::<f32>().expect("f32 values");
+    let flipped = (0..columns * rows).map(|i| values[(i % rows) * columns + i / rows]).collect();
+    TensorData::new(flipped, [columns, rows])
 }
 
 /// The same weights file with every tensor stored in `precision` (names, shapes, order and
-/// metadata kept; values rounded to the nearest representable number, ties to even). Refuses a
-/// file [`inspect`] refuses, and a value too large for half precision.
+/// metadata kept; values rounded to the nearest representable number, F16 ties to even; under
+/// I8, biases stay F32 and each weight gains its `_scale` tensor). Refuses a file [`inspect`]
+/// refuses, and a value too large for half precision.
 pub fn convert(bytes: &[u8], precision: Precision) -> Result<Vec<u8>, WeightsError> {
     inspect(bytes)?;
-    convert_inspected(bytes, precision)
-}
-
-fn convert_inspected(bytes: &[u8], precision: Precision) -> Result<Vec<u8>, WeightsError> {
     let (header, data) = parse(bytes)?;
     let mut tensors = Vec::new();
     for (name, value) in &header {
-        if name != "__metadata__" {
-            let (info, stored, values) = tensor_entry(name, value, data)?;
-            tensors.push((name, info, stored, values));
+        if name == "__metadata__" {
+            continue;
         }
+        // An I8 tensor's scales are part of it: decoded into it, and written anew if need be.
+        let scaled = name.strip_suffix(SCALE_SUFFIX).and_then(|base| header.get(base));
+        if scaled.is_some_and(|base| base["dtype"] == "I8") {
+            continue;
+        }
+        let (info, ..) = tensor_entry(name, value, data)?;
+        let (_, shape, values) = tensor_values(&header, data, name)?;
+        tensors.push((info.data_offsets, name.clone(), shape, values));
     }
-    tensors.sort_by_key(|(_, info, ..)| info.data_offsets);
+    tensors.sort_by_key(|(offsets, ..)| *offsets);
+    let tensors = tensors.into_iter().map(|(_, name, shape, values)| (name, shape, values)).collect();
+    write(header.get("__metadata__").cloned(), tensors, precision)
+}
 
-    let mut out_header = serde_json::Map::new();
-    if let Some(metadata) = header.get("__metadata__") {
-        out_header.insert("__metadata__".into(), metadata.clone());
+/// A safetensors file of `tensors` (name, shape, values), in that order, stored in `precision`.
+fn write(
+    metadata: Option<serde_json::Value>,
+    tensors: Vec<(String, Vec<usize>, Vec<f32>)>,
+    precision: Precision,
+) -> Result<Vec<u8>, WeightsError> {
+    let mut header = serde_json::Map::new();
+    if let Some(metadata) = metadata {
+        header.insert("__metadata__".into(), metadata);
     }
-    let mut out_data = Vec::new();
-    for (name, info, stored, values) in tensors {
-        let begin = out_data.len();
-        for (index, value) in stored.decode(values).enumerate() {
-            match precision {
-                Precision::F32 => out_data.extend_from_slice(&value.to_le_bytes()),
-                Precision::F16 => {
+    let mut data = Vec::new();
+    let mut add = |header: &mut serde_json::Map<String, serde_json::Value>, name: String, stored: Precision, shape: Vec<usize>, bytes: &[u8]| {
+        let begin = data.len();
+        data.extend_from_slice(bytes);
+        let info = TensorInfo { dtype: stored.name().into(), shape, data_offsets: [begin, data.len()] };
+        match header.insert(name.clone(), serde_json::to_value(info).expect("plain data")) {
+            None => Ok(()),
+            Some(_) => Err(WeightsError::Corrupt(format!("`{name}` would be written twice (a scale of the same name exists)"))),
+        }
+    };
+    for (name, shape, values) in tensors {
+        match precision {
+            Precision::I8 if shape.len() >= 2 => {
+                let (quantized, scales) = quantize(&values, shape[0]);
+                let bytes: Vec<u8> = quantized.iter().map(|&q| q as u8).collect();
+                let scale_bytes: Vec<u8> = scales.iter().flat_map(|s| s.to_le_bytes()).collect();
+                let rows = shape[0];
+                add(&mut header, name.clone(), Precision::I8, shape, &bytes)?;
+                add(&mut header, format!("{name}{SCALE_SUFFIX}"), Precision::F32, vec![rows], &scale_bytes)?;
+            }
+            Precision::F32 | Precision::I8 => {
+                let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+                add(&mut header, name, Precision::F32, shape, &bytes)?;
+            }
+            Precision::F16 => {
+                let mut bytes = Vec::with_capacity(values.len() * 2);
+                for (index, &value) in values.iter().enumerate() {
                     let half = f16::from_f32(value);
                     if !half.is_finite() {
-                        return Err(WeightsError::OutOfRange { name: name.clone(), index });
+                        return Err(WeightsError::OutOfRange { name, index });
                     }
-                    out_data.extend_from_slice(&half.to_le_bytes());
+                    bytes.extend_from_slice(&half.to_le_bytes());
                 }
+                add(&mut header, name, Precision::F16, shape, &bytes)?;
             }
         }
-        let info = TensorInfo { dtype: precision.name().into(), shape: info.shape, data_offsets: [begin, out_data.len()] };
-        out_header.insert(name.clone(), serde_json::to_value(info).expect("plain data"));
     }
-    let mut header_bytes = serde_json::to_vec(&out_header).expect("plain data");
+    let mut header_bytes = serde_json::to_vec(&header).expect("plain data");
     // safetensors pads the header with spaces to a multiple of 8 bytes (aligned tensor data).
     header_bytes.resize(header_bytes.len().next_multiple_of(8), b' ');
-    let mut out = Vec::with_capacity(8 + header_bytes.len() + out_data.len());
+    let mut out = Vec::with_capacity(8 + header_bytes.len() + data.len());
     out.extend_from_slice(&(header_bytes.len() as u64).to_le_bytes());
     out.extend_from_slice(&header_bytes);
-    out.extend_from_slice(&out_data);
+    out.extend_from_slice(&data);
     Ok(out)
+}
+
+/// Symmetric per-row 8-bit quantisation of `rows` equal rows: each row's scale (its largest
+/// magnitude over 127; 0 for a row of zeros) and each value as the nearest multiple of it.
+fn quantize(values: &[f32], rows: usize) -> (Vec<i8>, Vec<f32>) {
+    let per_row = values.len().checked_div(rows).unwrap_or(0);
+    let scales: Vec<f32> = (0..rows)
+        .map(|r| values[r * per_row..(r + 1) * per_row].iter().fold(0f32, |m, v| m.max(v.abs())) / 127.0)
+        .collect();
+    let quantized = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let scale = scales[i / per_row];
+            if scale == 0.0 { 0 } else { (v / scale).round().clamp(-127.0, 127.0) as i8 }
+        })
+        .collect();
+    (quantized, scales)
 }
 
 /// Serialises the trainable tensors in PyTorch layout, with a description in the metadata.
 pub fn to_bytes(model: &DigitNet, description: &str) -> Vec<u8> {
-    let mut store = SafetensorsStore::from_bytes(None)
-        .with_regex(r"^(conv|fc)[12]\.(weight|bias)$")
-        .with_to_adapter(BurnToPyTorchAdapter)
-        .metadata("format", "pt")
-        .metadata("description", description);
-    model.save_into(&mut store).expect("an in-memory save cannot fail");
-    store.get_bytes().expect("the store was just written")
+    let data = |tensor: TensorData| (tensor.shape().to_vec(), tensor.try_to_vec::<f32>().expect("f32 parameters"));
+    let bias = |param: &Option<burn::module::Param<Tensor<1>>>| data(param.as_ref().expect("every layer has a bias").val().into_data());
+    let pytorch = |param: &burn::module::Param<Tensor<2>>| data(transposed(param.val().into_data()));
+    let tensors = [
+        ("conv1.weight", data(model.conv1.weight.val().into_data())),
+        ("conv1.bias", bias(&model.conv1.bias)),
+        ("conv2.weight", data(model.conv2.weight.val().into_data())),
+        ("conv2.bias", bias(&model.conv2.bias)),
+        ("fc1.weight", pytorch(&model.fc1.weight)),
+        ("fc1.bias", bias(&model.fc1.bias)),
+        ("fc2.weight", pytorch(&model.fc2.weight)),
+        ("fc2.bias", bias(&model.fc2.bias)),
+    ];
+    let tensors = tensors.into_iter().map(|(name, (shape, values))| (name.to_string(), shape, values)).collect();
+    let metadata = serde_json::json!({ "format": "pt", "description": description });
+    write(Some(metadata), tensors, Precision::F32).expect("F32 cannot overflow")
 }
 
 #[cfg(test)]
@@ -398,6 +532,88 @@ mod tests {
         for (x, y) in a.iter().zip(&b) {
             assert!((x - y).abs() <= 1e-2 * (1.0 + x.abs()), "{x} vs {y}");
         }
+    }
+
+    /// The header of a serialised file, as JSON.
+    fn header_of(bytes: &[u8]) -> serde_json::Value {
+        let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+        serde_json::from_slice(&bytes[8..8 + header_len]).unwrap()
+    }
+
+    #[test]
+    fn eight_bit_files_hold_each_weight_to_half_a_step_of_its_row() {
+        let model = DigitNetConfig::new().with_hidden(16).init(&device()).valid();
+        let full = to_bytes(&model, "test");
+        let quantized = convert(&full, Precision::I8).unwrap();
+        assert!(quantized.len() < full.len() * 3 / 10, "{} vs {} bytes", quantized.len(), full.len());
+        let header = header_of(&quantized);
+        assert_eq!(header["fc1.weight"]["dtype"], "I8");
+        assert_eq!(header["fc1.weight_scale"]["shape"], serde_json::json!([16]));
+        assert_eq!(header["conv2.weight_scale"]["shape"], serde_json::json!([32]));
+        assert_eq!(header["fc1.bias"]["dtype"], "F32", "biases are kept exact");
+        assert_eq!(header.as_object().unwrap().len(), 13, "8 tensors, 4 scales and __metadata__");
+
+        // Every weight within half a step of its original, the step being its row's max / 127.
+        let (header, data) = parse(&full).unwrap();
+        let (header_q, data_q) = parse(&quantized).unwrap();
+        for name in TENSOR_NAMES {
+            let (_, shape, original) = tensor_values(&header, data, name).unwrap();
+            let (stored, shape_q, restored) = tensor_values(&header_q, data_q, name).unwrap();
+            assert_eq!((shape.clone(), stored), (shape_q, if shape.len() > 1 { Precision::I8 } else { Precision::F32 }));
+            let per_row = original.len() / shape[0];
+            for (row, (a, b)) in original.chunks(per_row).zip(restored.chunks(per_row)).enumerate() {
+                let step = a.iter().fold(0f32, |m, v| m.max(v.abs())) / 127.0;
+                let worst = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+                assert!(worst <= step * 0.5001, "{name} row {row}: moved by {worst}, step {step}");
+                if shape.len() == 1 {
+                    assert_eq!(a, b);
+                }
+            }
+        }
+        // Converting back and forth gives the same network; the loader reads all three.
+        let back = convert(&convert(&quantized, Precision::F32).unwrap(), Precision::I8).unwrap();
+        let pixels: Vec<f32> = (0..784).map(|i| ((i * 37) % 100) as f32 / 100.0).collect();
+        let logits = |bytes: &[u8]| {
+            let model = load(bytes, &device()).unwrap();
+            model.forward(images_tensor(&pixels, &device())).into_data().try_to_vec::<f32>().unwrap()
+        };
+        for (x, y) in logits(&quantized).iter().zip(logits(&back)) {
+            assert!((x - y).abs() <= 1e-5 * (1.0 + x.abs()), "{x} vs {y}");
+        }
+        for (x, y) in logits(&full).iter().zip(logits(&quantized)) {
+            assert!((x - y).abs() <= 5e-2 * (1.0 + x.abs()), "{x} vs {y}");
+        }
+    }
+
+    #[test]
+    fn eight_bit_tensors_need_a_finite_scale_per_row() {
+        let model = DigitNetConfig::new().with_hidden(8).init(&device()).valid();
+        let quantized = convert(&to_bytes(&model, "test"), Precision::I8).unwrap();
+        let (header, data) = parse(&quantized).unwrap();
+        let rebuilt = |header: &BTreeMap<String, serde_json::Value>, data: &[u8]| {
+            let json = serde_json::to_vec(header).unwrap();
+            [&(json.len() as u64).to_le_bytes()[..], &json, data].concat()
+        };
+        // No scale (its bytes now an unrelated tensor's): its own error, before anything is built.
+        let mut missing = header.clone();
+        let scale = missing.remove("fc2.weight_scale").unwrap();
+        let [start, end] = [0, 1].map(|i| scale["data_offsets"][i].as_u64().unwrap() as usize);
+        assert_eq!(end - start, 40);
+        missing.insert("unused".into(), serde_json::json!({"dtype": "F32", "shape": [10], "data_offsets": [start, end]}));
+        assert_eq!(inspect(&rebuilt(&missing, data)).unwrap_err(), WeightsError::Missing("fc2.weight_scale".into()));
+        // A scale per element instead of per row, or scales of the wrong type.
+        let mut wrong = header.clone();
+        wrong.insert("fc2.weight_scale".into(), serde_json::json!({"dtype": "F32", "shape": [5, 2], "data_offsets": [start, end]}));
+        assert!(matches!(inspect(&rebuilt(&wrong, data)).unwrap_err(), WeightsError::Shape { name, .. } if name == "fc2.weight_scale"));
+        wrong.insert("fc2.weight_scale".into(), serde_json::json!({"dtype": "I8", "shape": [10], "data_offsets": [start, start + 10]}));
+        assert!(inspect(&rebuilt(&wrong, data)).is_err());
+        // A NaN scale spoils its whole row: refused like a NaN weight.
+        let mut poisoned = data.to_vec();
+        poisoned[start + 4 * 3..start + 4 * 4].copy_from_slice(&f32::NAN.to_le_bytes());
+        assert_eq!(
+            load(&rebuilt(&header, &poisoned), &device()).unwrap_err(),
+            WeightsError::NotFinite { name: "fc2.weight".into(), index: 3 * 8 }
+        );
     }
 
     /// `bytes` with one more tensor, `name`, of `dtype` and `shape`, holding `data`.

@@ -36,9 +36,9 @@ fn pkg_and_model_files_exist() {
     );
     for model in ["standard", "robust"] {
         assert!(
-            root().join(format!("models/{model}.f16.safetensors")).is_file(),
-            "models/{model}.f16.safetensors (the page's copy) is missing: `cargo run --release -- convert \
-             --model models/{model}.safetensors --out models/{model}.f16.safetensors`"
+            root().join(format!("models/{model}.i8.safetensors")).is_file(),
+            "models/{model}.i8.safetensors (the page's copy) is missing: `cargo run --release -- convert \
+             --model models/{model}.safetensors --out models/{model}.i8.safetensors`"
         );
     }
 }

@@ -721,7 +721,7 @@ fn built_weights() -> impl Strategy<Value = Vec<u8>> {
     (
         (claimed_width(), claimed_width(), claimed_width()),
         vec(prop::option::weighted(0.15, odd_shape), 8),
-        vec(prop::option::weighted(0.05, prop::sample::select(vec!["F16", "F64", "I32", "f32", ""])), 8),
+        vec(prop::option::weighted(0.05, prop::sample::select(vec!["F16", "I8", "F64", "I32", "f32", ""])), 8),
         vec(prop::option::weighted(0.05, any::<[u16; 2]>().prop_map(|[a, b]| [a as usize, b as usize])), 8),
     )
         .prop_map(|((c1, c2, h), odd_shapes, dtypes, lies)| {

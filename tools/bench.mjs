@@ -60,7 +60,7 @@ const FILES = {
   cpuJs: 'pkg/cpu/adversarial_digits.js',
   gpuWasm: 'pkg/adversarial_digits_bg.wasm',
   gpuJs: 'pkg/adversarial_digits.js',
-  weights: 'models/standard.f16.safetensors',
+  weights: 'models/standard.i8.safetensors',
 };
 
 /**

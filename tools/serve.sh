@@ -19,9 +19,9 @@ if [[ ! -f models/standard.safetensors ]]; then
   cargo run --release -- train --epochs 8 --seed 42 --out models/standard.safetensors
 fi
 for model in standard robust; do
-  if [[ -f models/$model.safetensors && ! -f models/$model.f16.safetensors ]]; then
-    echo "models/$model.f16.safetensors (the page's half-precision copy) is missing: converting"
-    cargo run --release -- convert --model "models/$model.safetensors" --out "models/$model.f16.safetensors"
+  if [[ -f models/$model.safetensors && ! -f models/$model.i8.safetensors ]]; then
+    echo "models/$model.i8.safetensors (the page's 8-bit copy) is missing: converting"
+    cargo run --release -- convert --model "models/$model.safetensors" --out "models/$model.i8.safetensors"
   fi
 done
 if [[ ! -f www/data/samples-images-idx3-ubyte || ! -f www/data/samples-labels-idx1-ubyte ]]; then

@@ -21,8 +21,6 @@ import { mountPreview } from './preview.js';
 import { loadSamplesOnce, mountSamples } from './samples.js';
 import { createScheduler } from './scheduler.js';
 import { createState } from './state.js';
-import { mountRobustPanel } from './robust-panel.js';
-import { mountVisualizePanel } from './visualize-panel.js';
 import { decodeImage, mountUpload } from './upload.js';
 
 /** What a demo can show, in page order. `classify`: preview, bars and verdict. */
@@ -175,6 +173,10 @@ export function mountDemo(root, {
     current = digit;
     for (const fn of followers) fn(digit);
   };
+  // Settles once the first digit has been answered (or failed, or been dropped): the panels below
+  // the first screen are fetched only then, so that the first prediction waits for none of them.
+  let firstDigitDone;
+  const firstDigit = new Promise((resolve) => { firstDigitDone = resolve; });
   let lastRequest = null; // what to classify again when the model changes
   let linkedDigit = null; // the `drawn` value this demo wrote itself (not a link to follow)
   let attackPanel = null;
@@ -187,6 +189,7 @@ export function mountDemo(root, {
     },
     {
       onResult(digit) {
+        firstDigitDone();
         preview.show(digit.pixels, digit.source, digit.caption);
         bars.draw(digit.probabilities, digit.label);
         verdict.show(digit.label, digit.probabilities);
@@ -202,6 +205,7 @@ export function mountDemo(root, {
         });
       },
       onError(error) {
+        firstDigitDone();
         if (error.hint) messages.show('hint', error.message);
         else messages.show('error', `The network could not read this digit: ${reason(error)}.`);
       },
@@ -213,6 +217,7 @@ export function mountDemo(root, {
   };
   function forgetDigit() {
     scheduler.cancel(); // a classification in flight must not come back
+    firstDigitDone();
     lastRequest = null;
     preview.clear('draw', '');
     bars.draw(null);
@@ -326,6 +331,7 @@ export function mountDemo(root, {
     });
     // Something to look at from the start: the linked digit, else the sample (the first one by default).
     if (!(state.get('drawn') != null && showLinked(state.get('drawn')))) strip?.show(state.get('sample') ?? 0);
+    if (!scheduler.busy) firstDigitDone();
 
     if (has('attack')) {
       attackPanel = mountAttackPanel(attackBox, {
@@ -340,18 +346,27 @@ export function mountDemo(root, {
         },
       });
     }
-    mountViews();
+    await firstDigit;
+    await mountViews();
     return engine;
   }
 
-  /** The panels of the other views, where this page has them. */
-  function mountViews() {
-    if (has('visualise')) {
-      mountVisualizePanel(visualizeBox, { engine, source, idPrefix, announce: (text) => { visualizeAnnouncer.textContent = text; } });
-    }
-    if (has('robust')) {
-      mountRobustPanel(robustBox, { engine, source, state, idPrefix, announce: (text) => { robustAnnouncer.textContent = text; } });
-    }
+  /** The panels of the other views, where this page has them: modules loaded on demand. */
+  async function mountViews() {
+    const panel = async (view, box, url, mount) => {
+      if (!has(view)) return;
+      try {
+        mount(await import(url));
+      } catch (error) {
+        box.textContent = `This part of the demo could not be loaded (${reason(error)}); reload the page to try again.`;
+      }
+    };
+    await Promise.all([
+      panel('visualise', visualizeBox, './visualize-panel.js', ({ mountVisualizePanel }) =>
+        mountVisualizePanel(visualizeBox, { engine, source, idPrefix, announce: (text) => { visualizeAnnouncer.textContent = text; } })),
+      panel('robust', robustBox, './robust-panel.js', ({ mountRobustPanel }) =>
+        mountRobustPanel(robustBox, { engine, source, state, idPrefix, announce: (text) => { robustAnnouncer.textContent = text; } })),
+    ]);
   }
 
   const ready = start().then(

@@ -4,9 +4,7 @@
 
 import { backendChanged, connect, fail } from './api.js';
 import { VIEWS, mountDemo } from './demo.js';
-import { mountExercises } from './exercises.js';
 import { chooseBackend, onBackendChange } from './models.js';
-import { mountShare } from './share.js';
 import { createState } from './state.js';
 
 const $ = (id) => document.getElementById(id);
@@ -56,7 +54,6 @@ async function start() {
     fail(error);
     return;
   }
-  mountShare($('share'), { state });
   showBackend(engine);
   if (engine.backend === 'cpu' && !engine.fallbackReason) $('backend-note').textContent = 'Starting WebGPU… the CPU answers meanwhile.';
 
@@ -64,9 +61,16 @@ async function start() {
     const digit = demo.current();
     return digit ? { ...digit, probabilities: Array.from(digit.probabilities) } : null;
   } });
+  // Below the first screen, loaded once the first digit is shown (demo.ready waits for it).
+  try {
+    const [{ mountShare }, { mountExercises }] = await Promise.all([import('./share.js'), import('./exercises.js')]);
+    mountShare($('share'), { state });
+    // A course's own exercises: `?exercises=course.json` (a file of this site).
+    mountExercises($('exercises'), { demo, source: new URLSearchParams(location.search).get('exercises') });
+  } catch (error) {
+    $('exercises').textContent = `The exercises could not be loaded (${error.message}); reload the page to try again.`;
+  }
   html.dataset.ready = 'true';
-  // A course's own exercises: `?exercises=course.json` (a file of this site).
-  mountExercises($('exercises'), { demo, source: new URLSearchParams(location.search).get('exercises') });
 }
 
 start();

@@ -1,8 +1,8 @@
-// The networks the page offers (their weights in half precision: half the download, the same
-// answers; tests/half_weights.rs checks both on all 10,000 test digits), and one engine per
-// network shared by everything on the page (the main demo, every <adversarial-digits> embed, the
-// JS API). Both engines live in the same WebAssembly instances, so they share the CPU module and
-// the one WebGPU device.
+// The networks the page offers (their weights as 8-bit integers with a scale per channel: a
+// quarter of the download, the same answers; tests/page_weights.rs checks both on all 10,000
+// test digits), and one engine per network shared by everything on the page (the main demo,
+// every <adversarial-digits> embed, the JS API). Both engines live in the same WebAssembly
+// instances, so they share the CPU module and the one WebGPU device.
 
 import { loadEngine } from './engine.js';
 
@@ -10,12 +10,12 @@ import { loadEngine } from './engine.js';
 
 export const MODELS = {
   standard: {
-    url: new URL('../models/standard.f16.safetensors', import.meta.url),
+    url: new URL('../models/standard.i8.safetensors', import.meta.url),
     title: 'Standard',
     summary: 'trained on clean MNIST digits only (99.4% test accuracy)',
   },
   robust: {
-    url: new URL('../models/robust.f16.safetensors', import.meta.url),
+    url: new URL('../models/robust.i8.safetensors', import.meta.url),
     title: 'Adversarially trained',
     summary: 'trained on PGD adversarial examples within ε = 0.3 (98.1% test accuracy)',
   },

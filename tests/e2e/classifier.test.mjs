@@ -384,17 +384,17 @@ describe('broken weights', () => {
   const headerLength = Number(weights.readBigUInt64LE(0));
   const poisoned = Buffer.from(weights);
   poisoned.writeFloatLE(Number.NaN, 8 + headerLength + 40); // inside the first tensor
-  // The page's own half-precision file with one more tensor, of a type the engine does not read.
+  // The page's own 8-bit file with one more tensor, of a type the engine does not read.
   const withExtraTensor = (() => {
-    const half = readFileSync(join(ROOT, 'models/standard.f16.safetensors'));
-    const length = Number(half.readBigUInt64LE(0));
-    const header = JSON.parse(half.subarray(8, 8 + length).toString());
-    const dataLength = half.length - 8 - length;
+    const page = readFileSync(join(ROOT, 'models/standard.i8.safetensors'));
+    const length = Number(page.readBigUInt64LE(0));
+    const header = JSON.parse(page.subarray(8, 8 + length).toString());
+    const dataLength = page.length - 8 - length;
     header.extra = { dtype: 'I64', shape: [1], data_offsets: [dataLength, dataLength + 8] };
     const json = Buffer.from(JSON.stringify(header));
     const size = Buffer.alloc(8);
     size.writeBigUInt64LE(BigInt(json.length));
-    return Buffer.concat([size, json, half.subarray(8 + length), Buffer.alloc(8)]);
+    return Buffer.concat([size, json, page.subarray(8 + length), Buffer.alloc(8)]);
   })();
   let session;
   before(async () => {
@@ -419,7 +419,7 @@ describe('broken weights', () => {
 
   test('NaN in the weights (the weights request answered with poisoned bytes): refused with a clear message', async () => {
     const page = await session.context.newPage();
-    await page.route('**/models/standard.f16.safetensors', (route) => route.fulfill({ body: poisoned, contentType: 'application/octet-stream' }));
+    await page.route('**/models/standard.i8.safetensors', (route) => route.fulfill({ body: poisoned, contentType: 'application/octet-stream' }));
     await page.goto(`${session.server.url}/`);
     await page.waitForFunction(() => document.documentElement.dataset.ready, null, { timeout: 60_000 });
     await refused(page, /NaN/);

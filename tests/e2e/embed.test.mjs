@@ -118,7 +118,7 @@ for (const mode of MODES) {
 
     test('the demos share one network: one weights download, one download of each build', async () => {
       const count = (pattern) => session.requests.filter((u) => pattern.test(new URL(u).pathname)).length;
-      assert.equal(count(/\/models\/standard\.f16\.safetensors$/), 1);
+      assert.equal(count(/\/models\/standard\.i8\.safetensors$/), 1);
       assert.equal(count(/\/pkg\/cpu\/adversarial_digits_bg\.wasm$/), 1);
       assert.equal(count(/\/pkg\/adversarial_digits_bg\.wasm$/), mode.expect === 'webgpu' ? 1 : 0);
       assert.equal(count(/samples-images-idx3-ubyte$/), 1);

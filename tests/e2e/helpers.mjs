@@ -187,7 +187,7 @@ export function mnistTest(n) {
 
 const nativeCache = new Map();
 /** The weights the page loads (www/models.js), which the native reference must use too. */
-export const PAGE_WEIGHTS = 'models/standard.f16.safetensors';
+export const PAGE_WEIGHTS = 'models/standard.i8.safetensors';
 
 /**
  * Runs the native CLI (building it first if it is missing) and parses its JSON output. `predict`

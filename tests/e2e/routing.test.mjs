@@ -119,7 +119,7 @@ describe('a returning reader (no-webgpu)', () => {
     const second = await session.open('/');
     assert.notEqual(await second.textContent('#prediction'), '');
     await second.close();
-    for (const path of ['/models/standard.f16.safetensors', '/pkg/cpu/adversarial_digits_bg.wasm']) {
+    for (const path of ['/models/standard.i8.safetensors', '/pkg/cpu/adversarial_digits_bg.wasm']) {
       assert.deepEqual(statuses(path), [200, 304], `${path}: ${statuses(path)}`);
     }
   });

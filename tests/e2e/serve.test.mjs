@@ -114,7 +114,7 @@ describe('tools/serve.mjs', () => {
   test('a returning browser revalidates (ETag, 304 without a body) and gets gzip when it asks', async () => {
     const project = await startServer({ port: 0, root: ROOT });
     try {
-      const path = '/models/standard.f16.safetensors';
+      const path = '/models/standard.i8.safetensors';
       const original = readFileSync(join(ROOT, path.slice(1)));
       const first = await raw(project.url, path);
       assert.equal(first.status, 200);
@@ -127,7 +127,7 @@ describe('tools/serve.mjs', () => {
       assert.equal(again.body.length, 0);
       assert.equal(again.headers.etag, first.headers.etag);
       assert.equal(again.headers['content-security-policy'], HEADERS['Content-Security-Policy']);
-      const other = await raw(project.url, '/models/robust.f16.safetensors', 'GET', { 'If-None-Match': first.headers.etag });
+      const other = await raw(project.url, '/models/robust.i8.safetensors', 'GET', { 'If-None-Match': first.headers.etag });
       assert.equal(other.status, 200, 'another file has another tag');
 
       const wasm = await raw(project.url, '/pkg/cpu/adversarial_digits_bg.wasm', 'GET', { 'Accept-Encoding': 'br, gzip;q=0.8' });
