@@ -189,7 +189,6 @@ export function mountDemo(root, {
     },
     {
       onResult(digit) {
-        firstDigitDone();
         preview.show(digit.pixels, digit.source, digit.caption);
         bars.draw(digit.probabilities, digit.label);
         verdict.show(digit.label, digit.probabilities);
@@ -203,11 +202,12 @@ export function mountDemo(root, {
           label: digit.label, probabilities: Array.from(digit.probabilities), pixels: digit.pixels,
           source: digit.source, model: state.get('model'),
         });
+        firstDigitDone(); // last: the digit is shown before anything else is fetched
       },
       onError(error) {
-        firstDigitDone();
         if (error.hint) messages.show('hint', error.message);
         else messages.show('error', `The network could not read this digit: ${reason(error)}.`);
+        firstDigitDone();
       },
     },
   );

@@ -151,12 +151,20 @@ export async function loadEngine({ backend = 'auto', weightsUrl = DEFAULT_WEIGHT
     }
   }
 
+  // WebGPU starts once the CPU has answered its first call (or after a second without one): the
+  // reader's first prediction then shares neither the network nor the cores with the WebGPU
+  // build's download and compilation, several times the CPU build's size.
+  let cpuAnswered = () => {};
   if (backend === 'cpu') {
     engine.fallbackReason = 'The CPU backend was chosen in the address (?backend=cpu).';
     engine.settled = Promise.resolve();
-  } else {
+  } else if (backend === 'webgpu') {
     engine.settled = startWebGpu();
-    if (backend === 'webgpu') await engine.settled;
+    await engine.settled;
+  } else {
+    const firstAnswer = new Promise((resolve) => { cpuAnswered = resolve; });
+    const aSecond = new Promise((resolve) => setTimeout(resolve, 1000));
+    engine.settled = Promise.race([firstAnswer, aSecond]).then(startWebGpu);
   }
 
   /**
@@ -173,7 +181,7 @@ export async function loadEngine({ backend = 'auto', weightsUrl = DEFAULT_WEIGHT
     engine.calls[instance === cpu ? 'cpu' : 'webgpu'] += 1;
     try {
       const work = instance[name](...args);
-      if (instance === cpu) return await work;
+      if (instance === cpu) return await Promise.resolve(work).finally(cpuAnswered);
       const result = await Promise.race([work, gpuCrashed]);
       // The device reports errors raised by this work as events that can arrive after its result:
       // one turn of the event loop lets them in, so a result from a failed device is not returned.

@@ -2,11 +2,14 @@
 // over; batches (robustness curves, galleries) on whichever engine measured faster on this
 // machine, timed once on the first batch after WebGPU took over. Under ?backend=webgpu everything
 // runs on WebGPU, and without WebGPU everything runs on the CPU. A returning reader downloads
-// nothing unchanged.
+// nothing unchanged. The first prediction waits for neither WebGPU nor the panels below it.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, mnistTest, mode as modeNamed, report } from './helpers.mjs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { ROOT, launch, mnistTest, mode as modeNamed, report } from './helpers.mjs';
 
 const digits = mnistTest(6);
 
@@ -126,3 +129,48 @@ describe('a returning reader (no-webgpu)', () => {
 
   test('no request outside the origin, no error', () => session.assertClean());
 });
+
+/** Marks, in the page's clock, when the first prediction is shown (run before the page's scripts). */
+function markFirstPrediction() {
+  new MutationObserver(() => {
+    if (window.__firstPrediction == null && Number(document.documentElement.dataset.predictions ?? 0) > 0) window.__firstPrediction = performance.now();
+  }).observe(document, { attributes: true, subtree: true, attributeFilter: ['data-predictions'] });
+}
+
+/** Modules and files the first prediction must not wait for. */
+const LATER = ['/www/visualize-panel.js', '/www/robust-panel.js', '/www/chart.js', '/www/share.js', '/www/exercises.js', '/www/exercise-checks.js', '/www/exercises/builtin.json', '/pkg/adversarial_digits_bg.wasm'];
+
+for (const name of ['webgpu', 'no-webgpu']) {
+  describe(`the first prediction (${name})`, () => {
+    let session;
+    before(async () => { session = await launch(modeNamed(name)); });
+    after(async () => session?.close());
+
+    test('waits for no panel below the first screen nor for WebGPU, and for at most 1 MiB gzip', async (t) => {
+      const page = await session.open('/', { init: markFirstPrediction });
+      if (name === 'webgpu') await page.waitForFunction(() => document.getElementById('backend').dataset.backend === 'webgpu', null, { timeout: 120_000 });
+      const { first, entries } = await page.evaluate(() => ({
+        first: window.__firstPrediction,
+        entries: [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')]
+          .filter((e) => e.name.startsWith(location.origin))
+          .map((e) => ({ path: new URL(e.name).pathname, start: e.startTime })),
+      }));
+      assert.ok(first > 0, 'a first prediction was shown');
+      const requested = (path) => entries.filter((e) => e.path === path);
+      for (const path of LATER) {
+        if (path.startsWith('/pkg/') && name !== 'webgpu') continue;
+        assert.ok(requested(path).length > 0, `${path} is loaded at all`);
+        assert.ok(requested(path).every((e) => e.start > first), `${path} was requested before the first prediction`);
+      }
+      // Everything requested before it (finished or not), at its gzip -9 size: the target of issue 7.
+      const files = [...new Set(entries.filter((e) => e.start < first).map((e) => (e.path === '/' ? '/index.html' : decodeURIComponent(e.path))))];
+      const gzip = files.reduce((sum, path) => sum + gzipSync(readFileSync(join(ROOT, path)), { level: 9 }).length, 0);
+      report(t, `${files.length} files, ${Math.round(gzip / 1024)} KB gzip requested before the first prediction`);
+      assert.ok(files.includes('/pkg/cpu/adversarial_digits_bg.wasm') && files.includes('/models/standard.i8.safetensors'), files.join(' '));
+      assert.ok(gzip <= 1024 * 1024, `${Math.round(gzip / 1024)} KB gzip before the first prediction: ${files.join(' ')}`);
+      await page.close();
+    });
+
+    test('no request outside the origin, no error', () => session.assertClean());
+  });
+}
