@@ -2,7 +2,8 @@
 //
 // Start-up: the small CPU build (pkg/cpu/, burn's flex backend) loads first, so the first
 // prediction comes early. If WebGPU is wanted and works, the full build (pkg/, burn-wgpu) starts
-// next and takes over once it has answered once. If WebGPU is missing, refuses, or fails later (a
+// once the CPU has answered its first call (the first prediction shares nothing with it) and
+// takes over once it has answered once. If WebGPU is missing, refuses, or fails later (a
 // lost device, a trap), work goes back to the CPU engine, which lives in its own WebAssembly
 // instance (a trap in the WebGPU instance cannot poison it), the request is run again there, and
 // `onChange` says why.
