@@ -9,7 +9,7 @@ import { MODES, launch, mnistTest, mode as modeNamed, predictionAfter, settle, s
 const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
 const page = (body, { csp = CSP } = {}) =>
   `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${csp}">` +
-  `<title>test host page</title><script type="module" src="/www/embed.js"></script></head><body>${body}</body></html>`;
+  `<title>test host page</title><link rel="icon" href="data:,"><script type="module" src="/www/embed.js"></script></head><body>${body}</body></html>`;
 
 const allReady = () => [...document.querySelectorAll('adversarial-digits')].every((e) => e.dataset.ready === 'true');
 
@@ -142,7 +142,7 @@ describe('an embed configured by its attributes (no-webgpu)', () => {
         // A page that runs no script at all frames embed.html.
         '/test/framed.html': {
           type: 'text/html; charset=utf-8',
-          body: `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'self'; script-src 'none'"><title>no scripts here</title></head>` +
+          body: `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'self'; script-src 'none'; img-src data:"><title>no scripts here</title><link rel="icon" href="data:,"></head>` +
             '<body><iframe title="demo" width="380" height="900" src="/embed.html?view=attack&amp;attack=bim&amp;eps=0.12&amp;digit=2&amp;controls=samples,eps&amp;theme=light"></iframe></body></html>',
         },
       },
@@ -299,7 +299,7 @@ describe('sharing from the main page (no-webgpu)', () => {
     const mainResult = await p.getAttribute('#attack-result', 'data-label');
     // Serve the snippet as a page of its own and look.
     const host = await session.context.newPage();
-    await host.route('**/test/pasted.html', (route) => route.fulfill({ contentType: 'text/html', body: `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${CSP}"><title>pasted</title></head><body>${code}</body></html>` }));
+    await host.route('**/test/pasted.html', (route) => route.fulfill({ contentType: 'text/html', body: `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${CSP}"><title>pasted</title><link rel="icon" href="data:,"></head><body>${code}</body></html>` }));
     await host.goto(`${session.server.url}/test/pasted.html`);
     await host.waitForFunction(() => document.querySelector('adversarial-digits')?.shadowRoot?.querySelector('.attack-panel')?.dataset.results, null, { timeout: 120_000 });
     const s = await embedState(host);
