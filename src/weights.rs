@@ -213,21 +213,22 @@ fn tensor_entry<'a>(
     Ok((info, precision, &data[start..end]))
 }
 
-/// Tensor `name` as stored (its precision and shape) and its values as `f32`: F32 and F16
-/// widened, I8 multiplied by its row's scale (which must be F32 or F16, one per row).
+/// Tensor `name`'s header entry and its values as `f32`: F32 and F16 widened, I8 multiplied by
+/// its row's scale (which must be F32 or F16, one per row).
 fn tensor_values(
     header: &BTreeMap<String, serde_json::Value>,
     data: &[u8],
     name: &str,
-) -> Result<(Precision, Vec<usize>, Vec<f32>), WeightsError> {
+) -> Result<(TensorInfo, Vec<f32>), WeightsError> {
     let value = header.get(name).ok_or_else(|| WeightsError::Missing(name.into()))?;
     let (info, precision, bytes) = tensor_entry(name, value, data)?;
     if precision != Precision::I8 {
-        return Ok((precision, info.shape, precision.decode(bytes).collect()));
+        return Ok((info, precision.decode(bytes).collect()));
     }
     let scale_name = format!("{name}{SCALE_SUFFIX}");
     let Some(&rows) = info.shape.first() else {
-        return Err(WeightsError::Shape { name: name.into(), shape: info.shape, expected: "a first dimension (rows to scale)".into() });
+        let expected = "a first dimension (rows to scale)".into();
+        return Err(WeightsError::Shape { name: name.into(), shape: info.shape, expected });
     };
     let entry = header.get(&scale_name).ok_or_else(|| WeightsError::Missing(scale_name.clone()))?;
     let (scale_info, scale_precision, scale_bytes) = tensor_entry(&scale_name, entry, data)?;
@@ -240,7 +241,7 @@ fn tensor_values(
     let scales: Vec<f32> = scale_precision.decode(scale_bytes).collect();
     let per_row = bytes.len().checked_div(rows).unwrap_or(0).max(1);
     let values = Precision::I8.decode(bytes).enumerate().map(|(i, q)| q * scales[i / per_row]).collect();
-    Ok((precision, info.shape, values))
+    Ok((info, values))
 }
 
 /// A file's network tensors, decoded, with the architecture they describe.
@@ -262,11 +263,11 @@ fn check(bytes: &[u8]) -> Result<Checked, WeightsError> {
 
     let mut tensors = BTreeMap::new();
     for name in TENSOR_NAMES {
-        let (_, shape, values) = tensor_values(&header, data, name)?;
+        let (info, values) = tensor_values(&header, data, name)?;
         if let Some(index) = values.iter().position(|v| !v.is_finite()) {
             return Err(WeightsError::NotFinite { name: name.into(), index });
         }
-        tensors.insert(name, (shape, values));
+        tensors.insert(name, (info.shape, values));
     }
     for name in header.keys() {
         // Extra tensors in I8 need their scales too, or `convert` could not decode them.
@@ -359,7 +360,7 @@ pub fn convert(bytes: &[u8], precision: Precision) -> Result<Vec<u8>, WeightsErr
     inspect(bytes)?;
     let (header, data) = parse(bytes)?;
     let mut tensors = Vec::new();
-    for (name, value) in &header {
+    for name in header.keys() {
         if name == "__metadata__" {
             continue;
         }
@@ -368,9 +369,8 @@ pub fn convert(bytes: &[u8], precision: Precision) -> Result<Vec<u8>, WeightsErr
         if scaled.is_some_and(|base| base["dtype"] == "I8") {
             continue;
         }
-        let (info, ..) = tensor_entry(name, value, data)?;
-        let (_, shape, values) = tensor_values(&header, data, name)?;
-        tensors.push((info.data_offsets, name.clone(), shape, values));
+        let (info, values) = tensor_values(&header, data, name)?;
+        tensors.push((info.data_offsets, name.clone(), info.shape, values));
     }
     tensors.sort_by_key(|(offsets, ..)| *offsets);
     let tensors = tensors.into_iter().map(|(_, name, shape, values)| (name, shape, values)).collect();
@@ -481,13 +481,27 @@ mod tests {
         Device::flex()
     }
 
-    /// Rewrites one float of a tensor in a serialised file.
-    fn poke(bytes: &mut [u8], name: &str, index: usize, value: f32) {
-        let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
-        let header: BTreeMap<String, serde_json::Value> =
-            serde_json::from_slice(&bytes[8..8 + header_len]).unwrap();
+    /// The header of a serialised file, as JSON.
+    fn header_of(bytes: &[u8]) -> serde_json::Value {
+        serde_json::to_value(parse(bytes).unwrap().0).unwrap()
+    }
+
+    /// Where element `index` of tensor `name` (`width` bytes an element) starts in the file.
+    fn element_at(bytes: &[u8], name: &str, index: usize, width: usize) -> usize {
+        let (header, data) = parse(bytes).unwrap();
         let start = header[name]["data_offsets"][0].as_u64().unwrap() as usize;
-        let at = 8 + header_len + start + index * 4;
+        bytes.len() - data.len() + start + index * width
+    }
+
+    /// A safetensors file of `header` and `data`.
+    fn assemble(header: &BTreeMap<String, serde_json::Value>, data: &[u8]) -> Vec<u8> {
+        let json = serde_json::to_vec(header).unwrap();
+        [&(json.len() as u64).to_le_bytes()[..], &json, data].concat()
+    }
+
+    /// Rewrites one float of an F32 tensor in a serialised file.
+    fn poke(bytes: &mut [u8], name: &str, index: usize, value: f32) {
+        let at = element_at(bytes, name, index, 4);
         bytes[at..at + 4].copy_from_slice(&value.to_le_bytes());
     }
 
@@ -506,8 +520,7 @@ mod tests {
         assert_eq!(a, b);
 
         // PyTorch's nn.Linear stores [out, in]; burn's Linear stores [in, out].
-        let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
-        let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + header_len]).unwrap();
+        let header = header_of(&bytes);
         assert_eq!(header["fc1.weight"]["shape"], serde_json::json!([12, 6 * 49]));
         assert_eq!(header["conv2.weight"]["shape"], serde_json::json!([6, 4, 5, 5]));
         assert_eq!(header.as_object().unwrap().len(), 9, "8 tensors and __metadata__");
@@ -534,12 +547,6 @@ mod tests {
         }
     }
 
-    /// The header of a serialised file, as JSON.
-    fn header_of(bytes: &[u8]) -> serde_json::Value {
-        let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
-        serde_json::from_slice(&bytes[8..8 + header_len]).unwrap()
-    }
-
     #[test]
     fn eight_bit_files_hold_each_weight_to_half_a_step_of_its_row() {
         let model = DigitNetConfig::new().with_hidden(16).init(&device()).valid();
@@ -557,9 +564,10 @@ mod tests {
         let (header, data) = parse(&full).unwrap();
         let (header_q, data_q) = parse(&quantized).unwrap();
         for name in TENSOR_NAMES {
-            let (_, shape, original) = tensor_values(&header, data, name).unwrap();
-            let (stored, shape_q, restored) = tensor_values(&header_q, data_q, name).unwrap();
-            assert_eq!((shape.clone(), stored), (shape_q, if shape.len() > 1 { Precision::I8 } else { Precision::F32 }));
+            let (info, original) = tensor_values(&header, data, name).unwrap();
+            let (stored, restored) = tensor_values(&header_q, data_q, name).unwrap();
+            let shape = info.shape;
+            assert_eq!((&shape, stored.dtype.as_str()), (&stored.shape, if shape.len() > 1 { "I8" } else { "F32" }));
             let per_row = original.len() / shape[0];
             for (row, (a, b)) in original.chunks(per_row).zip(restored.chunks(per_row)).enumerate() {
                 let step = a.iter().fold(0f32, |m, v| m.max(v.abs())) / 127.0;
@@ -590,45 +598,37 @@ mod tests {
         let model = DigitNetConfig::new().with_hidden(8).init(&device()).valid();
         let quantized = convert(&to_bytes(&model, "test"), Precision::I8).unwrap();
         let (header, data) = parse(&quantized).unwrap();
-        let rebuilt = |header: &BTreeMap<String, serde_json::Value>, data: &[u8]| {
-            let json = serde_json::to_vec(header).unwrap();
-            [&(json.len() as u64).to_le_bytes()[..], &json, data].concat()
-        };
         // No scale (its bytes now an unrelated tensor's): its own error, before anything is built.
         let mut missing = header.clone();
         let scale = missing.remove("fc2.weight_scale").unwrap();
         let [start, end] = [0, 1].map(|i| scale["data_offsets"][i].as_u64().unwrap() as usize);
         assert_eq!(end - start, 40);
         missing.insert("unused".into(), serde_json::json!({"dtype": "F32", "shape": [10], "data_offsets": [start, end]}));
-        assert_eq!(inspect(&rebuilt(&missing, data)).unwrap_err(), WeightsError::Missing("fc2.weight_scale".into()));
+        assert_eq!(inspect(&assemble(&missing, data)).unwrap_err(), WeightsError::Missing("fc2.weight_scale".into()));
         // A scale per element instead of per row, or scales of the wrong type.
         let mut wrong = header.clone();
         wrong.insert("fc2.weight_scale".into(), serde_json::json!({"dtype": "F32", "shape": [5, 2], "data_offsets": [start, end]}));
-        assert!(matches!(inspect(&rebuilt(&wrong, data)).unwrap_err(), WeightsError::Shape { name, .. } if name == "fc2.weight_scale"));
+        assert!(matches!(inspect(&assemble(&wrong, data)).unwrap_err(), WeightsError::Shape { name, .. } if name == "fc2.weight_scale"));
         wrong.insert("fc2.weight_scale".into(), serde_json::json!({"dtype": "I8", "shape": [10], "data_offsets": [start, start + 10]}));
-        assert!(inspect(&rebuilt(&wrong, data)).is_err());
+        assert_eq!(
+            inspect(&assemble(&wrong, data)).unwrap_err(),
+            WeightsError::DType { name: "fc2.weight_scale".into(), dtype: "I8".into() }
+        );
         // A NaN scale spoils its whole row: refused like a NaN weight.
         let mut poisoned = data.to_vec();
         poisoned[start + 4 * 3..start + 4 * 4].copy_from_slice(&f32::NAN.to_le_bytes());
         assert_eq!(
-            load(&rebuilt(&header, &poisoned), &device()).unwrap_err(),
+            load(&assemble(&header, &poisoned), &device()).unwrap_err(),
             WeightsError::NotFinite { name: "fc2.weight".into(), index: 3 * 8 }
         );
     }
 
-    /// `bytes` with one more tensor, `name`, of `dtype` and `shape`, holding `data`.
-    fn with_extra_tensor(bytes: &[u8], name: &str, dtype: &str, shape: &[usize], data: &[u8]) -> Vec<u8> {
-        let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
-        let mut header: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_slice(&bytes[8..8 + header_len]).unwrap();
-        let end = bytes.len() - 8 - header_len;
-        header.insert(name.into(), serde_json::json!({"dtype": dtype, "shape": shape, "data_offsets": [end, end + data.len()]}));
-        let header = serde_json::to_vec(&header).unwrap();
-        let mut out = (header.len() as u64).to_le_bytes().to_vec();
-        out.extend_from_slice(&header);
-        out.extend_from_slice(&bytes[8 + header_len..]);
-        out.extend_from_slice(data);
-        out
+    /// `bytes` with one more tensor, `name`, of `dtype` and `shape`, holding `values`.
+    fn with_extra_tensor(bytes: &[u8], name: &str, dtype: &str, shape: &[usize], values: &[u8]) -> Vec<u8> {
+        let (mut header, data) = parse(bytes).unwrap();
+        let end = data.len();
+        header.insert(name.into(), serde_json::json!({"dtype": dtype, "shape": shape, "data_offsets": [end, end + values.len()]}));
+        assemble(&header, &[data, values].concat())
     }
 
     #[test]
@@ -649,9 +649,7 @@ mod tests {
         let fine = with_extra_tensor(&bytes, "extra", "F32", &[2], &[0; 8]);
         assert!(load(&fine, &device()).is_ok());
         let half = convert(&fine, Precision::F16).unwrap();
-        let header_len = u64::from_le_bytes(half[..8].try_into().unwrap()) as usize;
-        let header: serde_json::Value = serde_json::from_slice(&half[8..8 + header_len]).unwrap();
-        assert_eq!(header["extra"]["dtype"], "F16");
+        assert_eq!(header_of(&half)["extra"]["dtype"], "F16");
     }
 
     #[test]
@@ -669,10 +667,8 @@ mod tests {
     fn refuses_nan_in_half_precision_files() {
         let model = DigitNetConfig::new().with_hidden(8).init(&device()).valid();
         let mut half = convert(&to_bytes(&model, "test"), Precision::F16).unwrap();
-        let header_len = u64::from_le_bytes(half[..8].try_into().unwrap()) as usize;
-        let header: serde_json::Value = serde_json::from_slice(&half[8..8 + header_len]).unwrap();
-        assert_eq!(header["conv1.bias"]["dtype"], "F16");
-        let at = 8 + header_len + header["conv1.bias"]["data_offsets"][0].as_u64().unwrap() as usize + 2 * 2;
+        assert_eq!(header_of(&half)["conv1.bias"]["dtype"], "F16");
+        let at = element_at(&half, "conv1.bias", 2, 2);
         half[at..at + 2].copy_from_slice(&f16::NAN.to_le_bytes());
         assert_eq!(load(&half, &device()).unwrap_err(), WeightsError::NotFinite { name: "conv1.bias".into(), index: 2 });
     }

@@ -173,10 +173,6 @@ export function mountDemo(root, {
     current = digit;
     for (const fn of followers) fn(digit);
   };
-  // Settles once the first digit has been answered (or failed, or been dropped): the panels below
-  // the first screen are fetched only then, so that the first prediction waits for none of them.
-  let firstDigitDone;
-  const firstDigit = new Promise((resolve) => { firstDigitDone = resolve; });
   let lastRequest = null; // what to classify again when the model changes
   let linkedDigit = null; // the `drawn` value this demo wrote itself (not a link to follow)
   let attackPanel = null;
@@ -202,12 +198,10 @@ export function mountDemo(root, {
           label: digit.label, probabilities: Array.from(digit.probabilities), pixels: digit.pixels,
           source: digit.source, model: state.get('model'),
         });
-        firstDigitDone(); // last: the digit is shown before anything else is fetched
       },
       onError(error) {
         if (error.hint) messages.show('hint', error.message);
         else messages.show('error', `The network could not read this digit: ${reason(error)}.`);
-        firstDigitDone();
       },
     },
   );
@@ -217,7 +211,6 @@ export function mountDemo(root, {
   };
   function forgetDigit() {
     scheduler.cancel(); // a classification in flight must not come back
-    firstDigitDone();
     lastRequest = null;
     preview.clear('draw', '');
     bars.draw(null);
@@ -331,7 +324,6 @@ export function mountDemo(root, {
     });
     // Something to look at from the start: the linked digit, else the sample (the first one by default).
     if (!(state.get('drawn') != null && showLinked(state.get('drawn')))) strip?.show(state.get('sample') ?? 0);
-    if (!scheduler.busy) firstDigitDone();
 
     if (has('attack')) {
       attackPanel = mountAttackPanel(attackBox, {
@@ -346,7 +338,9 @@ export function mountDemo(root, {
         },
       });
     }
-    await firstDigit;
+    // The panels below the first screen are fetched once the first digit has been answered (or
+    // failed, or been dropped), so that the first prediction waits for none of them.
+    await scheduler.whenIdle();
     await mountViews();
     return engine;
   }

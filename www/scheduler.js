@@ -18,6 +18,13 @@ export function createScheduler(work, { onResult, onError = (error) => console.e
   let pending = null; // {number, input}, waiting for a frame
   let running = false;
   let frameAsked = false;
+  let idleWaiters = []; // resolvers of whenIdle()
+
+  function settleIfIdle() {
+    if (running || pending) return;
+    for (const resolve of idleWaiters) resolve();
+    idleWaiters = [];
+  }
 
   function pump() {
     if (running || frameAsked || !pending) return;
@@ -36,6 +43,7 @@ export function createScheduler(work, { onResult, onError = (error) => console.e
       } finally {
         running = false;
         pump();
+        settleIfIdle();
       }
     });
   }
@@ -51,10 +59,18 @@ export function createScheduler(work, { onResult, onError = (error) => console.e
     cancel() {
       pending = null;
       issued++;
+      settleIfIdle();
     },
     /** Whether a job runs or waits. */
     get busy() {
       return running || pending !== null;
+    },
+    /** Resolves once no job runs or waits (at once if none does), after the last one's handler. */
+    whenIdle() {
+      return new Promise((resolve) => {
+        idleWaiters.push(resolve);
+        settleIfIdle();
+      });
     },
   };
 }
