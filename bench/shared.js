@@ -12,22 +12,24 @@ export function stats(times) {
   return { median: q(0.5), p10: q(0.1), p90: q(0.9), min: s[0], max: s[s.length - 1], n: s.length };
 }
 
-/** How long fast operations are warmed up before timing: V8 first runs WebAssembly from a
- * quick baseline compiler and recompiles hot functions optimised in the background, which on 2
- * cores takes a few hundred milliseconds for our 2.8 MB module (far less for TensorFlow.js's). */
-export const WARMUP_MS = 500;
+/** How long each operation is warmed up before timing. V8 first runs WebAssembly from a quick
+ * baseline compiler and recompiles hot functions optimised in the background, which on 2 cores
+ * takes about a second for the engine's module (measured: FGSM's median was 4.0 ms over its first
+ * 100 calls, 2.2 ms over the next 100 and 1.9 ms from then on; TensorFlow.js's smaller module
+ * settles sooner). The warm-up is by time alone: an earlier cap of 50 calls ended it after
+ * 25 ms for sub-millisecond operations, so their medians were partly unoptimised code. */
+export const WARMUP_MS = 1500;
 
 /** Times `n` calls of `fn` after untimed warm-up calls (the first compiles and allocates; then
- * more until WARMUP_MS have passed, at most 50). `afterFirst()` runs after the first call,
- * `afterWarmup()` before the timed ones. Returns the statistics and `warmup`, the number of
- * warm-up calls. */
+ * more until WARMUP_MS have passed). `afterFirst()` runs after the first call, `afterWarmup()`
+ * before the timed ones. Returns the statistics and `warmup`, the number of warm-up calls. */
 export async function measure(fn, n, { afterFirst = () => {}, afterWarmup = () => {} } = {}) {
   const start = performance.now();
   let warmup = 0;
   do {
     await fn();
     if (++warmup === 1) afterFirst();
-  } while (performance.now() - start < WARMUP_MS && warmup < 50);
+  } while (performance.now() - start < WARMUP_MS);
   afterWarmup();
   const times = [];
   for (let i = 0; i < n; i++) {

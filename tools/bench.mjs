@@ -27,6 +27,9 @@ import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { ROOT, startServer } from './serve.mjs';
+import { WARMUP_MS } from '../bench/shared.js';
+
+const WARMUP_SECONDS = WARMUP_MS / 1000;
 
 const QUICK_OPS = ['predict', 'input gradient', 'fgsm'];
 /** The operations timed on both sides, in the comparison's order. */
@@ -290,7 +293,7 @@ const checks = keys.map((k) => {
 });
 out.push('', `Checked before timing: ${checks.join('; ')}. ` +
   `${wasmMode ? `tfjs wasm: SIMD ${wasmMode.simd ? 'on' : 'off'}, threads ${wasmMode.threads ? 'on' : 'off'} (as this site deploys it: threads need cross-origin isolation and blob: workers). ` : ''}` +
-  `Warm-up calls excluded (at least one, then more until 500 ms have passed: V8 optimises hot WebAssembly in the background); n = timed calls.`);
+  `Warm-up calls excluded (at least one, then more until ${WARMUP_SECONDS} s have passed: V8 optimises hot WebAssembly in the background, which takes about a second for the engine's module); n = timed calls.`);
 
 // 3. The FLOP floor, on the CPU.
 const peak = results.cpu?.tfjs.peak;
