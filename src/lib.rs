@@ -11,17 +11,23 @@
 //! - [`model`]: the convolutional network.
 //! - [`training`]: training it.
 //! - [`inference`]: classifying with it.
+//! - `kernels` (with the flex backend): the fused CPU kernel classification runs on.
 //! - [`weights`]: safetensors in PyTorch layout.
 //! - [`preprocess`]: any picture of a digit to MNIST's 28x28 format.
 //! - [`image_header`]: recognising uploads before they are decoded.
 //! - [`attacks`]: adversarial examples, one module per method.
 //! - [`visualize`]: saliency, class visualisation, fooling images, feature maps.
+//! - [`benchmark`]: the page's operations timed natively (the CLI's `bench`, a GPU through wgpu).
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod benchmark;
 pub mod data;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod evaluation;
 pub mod image_header;
 pub mod inference;
+#[cfg(feature = "flex")]
+pub mod kernels;
 pub mod model;
 pub mod preprocess;
 pub mod rng;

@@ -12,7 +12,7 @@ use adversarial_digits::model::DigitNetConfig;
 use adversarial_digits::training::{AdversarialConfig, Event, TrainingConfig, train, train_from};
 use adversarial_digits::attacks::{AttackOptions, Method};
 use adversarial_digits::evaluation::{evaluate_attack, evaluate_transfer};
-use adversarial_digits::{inference, weights};
+use adversarial_digits::{benchmark, inference, weights};
 
 #[derive(Parser)]
 #[command(name = "adversarial-digits", version, about = "Adversarial examples on handwritten digits")]
@@ -159,6 +159,28 @@ enum Command {
         #[arg(long, default_value = "i8")]
         precision: String,
     },
+    /// Time the page's operations natively (one digit, then batches) and print a Markdown table:
+    /// on the CPU (burn's flex, one thread, like the browser's CPU build) or on a GPU through wgpu
+    /// (Vulkan on Linux; build with `--features webgpu`), where the browser bench only ever had an
+    /// emulated one.
+    Bench {
+        #[arg(long, default_value = "models/standard.i8.safetensors")]
+        model: PathBuf,
+        #[arg(long, default_value = DEFAULT_MNIST_DIR)]
+        data: PathBuf,
+        /// cpu or wgpu.
+        #[arg(long, default_value = "cpu")]
+        device: String,
+        /// Timed calls per operation.
+        #[arg(long, default_value_t = 30)]
+        runs: usize,
+        /// Seconds of untimed calls before each operation is timed.
+        #[arg(long, default_value_t = 1.0)]
+        warmup: f64,
+        /// Print one JSON object instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Write the first N test digits (and their labels) as a small IDX pair for the page.
     ExportSamples {
         #[arg(long, default_value = DEFAULT_MNIST_DIR)]
@@ -173,6 +195,35 @@ enum Command {
 fn fail(message: impl std::fmt::Display) -> ! {
     eprintln!("error: {message}");
     std::process::exit(1);
+}
+
+/// The device `bench --device` names, and what it is in words.
+fn bench_device(name: &str) -> (Device, String) {
+    match name {
+        // Native flex has the CPU's own SIMD and rayon's threads (RAYON_NUM_THREADS=1 for one),
+        // so it is a reference for the GPU rows, not a stand-in for the browser's CPU build.
+        "cpu" => (Device::flex(), format!("the CPU (burn flex, native, {} rayon threads)", rayon_threads())),
+        "wgpu" => wgpu_device(),
+        other => fail(format!("unknown device `{other}` (cpu or wgpu)")),
+    }
+}
+
+fn rayon_threads() -> String {
+    std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| std::thread::available_parallelism().map_or(1, |n| n.get()).to_string())
+}
+
+#[cfg(feature = "webgpu")]
+fn wgpu_device() -> (Device, String) {
+    let (device, setup) = Device::wgpu_options()
+        .init_with_setup()
+        .unwrap_or_else(|e| fail(format!("wgpu could not start: {e}")));
+    let info = setup.adapter.get_info();
+    (device, format!("{} ({:?}, {:?}, driver {} {})", info.name, info.backend, info.device_type, info.driver, info.driver_info))
+}
+
+#[cfg(not(feature = "webgpu"))]
+fn wgpu_device() -> (Device, String) {
+    fail("this build has no wgpu: cargo run --release --features webgpu -- bench --device wgpu")
 }
 
 fn main() {
@@ -433,6 +484,22 @@ fn main() {
             let converted = weights::convert(&bytes, precision).unwrap_or_else(|e| fail(e));
             std::fs::write(&out, &converted).unwrap_or_else(|e| fail(e));
             println!("wrote {} ({} bytes, was {})", out.display(), converted.len(), bytes.len());
+        }
+        Command::Bench { model, data, device: name, runs, warmup, json } => {
+            let (device, described) = bench_device(&name);
+            if runs == 0 || !(warmup.is_finite() && warmup >= 0.0) {
+                fail("--runs must be at least 1 and --warmup a number of seconds");
+            }
+            let bytes = std::fs::read(&model).unwrap_or_else(|e| fail(format!("{}: {e}", model.display())));
+            let net = weights::load(&bytes, &device).unwrap_or_else(|e| fail(e));
+            let test_set = Dataset::load(&data, Split::Test).unwrap_or_else(|e| fail(e)).take(100);
+            let timings = benchmark::run(&net, &test_set, runs, std::time::Duration::from_secs_f64(warmup), &device);
+            if json {
+                println!("{}", serde_json::json!({"model": model.display().to_string(), "device": described, "timings": timings}));
+            } else {
+                println!("{} on {described}, {runs} timed runs after {warmup} s of warm-up per operation:\n", model.display());
+                print!("{}", benchmark::table(&timings));
+            }
         }
         Command::ExportSamples { data, count, out } => {
             let test_set = Dataset::load(&data, Split::Test).unwrap_or_else(|e| fail(e)).take(count);

@@ -131,10 +131,25 @@ pub struct Activations {
 impl DigitNet {
     /// Class scores (logits) for a batch of `[batch, 1, 28, 28]` images with pixels in `[0, 1]`.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
-        self.forward_activations(images).logits
+        let x = (images - PIXEL_MEAN) / PIXEL_STD;
+        let x = self.conv_block(&self.conv1, x);
+        let x = self.conv_block(&self.conv2, x).flatten::<2>(1, 3);
+        let hidden = self.activation.forward(self.fc1.forward(x));
+        self.fc2.forward(self.dropout.forward(hidden))
     }
 
-    /// Forward pass that keeps the feature maps.
+    /// `conv` → ReLU → max-pool: one fused kernel where it applies (classification on the CPU,
+    /// [`crate::kernels`]), burn's operations otherwise (gradients, WebGPU). Same values.
+    fn conv_block(&self, conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+        #[cfg(feature = "flex")]
+        if let Some(pooled) = crate::kernels::conv_relu_pool_if_supported(conv, &x) {
+            return pooled;
+        }
+        self.max_pool(self.activation.forward(conv.forward(x)))
+    }
+
+    /// Forward pass that keeps the feature maps (with burn's operations only: the same logits as
+    /// [`Self::forward`], tested).
     pub fn forward_activations(&self, images: Tensor<4>) -> Activations {
         let x = (images - PIXEL_MEAN) / PIXEL_STD;
         let conv1 = self.activation.forward(self.conv1.forward(x));
@@ -205,6 +220,18 @@ mod tests {
         let x = Tensor::<4>::random([2, 1, 28, 28], burn::tensor::Distribution::Default, &device);
         let logits = |n: &DigitNet| n.valid().forward(x.clone()).into_data().try_to_vec::<f32>().unwrap();
         assert_eq!(logits(&net), logits(&rebuilt));
+    }
+
+    #[test]
+    fn classification_gives_the_logits_of_the_layer_by_layer_pass() {
+        // `forward` takes the fused CPU kernel on flex; `forward_activations` burn's operations.
+        let device = Device::flex();
+        let net = DigitNetConfig::new().init(&device).valid();
+        let x = Tensor::<4>::random([4, 1, 28, 28], burn::tensor::Distribution::Default, &device);
+        let fused = net.forward(x.clone()).into_data().try_to_vec::<f32>().unwrap();
+        let reference = net.forward_activations(x).logits.into_data().try_to_vec::<f32>().unwrap();
+        let worst = fused.iter().zip(&reference).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        assert!(worst < 1e-5, "logits differ by {worst}");
     }
 
     #[test]
