@@ -66,7 +66,7 @@ fn pkg_is_built_from_the_current_sources() {
     assert_eq!(
         built.trim(),
         now,
-        "pkg/ is stale: src/, Cargo.toml, Cargo.lock, .cargo/config.toml or tools/build-wasm.sh \
+        "pkg/ is stale: src/, kernels/, Cargo.toml, Cargo.lock, .cargo/config.toml or tools/build-wasm.sh \
          changed since pkg/ was built: {REBUILD}"
     );
 }

@@ -22,9 +22,8 @@ rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target
 # gzip while it still held flex; 2.3 MB without: its arithmetic runs in GPU shaders, and what
 # runs in wasm is dispatch). The CPU build's arithmetic (burn-flex, gemm) keeps opt-level 3
 # through Cargo.toml's per-package profiles: as fast as all of it at 3, and 0.12 MB gzip smaller.
-# So does this crate in the CPU build only (its fused kernel, src/kernels.rs, and the instance of
-# gemm's generic entry it calls: classification 0.37 → 0.32 ms in wasm, for 27 KB gzip); in the
-# WebGPU build it would add 57 KB and speed up nothing.
+# So does kernels/, the fused classification kernel and the instance of gemm's generic entry it
+# calls (classification 0.37 → 0.32 ms in wasm; this whole crate at 3 would cost 27 KB gzip).
 build() {
   local target_dir=target/wasm-$1
   CARGO_TARGET_DIR=$target_dir cargo build --profile wasm --lib --target wasm32-unknown-unknown --no-default-features --features "$1" "${@:3}"
@@ -35,7 +34,7 @@ build() {
 }
 rm -rf pkg.tmp && mkdir -p pkg.tmp/cpu
 build webgpu pkg.tmp
-build flex pkg.tmp/cpu --config 'profile.wasm.package.adversarial-digits.opt-level=3'
+build flex pkg.tmp/cpu
 tools/source-hash.sh > pkg.tmp/SOURCE_HASH
 rm -rf pkg && mv pkg.tmp pkg
 ls -l pkg pkg/cpu

@@ -3,5 +3,5 @@
 # for the committed pkg/; tests/pkg_fresh.rs recomputes it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-find src Cargo.toml Cargo.lock .cargo/config.toml tools/build-wasm.sh -type f -print0 | LC_ALL=C sort -z \
+find src kernels/src kernels/Cargo.toml Cargo.toml Cargo.lock .cargo/config.toml tools/build-wasm.sh -type f -print0 | LC_ALL=C sort -z \
   | xargs -0 sha256sum | sha256sum | cut -d' ' -f1
