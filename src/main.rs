@@ -160,9 +160,9 @@ enum Command {
         precision: String,
     },
     /// Time the page's operations natively (one digit, then batches) and print a Markdown table:
-    /// on the CPU (burn's flex, one thread, like the browser's CPU build) or on a GPU through wgpu
-    /// (Vulkan on Linux; build with `--features webgpu`), where the browser bench only ever had an
-    /// emulated one.
+    /// on the CPU (burn's flex with native SIMD and rayon's threads: a reference, not the browser's
+    /// one-thread wasm) or on a GPU through wgpu (Vulkan on Linux; build with `--features webgpu`),
+    /// where the browser bench only ever had an emulated one.
     Bench {
         #[arg(long, default_value = "models/standard.i8.safetensors")]
         model: PathBuf,
