@@ -131,11 +131,8 @@ pub struct Activations {
 impl DigitNet {
     /// Class scores (logits) for a batch of `[batch, 1, 28, 28]` images with pixels in `[0, 1]`.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
-        let x = (images - PIXEL_MEAN) / PIXEL_STD;
-        let x = self.conv_block(&self.conv1, x);
-        let x = self.conv_block(&self.conv2, x).flatten::<2>(1, 3);
-        let hidden = self.activation.forward(self.fc1.forward(x));
-        self.fc2.forward(self.dropout.forward(hidden))
+        let x = self.conv_block(&self.conv1, normalise(images));
+        self.head(self.conv_block(&self.conv2, x)).1
     }
 
     /// `conv` → ReLU → max-pool: one fused kernel where it applies (classification on the CPU,
@@ -151,13 +148,18 @@ impl DigitNet {
     /// Forward pass that keeps the feature maps (with burn's operations only: the same logits as
     /// [`Self::forward`], tested).
     pub fn forward_activations(&self, images: Tensor<4>) -> Activations {
-        let x = (images - PIXEL_MEAN) / PIXEL_STD;
-        let conv1 = self.activation.forward(self.conv1.forward(x));
+        let conv1 = self.activation.forward(self.conv1.forward(normalise(images)));
         let conv2 = self.activation.forward(self.conv2.forward(self.max_pool(conv1.clone())));
-        let x = self.max_pool(conv2.clone()).flatten::<2>(1, 3);
-        let hidden = self.activation.forward(self.fc1.forward(x));
-        let logits = self.fc2.forward(self.dropout.forward(hidden.clone()));
+        let (hidden, logits) = self.head(self.max_pool(conv2.clone()));
         Activations { conv1, conv2, hidden, logits }
+    }
+
+    /// The fully connected layers on the pooled `[batch, conv2_channels, 7, 7]` maps: the hidden
+    /// layer after ReLU, and the logits.
+    fn head(&self, features: Tensor<4>) -> (Tensor<2>, Tensor<2>) {
+        let hidden = self.activation.forward(self.fc1.forward(features.flatten::<2>(1, 3)));
+        let logits = self.fc2.forward(self.dropout.forward(hidden.clone()));
+        (hidden, logits)
     }
 
     /// 2x2 max-pooling with stride 2. Without a gradient to track (classification) it is a
@@ -177,6 +179,11 @@ impl DigitNet {
     pub fn probabilities(&self, images: Tensor<4>) -> Tensor<2> {
         burn::tensor::activation::softmax(self.forward(images), 1)
     }
+}
+
+/// Pixels in `[0, 1]` to MNIST's standardised scale, the network's first step.
+fn normalise(images: Tensor<4>) -> Tensor<4> {
+    (images - PIXEL_MEAN) / PIXEL_STD
 }
 
 /// Shapes an `[n * 784]` slice of pixels as a `[n, 1, 28, 28]` tensor.
