@@ -127,11 +127,35 @@ const TILE_CHANNELS: usize = 4;
 const TILE_VECTORS: usize = 2;
 const TILE_PIXELS: usize = 4 * TILE_VECTORS;
 
-/// `c[m × n] = a[m × k] · b[k × n]`, all row-major and dense, `n` a multiple of [`TILE_PIXELS`].
-/// Each tile sums over `k` in order, straight from `a` and `b` (no packing: `a` is a few rows of
-/// weights read in order, and a tile's columns of `b` stay in L1 while all its channels pass).
+/// `c[m × n] = a[m × k] · b[k × n]`, all row-major and dense, `n` a multiple of [`TILE_PIXELS`]:
+/// the tiled kernel in the browser; natively the `gemm` crate, whose run-time dispatch reaches
+/// 256-bit AVX2 and FMA where the tiled kernel's four lanes are 128-bit SSE (native predict 0.09
+/// against 0.26 ms). The unit tests run the tiled kernel natively all the same.
 fn product(a: &[f32], b: &[f32], c: &mut [f32], m: usize, n: usize, k: usize) {
     assert!(n.is_multiple_of(TILE_PIXELS) && a.len() == m * k && b.len() == k * n && c.len() == m * n, "product shapes");
+    #[cfg(target_arch = "wasm32")]
+    tiled_product(a, b, c, m, n, k);
+    // SAFETY: `c` is m × n, `a` m × k and `b` k × n, all row-major (column stride 1, row stride
+    // the width), as the strides passed say; the lengths were checked above.
+    #[cfg(not(target_arch = "wasm32"))]
+    unsafe {
+        gemm::gemm(
+            m, n, k,
+            c.as_mut_ptr(), 1, n as isize, false,
+            a.as_ptr(), 1, k as isize,
+            b.as_ptr(), 1, n as isize,
+            0.0, 1.0, false, false, false,
+            gemm::Parallelism::None,
+        );
+    }
+}
+
+/// [`product`] by register tiles. Each tile sums over `k` in order, straight from `a` and `b`
+/// (no packing: `a` is a few rows of weights read in order, and a tile's columns of `b` stay in
+/// L1 while all its channels pass).
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+fn tiled_product(a: &[f32], b: &[f32], c: &mut [f32], m: usize, n: usize, k: usize) {
+    assert!(n.is_multiple_of(TILE_PIXELS) && a.len() == m * k && b.len() == k * n && c.len() == m * n, "tiled product shapes");
     for j in (0..n).step_by(TILE_PIXELS) {
         let mut i = 0;
         // SAFETY: rows i..i + R of `a` and `c` and columns j..j + TILE_PIXELS of `b` and `c` are
@@ -205,8 +229,11 @@ mod tests {
         // Row counts with and without a remainder below a whole tile of channels.
         for (m, n, k) in [(4, 8, 1), (32, 200, 400), (5, 16, 3), (3, 8, 25), (1, 24, 7)] {
             let (a, b) = (values(m * k, 1), values(k * n, 2));
-            let mut c = vec![f32::NAN; m * n];
+            let (mut c, mut tiled) = (vec![f32::NAN; m * n], vec![f32::NAN; m * n]);
             product(&a, &b, &mut c, m, n, k);
+            tiled_product(&a, &b, &mut tiled, m, n, k);
+            let worst = c.iter().zip(&tiled).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+            assert!(worst <= 1e-4, "{m}x{n}x{k}: the tiled kernel differs by {worst}");
             for i in 0..m {
                 for j in 0..n {
                     let expected: f32 = (0..k).map(|kk| a[i * k + kk] * b[kk * n + j]).sum();
@@ -252,5 +279,12 @@ mod tests {
     fn a_width_that_is_not_whole_tiles_is_refused() {
         let mut c = vec![0.0; 6];
         product(&[1.0; 2], &[1.0; 6], &mut c, 1, 6, 2);
+    }
+
+    #[test]
+    #[should_panic(expected = "tiled product shapes")]
+    fn the_tiled_kernel_refuses_a_width_that_is_not_whole_tiles() {
+        let mut c = vec![0.0; 6];
+        tiled_product(&[1.0; 2], &[1.0; 6], &mut c, 1, 6, 2);
     }
 }
