@@ -22,8 +22,8 @@ rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target
 # gzip while it still held flex; 2.3 MB without: its arithmetic runs in GPU shaders, and what
 # runs in wasm is dispatch). The CPU build's arithmetic (burn-flex, gemm) keeps opt-level 3
 # through Cargo.toml's per-package profiles: as fast as all of it at 3, and 0.12 MB gzip smaller.
-# So does kernels/, the fused classification kernel and the instance of gemm's generic entry it
-# calls (classification 0.37 → 0.32 ms in wasm; this whole crate at 3 would cost 27 KB gzip).
+# So does kernels/, the classification kernels (this whole crate at 3 instead would cost 27 KB
+# gzip and speed up nothing: its own work is dispatch).
 build() {
   local target_dir=target/wasm-$1
   CARGO_TARGET_DIR=$target_dir cargo build --profile wasm --lib --target wasm32-unknown-unknown --no-default-features --features "$1" "${@:3}"
