@@ -57,6 +57,13 @@ export interface AttackOptions {
   pixelsBudget?: number;
   /** Keep every n-th iterate in `frames` (0: none). */
   recordEvery?: number;
+  /** Cancels the attack: the promise rejects with an AbortError and the engine stops the work. */
+  signal?: AbortSignal;
+}
+
+/** Cancels a call: its promise rejects with a DOMException named 'AbortError'. */
+export interface Cancellable {
+  signal?: AbortSignal;
 }
 
 export interface AttackResult {
@@ -77,7 +84,7 @@ export interface AttackResult {
   frames: Float32Array[];
 }
 
-export interface SaliencyOptions {
+export interface SaliencyOptions extends Cancellable {
   /** Default: the digit on the page. */
   pixels?: Pixels;
   /** The class to explain. Default: what the network reads. */
@@ -99,7 +106,7 @@ export interface SaliencyResult {
   method: SaliencyMethod;
 }
 
-export interface VisualizeClassOptions {
+export interface VisualizeClassOptions extends Cancellable {
   target: number;
   steps?: number;
   seed?: number;
@@ -116,7 +123,7 @@ export interface VisualizeClassResult {
   steps: number;
 }
 
-export interface FoolingImageOptions {
+export interface FoolingImageOptions extends Cancellable {
   target: number;
   steps?: number;
   seed?: number;
@@ -160,20 +167,24 @@ export interface AdversarialDigitsApi {
   readonly fallbackReason: string | null;
   /** Where work on several digits runs, once measured on this machine (null before). */
   readonly batchRouting: BatchRouting | null;
+  /** Where each class of work runs, once measured on this machine (null before, and without WebGPU). */
+  readonly routing: Routing | null;
+  /** 'worker': the network runs in its own thread; 'page': in the page's (no workers here). */
+  readonly where: 'worker' | 'page' | null;
   /** The network later calls use (see setModel). */
   readonly model: ModelName;
   /** Chooses the network for later calls; null: the page's own. */
   setModel(name: ModelName | null): void;
-  classify(pixels: Pixels): Promise<Classification>;
+  classify(pixels: Pixels, options?: Cancellable): Promise<Classification>;
   /** ∂ loss(label) / ∂ pixel: 784 values. */
-  gradient(pixels: Pixels, label: number): Promise<Float32Array>;
+  gradient(pixels: Pixels, label: number, options?: Cancellable): Promise<Float32Array>;
   attack(options?: AttackOptions): Promise<AttackResult>;
   /** The digit the demo the reader used last shows, or null. */
   current(): CurrentDigit | null;
   saliency(options: SaliencyOptions): Promise<SaliencyResult>;
   visualizeClass(options: VisualizeClassOptions): Promise<VisualizeClassResult>;
   foolingImage(options: FoolingImageOptions): Promise<FoolingImageResult>;
-  featureMaps(options?: { pixels?: Pixels; model?: ModelName }): Promise<FeatureMapsResult>;
+  featureMaps(options?: { pixels?: Pixels; model?: ModelName } & Cancellable): Promise<FeatureMapsResult>;
 }
 
 // Events. Each demo fires them at its root element (for an embed: the <adversarial-digits>
@@ -183,16 +194,29 @@ export interface BackendEventDetail {
   backend: Backend;
   fallbackReason: string | null;
   batchRouting: BatchRouting | null;
+  routing: Routing | null;
 }
 
 /**
- * Where batches (robustness curves, galleries, batch classification) run. Measured once, on the
- * first batch after WebGPU took over: FGSM on `images` digits, timed on both backends after a
- * warm-up run; `forced` under ?backend=webgpu (no measurement).
+ * Where batches (robustness curves, galleries, batch classification) run. Measured once, after
+ * WebGPU took over: FGSM on `images` digits, timed on both backends after a warm-up run;
+ * `forced` under ?backend=webgpu (no measurement).
  */
 export type BatchRouting =
   | { backend: Backend; images: number; cpuMs: number; webgpuMs: number | null; forced?: undefined }
   | { backend: 'webgpu'; forced: true };
+
+/** Where one class of work runs: measured on both backends (after a warm-up run), or forced. */
+export type WorkRouting =
+  | { backend: Backend; cpuMs: number | null; webgpuMs: number | null; forced?: undefined }
+  | { backend: 'webgpu'; forced: true };
+
+/** Each class of work, routed on its own: a single prediction, an attack on one digit, a batch. */
+export interface Routing {
+  predict: WorkRouting;
+  attack: WorkRouting;
+  batch: BatchRouting;
+}
 
 export interface PredictionEventDetail {
   label: number;
@@ -263,6 +287,8 @@ export declare const load: AdversarialDigitsApi['load'];
 export declare let backend: Backend | null;
 export declare let fallbackReason: string | null;
 export declare let batchRouting: BatchRouting | null;
+export declare let routing: Routing | null;
+export declare let where: 'worker' | 'page' | null;
 export declare const classify: AdversarialDigitsApi['classify'];
 export declare const gradient: AdversarialDigitsApi['gradient'];
 export declare const attack: AdversarialDigitsApi['attack'];

@@ -31,8 +31,12 @@ let currentDigit = () => null;
 export let backend = null;
 /** Why the CPU is used, when it is (null on WebGPU). A live binding. */
 export let fallbackReason = null;
-/** Where batches run, once measured (www/engine.js): {backend, images, cpuMs, webgpuMs}. */
+/** Where batches run, once measured (www/engine/engine.js): {backend, images, cpuMs, webgpuMs}. */
 export let batchRouting = null;
+/** Where each class of work runs, once measured: {predict, attack, batch} (www/engine/engine.js). */
+export let routing = null;
+/** 'worker' or 'page': where the network runs (null while loading). */
+export let where = null;
 
 function pixelsOf(value) {
   const pixels = value instanceof Float32Array ? value : Float32Array.from(value ?? []);
@@ -43,12 +47,13 @@ function pixelsOf(value) {
 /**
  * Classifies one 28x28 digit.
  * @param {Float32Array|number[]} pixels 784 values in [0, 1], row by row, ink bright on black.
+ * @param {{signal?: AbortSignal}} [options] `signal` cancels it (the promise rejects with an AbortError).
  * @returns {Promise<{label: number, probabilities: number[]}>}
  */
-export async function classify(pixels) {
+export async function classify(pixels, { signal } = {}) {
   const input = pixelsOf(pixels);
   await ready;
-  const { label, probabilities } = await engine.classify(input);
+  const { label, probabilities } = await engine.classify(input, { signal });
   return { label, probabilities: Array.from(probabilities) };
 }
 
@@ -58,26 +63,28 @@ export function current() {
 }
 
 /** Gradient of the loss of `label` with respect to the pixels: a Float32Array(784). */
-export async function gradient(pixels, label) {
+export async function gradient(pixels, label, { signal } = {}) {
   const input = pixelsOf(pixels);
   await ready;
-  return engine.gradient(input, label);
+  return engine.gradient(input, label, { signal });
 }
 
 /**
  * Runs an attack. `pixels` and `label` default to the digit on the page and its predicted label.
  * @param {{pixels?: Float32Array|number[], label?: number, method?: string, eps?: number, target?: number|null,
- *   steps?: number, alpha?: number, restarts?: number, seed?: number, pixelsBudget?: number}} options
+ *   steps?: number, alpha?: number, restarts?: number, seed?: number, pixelsBudget?: number,
+ *   signal?: AbortSignal}} options `signal` cancels it: the promise rejects with an AbortError and
+ *   the engine stops the work.
  * @returns {Promise<{pixels: Float32Array, noise: Float32Array, label: number, probabilities: Float32Array,
  *   norms: {l0: number, l2: number, linf: number}, steps: number, success: boolean}>}
  */
-export async function attack({ pixels, label, pixelsBudget, ...options } = {}) {
+export async function attack({ pixels, label, pixelsBudget, signal, ...options } = {}) {
   await ready;
   const digit = currentDigit();
   const input = pixels != null ? pixelsOf(pixels) : digit?.pixels;
   if (!input) throw new Error('no digit: pass pixels, or draw one on the page first');
-  const trueLabel = label ?? (pixels != null ? (await engine.classify(input)).label : digit.label);
-  return engine.attack(input, trueLabel, { method: 'fgsm', ...options, ...(pixelsBudget ? { pixels: pixelsBudget } : {}) });
+  const trueLabel = label ?? (pixels != null ? (await engine.classify(input, { signal })).label : digit.label);
+  return engine.attack(input, trueLabel, { method: 'fgsm', ...options, ...(pixelsBudget ? { pixels: pixelsBudget } : {}) }, { signal });
 }
 
 let apiModel = null; // null: the page's own network (standard unless the page switched)
@@ -113,12 +120,12 @@ function digitClass(value, what) {
  *   samples?: number, noise?: number, steps?: number, seed?: number}} options
  * @returns {Promise<{map: Float32Array, label: number, method: string}>}
  */
-export async function saliency({ pixels, label, method = 'gradient', model, ...options } = {}) {
+export async function saliency({ pixels, label, method = 'gradient', model, signal, ...options } = {}) {
   await ready;
   const input = digitOrCurrent(pixels);
   const use = await engineFor(model);
-  const explained = label ?? (await use.classify(input)).label;
-  const map = await use.saliency(input, [digitClass(explained, 'label')], method, options);
+  const explained = label ?? (await use.classify(input, { signal })).label;
+  const map = await use.saliency(input, [digitClass(explained, 'label')], method, options, { signal });
   return { map, label: explained, method };
 }
 
@@ -129,9 +136,9 @@ export async function saliency({ pixels, label, method = 'gradient', model, ...o
  *   decay?: number, jitter?: number, blurEvery?: number}} options
  * @returns {Promise<{pixels: Float32Array, probabilities: Float32Array, steps: number}>}
  */
-export async function visualizeClass({ target, model, steps = 150, ...options } = {}) {
+export async function visualizeClass({ target, model, steps = 150, signal, ...options } = {}) {
   const use = await engineFor(model);
-  const { pixels, probabilities } = await use.visualizeClasses([digitClass(target, 'target')], { steps, ...options });
+  const { pixels, probabilities } = await use.visualizeClasses([digitClass(target, 'target')], { steps, ...options }, null, 0, { signal });
   return { pixels, probabilities, steps };
 }
 
@@ -140,9 +147,9 @@ export async function visualizeClass({ target, model, steps = 150, ...options } 
  * @param {{target: number, steps?: number, seed?: number, confidence?: number, stepSize?: number, model?: string}} options
  * @returns {Promise<{pixels: Float32Array, probabilities: Float32Array, steps: number, success: boolean}>}
  */
-export async function foolingImage({ target, model, ...options } = {}) {
+export async function foolingImage({ target, model, signal, ...options } = {}) {
   const use = await engineFor(model);
-  const result = await use.foolingImages([digitClass(target, 'target')], options);
+  const result = await use.foolingImages([digitClass(target, 'target')], options, { signal });
   return { pixels: result.pixels, probabilities: result.probabilities, steps: result.steps, success: result.success[0] };
 }
 
@@ -152,11 +159,11 @@ export async function foolingImage({ target, model, ...options } = {}) {
  * @returns {Promise<{layers: {name: string, channels: number, height: number, width: number, values: Float32Array}[],
  *   filters: {name: string, channels: number, height: number, width: number, values: Float32Array}}>}
  */
-export async function featureMaps({ pixels, model } = {}) {
+export async function featureMaps({ pixels, model, signal } = {}) {
   await ready;
   const input = digitOrCurrent(pixels);
   const use = await engineFor(model);
-  return { layers: await use.featureMaps(input), filters: await use.filters() };
+  return { layers: await use.featureMaps(input, { signal }), filters: await use.filters({ signal }) };
 }
 
 let following = false;
@@ -187,6 +194,8 @@ export const adversarialDigits = {
   get backend() { return backend; },
   get fallbackReason() { return fallbackReason; },
   get batchRouting() { return batchRouting; },
+  get routing() { return routing; },
+  get where() { return where; },
   classify,
   current,
   gradient,
@@ -204,7 +213,8 @@ export function backendChanged(info) {
   backend = info.backend;
   fallbackReason = info.fallbackReason ?? null;
   batchRouting = info.batchRouting ?? null;
-  dispatchEvent(new CustomEvent('adversarialdigits:backend', { detail: { backend, fallbackReason, batchRouting } }));
+  routing = info.routing ?? null;
+  dispatchEvent(new CustomEvent('adversarialdigits:backend', { detail: { backend, fallbackReason, batchRouting, routing } }));
 }
 
 /**
@@ -218,6 +228,8 @@ export function connect(loaded, { current: digit } = {}) {
   backend = loaded.backend;
   fallbackReason = loaded.fallbackReason;
   batchRouting = loaded.batchRouting;
+  routing = loaded.routing ?? null;
+  where = loaded.where ?? 'page';
   resolveReady(adversarialDigits);
 }
 

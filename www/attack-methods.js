@@ -13,7 +13,7 @@ export const ATTACK_METHODS = [
     summary: 'One step along the sign of the gradient: every pixel moves by exactly ε, up or down.',
     paper: 'Goodfellow, Shlens & Szegedy (2014), Explaining and Harnessing Adversarial Examples',
     paperUrl: 'https://arxiv.org/abs/1412.6572',
-    eps: { min: 0, max: 0.5, step: 0.005, value: 0.15 }, targeted: 'optional', iterative: false,
+    eps: { min: 0, max: 0.5, step: 0.005, value: 0.2 }, targeted: 'optional', iterative: false,
   },
   {
     name: 'bim', label: 'BIM / I-FGSM', norm: 'L∞',

@@ -104,6 +104,9 @@ export function mountAttackPanel(container, { engine, source, state, announce, i
   const norms = el('p', { id: id('attack-norms'), class: 'norms' });
   const randomButton = el('button', { id: id('attack-random'), type: 'button', text: 'Random noise of the same size' });
   const minEpsButton = el('button', { id: id('attack-min-eps'), type: 'button', text: 'Smallest ε that flips' });
+  // Long attacks (C&W, JSMA, DeepFool on a slow phone) and the search can be stopped: the engine
+  // drops or stops the work (www/engine/client.js) and the panel says what it shows.
+  const cancelButton = el('button', { id: id('attack-cancel'), type: 'button', class: 'cancel', text: 'Cancel', hidden: '' });
   const minEpsResult = el('p', { id: id('attack-min-eps-result'), class: 'min-eps', 'aria-live': 'polite' });
   const downloadButton = el('button', { id: id('attack-download'), type: 'button', text: 'Download adversarial PNG' });
 
@@ -121,7 +124,7 @@ export function mountAttackPanel(container, { engine, source, state, announce, i
       el('figure', {}, canvases.original, captions.original),
       el('figure', {}, canvases.noise, captions.noise, el('div', { class: 'legend-row' }, legend, legendText)),
       el('figure', {}, canvases.adversarial, captions.adversarial)),
-    bars.root, result, norms, extras,
+    bars.root, el('div', { class: 'attack-status' }, result, cancelButton), norms, extras,
   );
 
   let method = methodByName(initial.method);
@@ -216,9 +219,14 @@ export function mountAttackPanel(container, { engine, source, state, announce, i
   }
 
   // Every change of the digit or of a setting requests a run; only the newest result is shown.
-  const idle = () => queueMicrotask(() => { if (!attacks.busy) container.removeAttribute('aria-busy'); });
+  let searching = null; // the AbortController of the smallest-ε search, while it runs
+  const showCancel = () => { cancelButton.hidden = !(attacks.busy || searching); };
+  const idle = () => queueMicrotask(() => {
+    if (!attacks.busy) container.removeAttribute('aria-busy');
+    showCancel();
+  });
   const attacks = createScheduler(
-    async ({ input, opts }) => ({ input, opts, output: await engine.attack(input.pixels, input.label, opts) }),
+    async ({ input, opts }, signal) => ({ input, opts, output: await engine.attack(input.pixels, input.label, opts, { signal }) }),
     {
       onResult({ input, opts, output }) {
         last = { input, output, options: opts };
@@ -241,8 +249,25 @@ export function mountAttackPanel(container, { engine, source, state, announce, i
       return;
     }
     container.setAttribute('aria-busy', 'true');
+    delete container.dataset.cancelled;
     attacks.request({ input, opts: options() });
+    showCancel();
   }
+
+  cancelButton.addEventListener('click', () => {
+    const wasAttacking = attacks.busy;
+    attacks.cancel();
+    searching?.abort();
+    container.removeAttribute('aria-busy');
+    container.dataset.cancelled = 'true';
+    // The job in flight settles a moment later (and comes back to nobody): nothing runs now.
+    cancelButton.hidden = true;
+    if (wasAttacking) {
+      result.textContent = last
+        ? `Cancelled. The pictures still show the last finished attack (${last.options.method.toUpperCase()}); change a setting to run again.`
+        : 'Cancelled. Change a setting to run the attack again.';
+    }
+  });
 
   const rerun = () => { minEpsResult.textContent = ''; run(); };
   methodSelect.value = method.name;
@@ -281,7 +306,7 @@ export function mountAttackPanel(container, { engine, source, state, announce, i
   randomButton.addEventListener('click', async () => {
     if (!last) return;
     const { input, output } = last;
-    const noisy = engine.randomNoiseLike(input.pixels, output.noise, method.norm, Math.floor(Math.random() * 1e9));
+    const noisy = await engine.randomNoiseLike(input.pixels, output.noise, method.norm, Math.floor(Math.random() * 1e9));
     drawDigit(canvases.random, noisy);
     const answer = await engine.classify(noisy);
     captions.random.textContent = answer.label === input.label
@@ -295,8 +320,11 @@ export function mountAttackPanel(container, { engine, source, state, announce, i
     if (!input || !method.eps) return;
     minEpsResult.textContent = 'Searching…';
     minEpsButton.disabled = true;
+    const controller = new AbortController();
+    searching = controller;
+    showCancel();
     try {
-      const found = await engine.minimalEpsilon(input.pixels, input.label, options(), method.eps.max, 10);
+      const found = await engine.minimalEpsilon(input.pixels, input.label, options(), method.eps.max, 10, { signal: controller.signal });
       if (source.current() !== input) return;
       if (!found) {
         minEpsResult.textContent = `${method.label} does not flip this digit even at ε = ${method.eps.max}.`;
@@ -310,9 +338,11 @@ export function mountAttackPanel(container, { engine, source, state, announce, i
         show(input, found.result);
       }
     } catch (error) {
-      minEpsResult.textContent = `The search failed: ${error.message}`;
+      minEpsResult.textContent = error.name === 'AbortError' ? 'Search cancelled.' : `The search failed: ${error.message}`;
     } finally {
       minEpsButton.disabled = false;
+      if (searching === controller) searching = null;
+      showCancel();
     }
   });
 

@@ -14,7 +14,7 @@ import { mountBars, mountVerdict } from './bars.js';
 import { decodeDigit, encodeDigit } from './digit-code.js';
 import { el } from './dom.js';
 import { mountDrawing } from './draw.js';
-import { errorClause as reason } from './engine.js';
+import { errorClause as reason } from './engine/protocol.js';
 import { mountMessages } from './messages.js';
 import { MODELS, getEngine } from './models.js';
 import { mountPreview } from './preview.js';
@@ -179,7 +179,7 @@ export function mountDemo(root, {
 
   const scheduler = createScheduler(
     async ({ source: from, produce, caption }) => {
-      const pixels = produce(); // may throw a message for the reader
+      const pixels = await produce(); // may throw a message for the reader
       const { label, probabilities } = await engine.classify(pixels);
       return { pixels, label, probabilities, source: from, caption };
     },
@@ -233,10 +233,10 @@ export function mountDemo(root, {
           classify({
             source: 'draw',
             caption: 'Your drawing, shrunk to 28×28.',
-            produce() {
+            async produce() {
               const image = drawing.read();
               try {
-                return engine.preprocess(image.data, image.width, image.height).pixels;
+                return (await engine.preprocess(image.data, image.width, image.height)).pixels;
               } catch (error) {
                 throw Object.assign(new Error(`Nothing to classify yet: ${reason(error)}. Draw a digit in the box.`), { hint: true });
               }
@@ -257,7 +257,7 @@ export function mountDemo(root, {
         async onFile(file) {
           try {
             const image = await decodeImage(file, engine.sniff);
-            const { pixels, inverted } = engine.preprocess(image.data, image.width, image.height);
+            const { pixels, inverted } = await engine.preprocess(image.data, image.width, image.height);
             messages.clear();
             if (state.get('sample') != null) state.set('sample', null);
             const caption = `“${file.name}”${inverted ? ', dark ink on light paper, inverted to MNIST’s white on black' : ''}.`;

@@ -215,7 +215,7 @@ export async function checkAnswer(challenge, answer, { engineFor, samples }) {
   if (before !== trueLabel) {
     return wrong(challenge, `The network already misreads this sample (a ${trueLabel}, read as a ${before}) before any change: pick one it reads correctly.`);
   }
-  const norms = changeNorms(engine, original, pixels);
+  const norms = await changeNorms(engine, original, pixels);
   const { norm, max } = challenge.budget;
   if (norms[norm] > max + (norm === 'l0' ? 0 : TOLERANCE)) {
     return wrong(challenge, `The change is too large: ${NORMS[norm]} ${norm === 'l0' ? `${norms.l0} pixels` : norms[norm].toFixed(3)}, over the budget of ${max}. ${norms.linf > 0.6 ? 'Is it the right digit?' : ''}`.trim());
@@ -228,7 +228,7 @@ export async function checkAnswer(challenge, answer, { engineFor, samples }) {
     if (challenge.sameAs) {
       const reference = await engine.attack(original, trueLabel, { method: challenge.sameAs, eps: challenge.eps, seed: 0 });
       // Pixels whose gradient is nearly 0 may take either sign (a GPU sums in another order).
-      const apart = changeNorms(engine, reference.pixels, pixels);
+      const apart = await changeNorms(engine, reference.pixels, pixels);
       if (apart.l0 > SAME_AS_SLACK_PIXELS) {
         return wrong(challenge, `Your image differs from ${challenge.sameAs.toUpperCase()}'s on ${apart.l0} pixels (by up to ${apart.linf.toFixed(3)}).`);
       }

@@ -7,7 +7,7 @@
 import { DEFAULT_TIME_LIMIT_SECONDS, checkAnswer, loadExerciseSet } from './exercise-checks.js';
 import { TimeLimitError, runLearnerCode } from './exercise-runner.js';
 import { el } from './dom.js';
-import { errorClause as reason } from './engine.js';
+import { errorClause as reason } from './engine/protocol.js';
 import { MODELS, getEngine } from './models.js';
 import { loadSamplesOnce } from './samples.js';
 

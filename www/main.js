@@ -11,10 +11,21 @@ const $ = (id) => document.getElementById(id);
 const html = document.documentElement;
 const state = createState();
 
-/** Where batches run and why, once the engine has measured it (www/engine.js, batchInstance). */
+/** The classes of single-digit work the footer names (batches have their own sentence). */
+const WORK_NAMES = { predict: 'single predictions', attack: 'attacks on one digit' };
+const ms = (v) => (v === null ? 'failed' : `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`);
+
+/** Where each class of work runs and why, once the engine has measured it (www/engine/engine.js, WORK_CLASSES). */
+function routingSentence(routing, backend) {
+  if (!routing || backend !== 'webgpu' || routing.batch?.forced) return '';
+  const on = (where) => (where === 'webgpu' ? 'WebGPU' : 'the CPU');
+  const parts = Object.entries(routing).filter(([kind]) => WORK_NAMES[kind]).map(([kind, r]) => `${WORK_NAMES[kind]} on ${on(r.backend)} (${ms(r.webgpuMs)} on WebGPU, ${ms(r.cpuMs)} on the CPU)`);
+  return `Measured here, each where it is faster: ${parts.join('; ')}.`;
+}
+
+/** Where batches run and why (the first footer's sentence, kept for readers of the batch figure). */
 function batchSentence(routing, backend) {
   if (!routing || routing.forced || backend !== 'webgpu') return '';
-  const ms = (v) => (v === null ? 'failed' : `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`);
   const measured = `FGSM on ${routing.images} digits, ${ms(routing.webgpuMs)} on WebGPU and ${ms(routing.cpuMs)} on the CPU`;
   const where = routing.backend === 'webgpu' ? 'WebGPU' : 'the CPU';
   return `Batches (robustness curves, galleries) run on ${where}, measured faster here: ${measured}.`;
@@ -27,7 +38,19 @@ function showBackend(info) {
   const batches = $('backend-batches');
   batches.textContent = batchSentence(info.batchRouting, info.backend);
   batches.dataset.backend = info.batchRouting?.backend ?? '';
+  const routing = $('backend-routing');
+  routing.textContent = routingSentence(info.routing, info.backend);
+  for (const kind of ['predict', 'attack', 'batch']) routing.dataset[kind] = info.routing?.[kind]?.backend ?? '';
   backendChanged(info);
+}
+
+/** Where the network runs: in its worker, or in the page and why. */
+function showPlacement(engine) {
+  const where = $('backend-thread');
+  where.dataset.where = engine.where;
+  where.textContent = engine.where === 'worker'
+    ? 'The network runs in a worker thread, so the page keeps answering while it computes.'
+    : `The network runs in the page's own thread (${engine.whereReason}): long attacks pause the page.`;
 }
 
 /** `?weights=` (tests, course authors) may name another weights file, of this origin only. */
@@ -55,6 +78,7 @@ async function start() {
     return;
   }
   showBackend(engine);
+  showPlacement(engine);
   if (engine.backend === 'cpu' && !engine.fallbackReason) $('backend-note').textContent = 'Starting WebGPU… the CPU answers meanwhile.';
 
   connect(engine, { current: () => {

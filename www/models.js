@@ -4,7 +4,7 @@
 // every <adversarial-digits> embed, the JS API). Both engines live in the same WebAssembly
 // instances, so they share the CPU module and the one WebGPU device.
 
-import { loadEngine } from './engine.js';
+import { loadEngine } from './engine/client.js';
 
 /** @typedef {'standard'|'robust'} ModelName */
 

@@ -6,7 +6,7 @@ import { percent } from './bars.js';
 import { drawLineChart, drawLegendItems, fillTable } from './chart.js';
 import { drawDigit, drawNoise } from './colormap.js';
 import { el, whenOnScreen } from './dom.js';
-import { errorClause as reason } from './engine.js';
+import { errorClause as reason } from './engine/protocol.js';
 import { MODELS, MODEL_NAMES, getEngine } from './models.js';
 import { loadSamples } from './samples.js';
 import { createScheduler } from './scheduler.js';

@@ -13,7 +13,7 @@ export async function loadSamples(parseMnist) {
       return new Uint8Array(await response.arrayBuffer());
     }),
   );
-  const set = parseMnist(images, labels); // throws what is wrong with the files
+  const set = await parseMnist(images, labels); // throws what is wrong with the files
   return {
     count: set.labels.length,
     label: (i) => set.labels[i],

@@ -4,12 +4,15 @@
 //   - keeps one pending input: a request made while a job runs replaces the previous pending one;
 //   - numbers every request, and drops a result (or an error) if a newer request was made, or
 //     `cancel()` was called, after its input was taken: what is shown always matches the input
-//     that is current.
-// It knows nothing of the page or of the network: `work(input)` does the job.
+//     that is current;
+//   - aborts the job in flight (the AbortSignal `work` receives) when a newer request or
+//     `cancel()` supersedes it: the engine then drops or stops the work behind it
+//     (www/engine/client.js), and the next job starts at the next frame.
+// It knows nothing of the page or of the network: `work(input, signal)` does the job.
 
 /**
  * @template I, R
- * @param {(input: I) => Promise<R> | R} work
+ * @param {(input: I, signal: AbortSignal) => Promise<R> | R} work
  * @param {{onResult: (result: R, input: I) => void, onError?: (error: Error, input: I) => void,
  *          nextFrame?: (fn: () => void) => void}} handlers
  */
@@ -19,6 +22,7 @@ export function createScheduler(work, { onResult, onError = (error) => console.e
   let running = false;
   let frameAsked = false;
   let idleWaiters = []; // resolvers of whenIdle()
+  let inFlight = null; // the AbortController of the job that runs
 
   function settleIfIdle() {
     if (running || pending) return;
@@ -35,12 +39,15 @@ export function createScheduler(work, { onResult, onError = (error) => console.e
       const { number, input } = pending;
       pending = null;
       running = true;
+      const controller = new AbortController();
+      inFlight = controller;
       try {
-        const result = await work(input);
+        const result = await work(input, controller.signal);
         if (number === issued) onResult(result, input);
       } catch (error) {
         if (number === issued) onError(error, input);
       } finally {
+        if (inFlight === controller) inFlight = null;
         running = false;
         pump();
         settleIfIdle();
@@ -52,6 +59,7 @@ export function createScheduler(work, { onResult, onError = (error) => console.e
     /** Asks for `input` to be processed; replaces any input still waiting. Returns its number. */
     request(input) {
       pending = { number: ++issued, input };
+      inFlight?.abort();
       pump();
       return issued;
     },
@@ -59,6 +67,7 @@ export function createScheduler(work, { onResult, onError = (error) => console.e
     cancel() {
       pending = null;
       issued++;
+      inFlight?.abort();
       settleIfIdle();
     },
     /** Whether a job runs or waits. */

@@ -7,11 +7,11 @@ const MAX_DECODED_SIDE = 512;
 /**
  * Decodes `file` (a Blob) to an ImageData, or throws an Error whose message is for the reader.
  * @param {Blob} file
- * @param {(bytes: Uint8Array) => {format: string, width: number, height: number}} sniff
+ * @param {(bytes: Uint8Array) => Promise<{format: string, width: number, height: number}>} sniff
  */
 export async function decodeImage(file, sniff) {
   const bytes = new Uint8Array(await file.arrayBuffer());
-  const info = sniff(bytes); // throws: not an image, SVG, damaged header, too large
+  const info = await sniff(bytes); // throws: not an image, SVG, damaged header, too large
   const scale = Math.min(1, MAX_DECODED_SIDE / Math.max(info.width, info.height));
   const width = Math.max(1, Math.round(info.width * scale));
   const height = Math.max(1, Math.round(info.height * scale));

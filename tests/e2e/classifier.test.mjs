@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MODES, ROOT, launch, mnistTest, mode as modeNamed, native, predictionAfter, report, settle, shownLabel, snapshot } from './helpers.mjs';
+import { MODES, ROOT, launch, mnistTest, mode as modeNamed, native, predictionAfter, report, settle, shownLabel, snapshot, stroke } from './helpers.mjs';
 
 // ---------------------------------------------------------------------------------------------
 // Handwriting. Strokes in the drawing canvas's own 280x280 coordinates, one polyline per stroke,
@@ -35,19 +35,9 @@ const STROKES = {
 
 /** Draws `strokes` with the mouse, a pointer move every ~4 canvas pixels. */
 async function draw(page, strokes) {
-  const box = await page.locator('#draw-canvas').boundingBox();
-  const at = ([x, y]) => [box.x + (x / 280) * box.width, box.y + (y / 280) * box.height];
-  for (const stroke of strokes) {
-    for (const [x, y] of stroke) assert.ok(x >= 8 && x <= 272 && y >= 8 && y <= 272, `point ${x},${y} outside the canvas`);
-    await page.mouse.move(...at(stroke[0]));
-    await page.mouse.down();
-    for (let i = 1; i < stroke.length; i++) {
-      const [x0, y0] = stroke[i - 1];
-      const [x1, y1] = stroke[i];
-      const steps = Math.max(1, Math.ceil(Math.hypot(x1 - x0, y1 - y0) / 4));
-      for (let t = 1; t <= steps; t++) await page.mouse.move(...at([x0 + ((x1 - x0) * t) / steps, y0 + ((y1 - y0) * t) / steps]));
-    }
-    await page.mouse.up();
+  for (const points of strokes) {
+    for (const [x, y] of points) assert.ok(x >= 8 && x <= 272 && y >= 8 && y <= 272, `point ${x},${y} outside the canvas`);
+    await stroke(page, points);
   }
 }
 

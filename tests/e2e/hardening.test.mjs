@@ -13,28 +13,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { HEADERS } from '../../tools/serve.mjs';
-import { MODES, ROOT, afterNext, count, launch, mnistTest, mode as modeNamed, predictionAfter, report, settle, shownLabel } from './helpers.mjs';
+import { MODES, ROOT, SEVEN, afterNext, count, inEngine, launch, mnistTest, mode as modeNamed, predictionAfter, report, settle, shownLabel, stroke } from './helpers.mjs';
 
 // ---------------------------------------------------------------------------------------------
 // Shared helpers.
-
-/** A 7 in the drawing canvas's own 280x280 coordinates: a top bar, then a slanted stroke down. */
-const SEVEN = [[72, 58], [140, 53], [208, 52], [190, 90], [165, 140], [142, 195], [126, 244]];
-
-/** Draws a polyline with the mouse (a pointer move every ~4 canvas pixels). */
-async function stroke(page, points, box = null) {
-  const canvas = box ?? (await page.locator('#draw-canvas').boundingBox());
-  const at = ([x, y]) => [canvas.x + (x / 280) * canvas.width, canvas.y + (y / 280) * canvas.height];
-  await page.mouse.move(...at(points[0]));
-  await page.mouse.down();
-  for (let i = 1; i < points.length; i++) {
-    const [x0, y0] = points[i - 1];
-    const [x1, y1] = points[i];
-    const steps = Math.max(1, Math.ceil(Math.hypot(x1 - x0, y1 - y0) / 4));
-    for (let t = 1; t <= steps; t++) await page.mouse.move(...at([x0 + ((x1 - x0) * t) / steps, y0 + ((y1 - y0) * t) / steps]));
-  }
-  await page.mouse.up();
-}
 
 /** Which pixels of the drawing canvas hold ink, as a string of 0s and 1s. */
 const inkMask = (page) => page.evaluate(() => {
@@ -98,35 +80,37 @@ async function digitPng(page, pixels) {
   return Buffer.from(base64, 'base64');
 }
 
-/** Keeps every GPUDevice the page creates in window.__devices (burn-wgpu owns them otherwise). */
+/** Keeps every GPUDevice the engine creates in globalThis.__devices (burn-wgpu owns them otherwise). */
 function keepDevices() {
+  if (typeof GPUAdapter === 'undefined') return;
   const requestDevice = GPUAdapter.prototype.requestDevice;
-  window.__devices = [];
+  globalThis.__devices = [];
   GPUAdapter.prototype.requestDevice = async function (...args) {
     const device = await requestDevice.apply(this, args);
-    window.__devices.push(device);
+    globalThis.__devices.push(device);
     return device;
   };
 }
 
 /**
- * Faults armed from the test once the engine is up: `window.__faults.shader = 'invalid'` makes
+ * Faults armed from the test once the engine is up: `globalThis.__faults.shader = 'invalid'` makes
  * every new shader module fail to compile (the WGSL the browser gets is not WGSL), and
- * `window.__faults.buffer = 'oom'` makes buffer creation throw as an allocation the browser
+ * `globalThis.__faults.buffer = 'oom'` makes buffer creation throw as an allocation the browser
  * cannot make does. `hits` counts the calls that failed, so a test knows its fault was reached.
  */
 function faultyDevice() {
-  window.__faults = { shader: null, buffer: null, hits: 0 };
+  if (typeof GPUDevice === 'undefined') return;
+  const faults = globalThis.__faults = { shader: null, buffer: null, hits: 0 };
   const createShaderModule = GPUDevice.prototype.createShaderModule;
   GPUDevice.prototype.createShaderModule = function (descriptor) {
-    if (window.__faults.shader !== 'invalid') return createShaderModule.call(this, descriptor);
-    window.__faults.hits++;
+    if (faults.shader !== 'invalid') return createShaderModule.call(this, descriptor);
+    faults.hits++;
     return createShaderModule.call(this, { ...descriptor, code: 'this is not WGSL' });
   };
   const createBuffer = GPUDevice.prototype.createBuffer;
   GPUDevice.prototype.createBuffer = function (descriptor) {
-    if (window.__faults.buffer !== 'oom') return createBuffer.call(this, descriptor);
-    window.__faults.hits++;
+    if (faults.buffer !== 'oom') return createBuffer.call(this, descriptor);
+    faults.hits++;
     throw new RangeError(`simulated: cannot allocate a buffer of ${descriptor.size} bytes`);
   };
 }
@@ -141,8 +125,10 @@ describe('GPU faults (WebGPU, SwiftShader)', () => {
   before(async () => { session = await launch(modeNamed('webgpu')); });
   after(async () => session?.close());
 
+  // ?backend=webgpu: every call goes to the device (measured, single digits would run on the CPU
+  // here, where SwiftShader is slower, and never meet the fault).
   async function openOnWebGpu(init, allowErrors = GPU_FAULT_ERRORS) {
-    const page = await session.open('/', { init, allowErrors });
+    const page = await session.open('/?backend=webgpu', { init, allowErrors });
     await page.waitForFunction(() => document.getElementById('backend').dataset.backend === 'webgpu', null, { timeout: 120_000 });
     await settle(page);
     await attackPanelIdle(page);
@@ -165,14 +151,14 @@ describe('GPU faults (WebGPU, SwiftShader)', () => {
 
   test('a lost device (device.destroy()): the CPU takes over, says why, keeps the drawing and answers', { timeout: 180_000 }, async (t) => {
     const page = await openOnWebGpu(keepDevices);
-    assert.ok(await page.evaluate(() => window.__devices.length) >= 1, 'the page’s devices were kept');
+    assert.ok(await inEngine(page, () => globalThis.__devices.length) >= 1, 'the engine’s devices were kept');
     await page.click('#clear-button');
     assert.equal(await predictionAfter(page, () => stroke(page, SEVEN)), 7);
     const drawn = await inkMask(page);
 
-    await page.evaluate(async () => {
-      for (const device of window.__devices) device.destroy();
-      await Promise.all(window.__devices.map((device) => device.lost));
+    await inEngine(page, async () => {
+      for (const device of globalThis.__devices) device.destroy();
+      await Promise.all(globalThis.__devices.map((device) => device.lost));
     });
     // The reader goes on: a crossbar (the first request after the loss), then the ε slider.
     await predictionAfter(page, () => stroke(page, [[95, 150], [140, 148], [200, 146]]));
@@ -191,15 +177,15 @@ describe('GPU faults (WebGPU, SwiftShader)', () => {
 
   test('a device lost during an attack: the attack comes back from the CPU, the same as a CPU run', { timeout: 180_000 }, async () => {
     const page = await openOnWebGpu(keepDevices);
+    await page.evaluate(() => {
+      window.__running = window.adversarialDigits.attack({ method: 'pgd', eps: 0.2, steps: 40, seed: 7 });
+    });
+    await page.waitForTimeout(200); // a PGD-40 takes about two seconds here
+    await inEngine(page, () => { for (const device of globalThis.__devices) device.destroy(); });
     const { during, again } = await page.evaluate(async () => {
-      const api = window.adversarialDigits;
-      const options = { method: 'pgd', eps: 0.2, steps: 40, seed: 7 };
-      const running = api.attack(options);
-      await new Promise((resolve) => setTimeout(resolve, 200)); // a PGD-40 takes about two seconds here
-      for (const device of window.__devices) device.destroy();
       const summary = (r) => ({ label: r.label, linf: r.norms.linf, pixels: Array.from(r.pixels) });
-      const during = summary(await running);
-      return { during, again: summary(await api.attack(options)) };
+      const during = summary(await window.__running);
+      return { during, again: summary(await window.adversarialDigits.attack({ method: 'pgd', eps: 0.2, steps: 40, seed: 7 })) };
     });
     assert.ok(during.linf <= 0.2 + 1e-6, `L∞ ${during.linf}`);
     assert.deepEqual(during, again, 'the interrupted attack equals the same attack on the CPU');
@@ -208,7 +194,7 @@ describe('GPU faults (WebGPU, SwiftShader)', () => {
 
   test('requestDevice() rejects: the CPU, with the reason shown, not a blank page', { timeout: 120_000 }, async () => {
     const page = await session.open('/', {
-      init: () => { GPUAdapter.prototype.requestDevice = () => Promise.reject(new DOMException('simulated: no device today', 'OperationError')); },
+      init: () => { if (typeof GPUAdapter !== 'undefined') GPUAdapter.prototype.requestDevice = () => Promise.reject(new DOMException('simulated: no device today', 'OperationError')); },
     });
     await page.waitForFunction(() => /WebGPU failed to start/.test(document.getElementById('backend-note').textContent), null, { timeout: 120_000 });
     await settle(page);
@@ -218,7 +204,7 @@ describe('GPU faults (WebGPU, SwiftShader)', () => {
 
   test('requestAdapter() rejects: the CPU, with the reason shown', async () => {
     const page = await session.open('/', {
-      init: () => { GPU.prototype.requestAdapter = () => Promise.reject(new Error('simulated: adapter refused')); },
+      init: () => { if (typeof GPU !== 'undefined') GPU.prototype.requestAdapter = () => Promise.reject(new Error('simulated: adapter refused')); },
     });
     await page.waitForFunction(() => /refused/.test(document.getElementById('backend-note').textContent), null, { timeout: 120_000 });
     await settle(page);
@@ -226,14 +212,14 @@ describe('GPU faults (WebGPU, SwiftShader)', () => {
   });
 
   for (const { fault, arm, method } of [
-    { fault: 'a shader that fails to compile', arm: () => { window.__faults.shader = 'invalid'; }, method: 'bim' },
-    { fault: 'a buffer that cannot be allocated', arm: () => { window.__faults.buffer = 'oom'; }, method: 'pgd' },
+    { fault: 'a shader that fails to compile', arm: () => { globalThis.__faults.shader = 'invalid'; }, method: 'bim' },
+    { fault: 'a buffer that cannot be allocated', arm: () => { globalThis.__faults.buffer = 'oom'; }, method: 'pgd' },
   ]) {
     test(`${fault}, after start-up: reported, the CPU answers, no result of the failed device is shown`, { timeout: 180_000 }, async (t) => {
       const page = await openOnWebGpu(faultyDevice);
-      await page.evaluate(arm);
+      await inEngine(page, arm);
       await nextAttack(page, () => page.selectOption('#attack-method', method));
-      assert.ok(await page.evaluate(() => window.__faults.hits) > 0, 'the fault was reached');
+      assert.ok(await inEngine(page, () => globalThis.__faults.hits) > 0, 'the fault was reached');
       await page.waitForFunction(() => document.getElementById('backend').dataset.backend === 'cpu', null, { timeout: 60_000 });
       await attackPanelIdle(page);
       assert.match(await page.textContent('#backend-note'), /WebGPU device failed \(its engine crashed/);

@@ -72,7 +72,9 @@ export async function launch(mode, { routes, server: serverOptions = {} } = {}) 
    * Opens `path` and waits until the page is ready; in WebGPU mode, until WebGPU has taken over
    * (the page answers on the CPU first). `allowErrors`: console errors expected on this page.
    * `until`: for pages other than the demo's (embeds, examples), a function run in the page that
-   * says when it is ready, instead of the demo's data-ready.
+   * says when it is ready, instead of the demo's data-ready. `init`: a function run before the
+   * page's own scripts, in the page and in the engine's worker (where the network and its GPU
+   * device live): it is prepended to the worker's module, so it must use `globalThis`.
    */
   async function open(path = '/', { waitForBackend = true, allowErrors = null, ready = 'true', init, until } = {}) {
     const page = await context.newPage();
@@ -83,7 +85,13 @@ export async function launch(mode, { routes, server: serverOptions = {} } = {}) 
       const where = (e.stack ?? '').split('\n').find((l) => /^\s+at /.test(l))?.trim() ?? '';
       if (!(allowErrors && allowErrors.test(e.message))) problems.push({ path, text: `uncaught: ${e.message} ${where}`.trim() });
     });
-    if (init) await page.addInitScript(init);
+    if (init) {
+      await page.addInitScript(init);
+      await page.route('**/www/engine/engine-worker.js', async (route) => {
+        const response = await route.fetch();
+        route.fulfill({ response, body: `(${init})();\n${await response.text()}` });
+      });
+    }
     await page.goto(server.url + path);
     if (until) {
       await page.waitForFunction(until, null, { timeout: 120_000 });
@@ -117,6 +125,15 @@ export async function launch(mode, { routes, server: serverOptions = {} } = {}) 
       await server.close();
     },
   };
+}
+
+/**
+ * Runs `fn(arg)` where the network lives: in the engine's worker (www/engine/engine-worker.js),
+ * or in the page when it runs there.
+ */
+export function inEngine(page, fn, arg) {
+  const worker = page.workers().find((w) => w.url().endsWith('/www/engine/engine-worker.js'));
+  return (worker ?? page).evaluate(fn, arg);
 }
 
 const predictions = (page) => page.evaluate(() => Number(document.documentElement.dataset.predictions ?? 0));
@@ -223,4 +240,22 @@ export async function afterNext(page, selector, key, action, { timeout = 120_000
   const before = await count(page, selector, key);
   await action();
   await page.waitForFunction(([sel, k, n]) => Number(document.querySelector(sel)?.dataset[k] ?? 0) > n, [selector, key, before], { timeout });
+}
+
+/** A 7 in the drawing canvas's own 280x280 coordinates: a top bar, then a slanted stroke down. */
+export const SEVEN = [[72, 58], [140, 53], [208, 52], [190, 90], [165, 140], [142, 195], [126, 244]];
+
+/** Draws a polyline with the mouse (a pointer move every ~4 canvas pixels). */
+export async function stroke(page, points, box = null) {
+  const canvas = box ?? (await page.locator('#draw-canvas').boundingBox());
+  const at = ([x, y]) => [canvas.x + (x / 280) * canvas.width, canvas.y + (y / 280) * canvas.height];
+  await page.mouse.move(...at(points[0]));
+  await page.mouse.down();
+  for (let i = 1; i < points.length; i++) {
+    const [x0, y0] = points[i - 1];
+    const [x1, y1] = points[i];
+    const steps = Math.max(1, Math.ceil(Math.hypot(x1 - x0, y1 - y0) / 4));
+    for (let t = 1; t <= steps; t++) await page.mouse.move(...at([x0 + ((x1 - x0) * t) / steps, y0 + ((y1 - y0) * t) / steps]));
+  }
+  await page.mouse.up();
 }

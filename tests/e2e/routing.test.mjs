@@ -1,6 +1,6 @@
-// Where work runs and what is downloaded again (issue 7): single digits on the engine that took
-// over; batches (robustness curves, galleries) on whichever engine measured faster on this
-// machine, timed once on the first batch after WebGPU took over. Under ?backend=webgpu everything
+// Where work runs and what is downloaded again (issues 7 and 16): each class of work (a single
+// prediction, an attack on one digit, a batch) on whichever engine measured faster on this
+// machine, timed once after WebGPU took over (the CPU meanwhile). Under ?backend=webgpu everything
 // runs on WebGPU, and without WebGPU everything runs on the CPU. A returning reader downloads
 // nothing unchanged. The first prediction waits for neither WebGPU nor the panels below it.
 
@@ -21,7 +21,7 @@ function oneBatch(page) {
     const engine = await getEngine('standard');
     const before = { ...engine.calls };
     await engine.attackLabels(Float32Array.from(digits.pixels.flat()), digits.labels, { method: 'fgsm', eps: 0.2 });
-    return { before, after: { ...engine.calls }, routing: engine.batchRouting, footer: document.getElementById('backend-batches').textContent };
+    return { before, after: { ...engine.calls }, routing: engine.batchRouting, allRouting: engine.routing, footer: document.getElementById('backend-batches').textContent };
   }, digits);
 }
 
@@ -30,51 +30,61 @@ describe('routing on WebGPU (SwiftShader)', () => {
   before(async () => { session = await launch(modeNamed('webgpu')); });
   after(async () => session?.close());
 
-  test('the first batch measures both engines; batches go to the faster, single digits stay on WebGPU', async (t) => {
+  test('each class of work is measured on both engines and runs on the faster; the footer and the API say where', { timeout: 300_000 }, async (t) => {
     const page = await session.open('/');
     const result = await page.evaluate(async (digits) => {
       const { getEngine } = await import('/www/models.js');
       const engine = await getEngine('standard');
-      const before = { routing: engine.batchRouting, calls: { ...engine.calls } };
+      await engine.routed;
+      const routing = engine.routing;
       const pixels = Float32Array.from(digits.pixels.flat());
+      const before = { ...engine.calls };
       const batch = Array.from(await engine.attackLabels(pixels, digits.labels, { method: 'fgsm', eps: 0.2 }));
       const afterBatch = { ...engine.calls };
       const single = [];
       for (let i = 0; i < digits.labels.length; i++) {
         single.push((await engine.attack(pixels.slice(i * 784, (i + 1) * 784), digits.labels[i], { method: 'fgsm', eps: 0.2 })).label);
       }
-      // A second batch is not measured again.
-      const routing = engine.batchRouting;
-      await engine.classifyBatch(pixels);
+      const afterSingle = { ...engine.calls };
+      for (let i = 0; i < digits.labels.length; i++) await engine.classify(pixels.slice(i * 784, (i + 1) * 784));
       return {
-        before, routing, sameRouting: routing === engine.batchRouting, batch, single, afterBatch,
-        afterSingle: { ...engine.calls }, backend: engine.backend,
+        routing, batch, single, before, afterBatch, afterSingle, afterPredict: { ...engine.calls }, backend: engine.backend,
         footer: document.getElementById('backend-batches').textContent,
         footerBackend: document.getElementById('backend-batches').dataset.backend,
-        api: window.adversarialDigits.batchRouting,
+        routingFooter: document.getElementById('backend-routing').textContent,
+        routingData: { ...document.getElementById('backend-routing').dataset },
+        api: window.adversarialDigits.routing,
+        apiBatch: window.adversarialDigits.batchRouting,
       };
     }, digits);
-    report(t, `batch routing ${JSON.stringify(result.routing)}`);
+    report(t, `routing ${JSON.stringify(result.routing)}`);
 
     assert.equal(result.backend, 'webgpu');
-    assert.equal(result.before.routing, null, 'nothing measured before the first batch');
     const { routing } = result;
-    assert.equal(routing.images, 16);
-    assert.ok(routing.cpuMs > 0 && routing.webgpuMs > 0, 'both engines were timed');
-    assert.equal(routing.backend, routing.webgpuMs < routing.cpuMs ? 'webgpu' : 'cpu', 'the faster one was chosen');
-    assert.ok(result.sameRouting, 'measured once');
+    assert.deepEqual(Object.keys(routing), ['predict', 'attack', 'batch']);
+    for (const [kind, r] of Object.entries(routing)) {
+      assert.ok(r.cpuMs > 0 && r.webgpuMs > 0, `${kind}: both engines were timed`);
+      assert.equal(r.backend, r.webgpuMs < r.cpuMs ? 'webgpu' : 'cpu', `${kind}: the faster one was chosen`);
+      assert.equal(result.routingData[kind], r.backend, `${kind}: the footer's data`);
+    }
+    assert.equal(routing.batch.images, 16);
 
-    // The batch ran where the routing says (one call), and the single digits on WebGPU.
-    const winner = routing.backend;
-    assert.equal(result.afterBatch[winner] - result.before.calls[winner], 1);
-    assert.equal(result.afterSingle.webgpu - result.afterBatch.webgpu, digits.labels.length);
+    // Each class ran where the routing says: the batch in one call, the single digits one call each.
+    const ran = (from, to, where) => to[where] - from[where];
+    const n = digits.labels.length;
+    assert.equal(ran(result.before, result.afterBatch, routing.batch.backend), 1);
+    assert.equal(ran(result.afterBatch, result.afterSingle, routing.attack.backend), n);
+    assert.equal(ran(result.afterSingle, result.afterPredict, routing.predict.backend), n);
     // Same network, same answers, wherever it ran.
     assert.deepEqual(result.batch, result.single);
 
-    // The page says where batches run and why, and the API tells the same.
-    assert.match(result.footer, new RegExp(`Batches .* run on ${winner === 'webgpu' ? 'WebGPU' : 'the CPU'}, measured faster here: FGSM on 16 digits, [\\d.]+ ms on WebGPU and [\\d.]+ ms on the CPU\\.`));
-    assert.equal(result.footerBackend, winner);
+    // The page says where each runs and why, and the API tells the same.
+    const where = (b) => (b === 'webgpu' ? 'WebGPU' : 'the CPU');
+    assert.match(result.footer, new RegExp(`Batches .* run on ${where(routing.batch.backend)}, measured faster here: FGSM on 16 digits, [\\d.]+ ms on WebGPU and [\\d.]+ ms on the CPU\\.`));
+    assert.equal(result.footerBackend, routing.batch.backend);
+    assert.match(result.routingFooter, new RegExp(`single predictions on ${where(routing.predict.backend)} \\([\\d.]+ ms on WebGPU, [\\d.]+ ms on the CPU\\); attacks on one digit on ${where(routing.attack.backend)}`));
     assert.deepEqual(result.api, routing);
+    assert.deepEqual(result.apiBatch, routing.batch);
     await page.close();
   });
 
@@ -82,6 +92,7 @@ describe('routing on WebGPU (SwiftShader)', () => {
     const page = await session.open('/?backend=webgpu');
     const result = await oneBatch(page);
     assert.deepEqual(result.routing, { backend: 'webgpu', forced: true });
+    assert.deepEqual(result.allRouting, { predict: { backend: 'webgpu', forced: true }, attack: { backend: 'webgpu', forced: true }, batch: { backend: 'webgpu', forced: true } });
     assert.equal(result.after.webgpu - result.before.webgpu, 1);
     assert.equal(result.after.cpu, result.before.cpu);
     assert.equal(result.footer, '');
@@ -100,6 +111,7 @@ describe('routing without WebGPU', () => {
     const page = await session.open('/');
     const result = await oneBatch(page);
     assert.equal(result.routing, null);
+    assert.equal(result.allRouting, null);
     assert.equal(result.footer, '');
     assert.equal(result.after.cpu - result.before.cpu, 1);
     assert.equal(result.after.webgpu, 0);

@@ -17,11 +17,15 @@
 // The engine is generic: every Engine method goes through `call(name, ...args)` (or, for work on
 // several images, `callBatch`), and the named wrappers below are one line each.
 
-const CPU_MODULE = new URL('../pkg/cpu/adversarial_digits.js', import.meta.url);
-const GPU_MODULE = new URL('../pkg/adversarial_digits.js', import.meta.url);
-const GPU_WASM = new URL('../pkg/adversarial_digits_bg.wasm', import.meta.url).href;
+import { errorClause } from './protocol.js';
+
+export { errorClause };
+
+const CPU_MODULE = new URL('../../pkg/cpu/adversarial_digits.js', import.meta.url);
+const GPU_MODULE = new URL('../../pkg/adversarial_digits.js', import.meta.url);
+const GPU_WASM = new URL('../../pkg/adversarial_digits_bg.wasm', import.meta.url).href;
 /** 8-bit weights: a quarter of the bytes of models/standard.safetensors, computed in f32 all the same. */
-export const DEFAULT_WEIGHTS = new URL('../models/standard.i8.safetensors', import.meta.url);
+export const DEFAULT_WEIGHTS = new URL('../../models/standard.i8.safetensors', import.meta.url);
 
 async function fetchBytes(url, what) {
   let response;
@@ -67,20 +71,28 @@ function crashOf(wasmUrl) {
   });
 }
 
-/** An error's message as a clause (no final full stop), to embed in a sentence. The Rust side
- * already folds backend error chains into one line (`inference::one_line`). */
-export const errorClause = (error) => String(error?.message ?? error).trim().replace(/[.\s]+$/, '');
 
-/** Digits in the routing measurement: a batch as large as the galleries' (10), small enough to
- * cost little on an emulated GPU. */
+/** Digits in the batch routing measurement: a batch as large as the galleries' (10), small
+ * enough to cost little on an emulated GPU. */
 export const ROUTING_BATCH = 16;
 
-/** A deterministic stand-in batch for the routing measurement (timing does not depend on it). */
+/** A deterministic stand-in batch for the routing measurements (timing does not depend on it). */
 function routingProbe(images) {
   const pixels = new Float32Array(images * 784);
   for (let i = 0; i < pixels.length; i++) pixels[i] = ((i * 37) % 101) / 100;
   return { pixels, labels: Uint32Array.from({ length: images }, (_, i) => i % 10) };
 }
+
+/**
+ * The classes of work routed on their own, each with the call that measures it. A single
+ * prediction is one small dispatch and one read-back, where a GPU's fixed cost per call shows;
+ * a single-digit attack step adds a backward pass; a batch is where a GPU's parallelism pays.
+ */
+export const WORK_CLASSES = {
+  predict: { probe: (instance) => instance.classify(routingProbe(1).pixels) },
+  attack: { probe: (instance) => { const { pixels, labels } = routingProbe(1); return instance.attack(pixels, labels[0], { method: 'fgsm', eps: 0.1 }); } },
+  batch: { images: ROUTING_BATCH, probe: (instance) => { const { pixels, labels } = routingProbe(ROUTING_BATCH); return instance.attackLabels(pixels, labels, { method: 'fgsm', eps: 0.1 }); } },
+};
 
 /** The index of the largest of the ten probabilities. */
 function argmax(values) {
@@ -90,30 +102,69 @@ function argmax(values) {
 }
 
 /**
+ * The device's speed for each class of work, measured once per page (every network on the page
+ * shares the device; the timing does not depend on the weights): a promise of
+ * {predict, attack, batch}, each {backend, cpuMs, webgpuMs} (webgpuMs null where WebGPU failed).
+ */
+let measured = null;
+
+/** Times `probe` on `instance` once after a warm-up run (which compiles its shaders). */
+async function timeProbe(probe, instance, crashed) {
+  const run = () => Promise.race([probe(instance), crashed]);
+  await run();
+  const start = performance.now();
+  await run();
+  return performance.now() - start;
+}
+
+async function measureWork(cpu, gpu, crashed) {
+  const routing = {};
+  for (const [name, work] of Object.entries(WORK_CLASSES)) {
+    // A failed run is recorded as null; a failed device is switched over by the next call on
+    // it (callOn), which says why.
+    const timed = (instance) => timeProbe(work.probe, instance, crashed).catch((error) => {
+      console.warn(`adversarial-digits: the ${instance === cpu ? 'CPU' : 'WebGPU'} engine failed the ${name} measurement:`, error);
+      return null;
+    });
+    const webgpuMs = await timed(gpu);
+    const cpuMs = await timed(cpu);
+    const backend = webgpuMs !== null && (cpuMs === null || webgpuMs < cpuMs) ? 'webgpu' : 'cpu';
+    routing[name] = { backend, ...(work.images ? { images: work.images } : {}), cpuMs, webgpuMs };
+  }
+  return routing;
+}
+
+/**
  * @param {{backend?: 'auto'|'webgpu'|'cpu', weightsUrl?: string|URL,
  *          onChange?: (info: {backend: 'webgpu'|'cpu', fallbackReason: string|null,
- *                             batchRouting: object|null}) => void}} options
+ *                             routing: object|null, batchRouting: object|null}) => void}} options
  */
 export async function loadEngine({ backend = 'auto', weightsUrl = DEFAULT_WEIGHTS, onChange = () => {} } = {}) {
   const [weights, cpuModule] = await Promise.all([fetchBytes(weightsUrl, 'the model weights'), loadModule(CPU_MODULE)]);
   cpuModule.checkWeights(weights); // throws a readable reason: NaN, truncated, not safetensors, wrong shapes
   const cpu = await cpuModule.Engine.create(weights, 'cpu');
+  const forced = backend === 'webgpu' ? Object.fromEntries(Object.keys(WORK_CLASSES).map((name) => [name, { backend: 'webgpu', forced: true }])) : null;
 
   const engine = {
     /** Where the weights came from (tells engines of different networks apart). */
     weights: String(weightsUrl),
-    /** 'webgpu' or 'cpu': where requests run now. */
+    /** 'webgpu' once WebGPU has started and taken over, else 'cpu'. */
     backend: 'cpu',
     /** Why the CPU runs (null on WebGPU, or while WebGPU is still starting). */
     fallbackReason: null,
     /** Resolves once the backend choice is final (WebGPU took over, or the CPU stays). */
     settled: null,
+    /** Resolves once every class of work has its engine (measured, forced, or the CPU alone). */
+    routed: null,
     /**
-     * Where batches run, once measured (null before the first batch on WebGPU):
-     * {backend: 'webgpu'|'cpu', images, cpuMs, webgpuMs} (webgpuMs null if WebGPU failed the
-     * measurement), or {backend: 'webgpu', forced: true} under ?backend=webgpu.
+     * Where each class of work runs (WORK_CLASSES), once measured on WebGPU (null before, and
+     * without WebGPU): {predict, attack, batch}, each {backend: 'webgpu'|'cpu', cpuMs, webgpuMs}
+     * (batch also has `images`), or each {backend: 'webgpu', forced: true} under ?backend=webgpu.
+     * A class not yet measured runs on the CPU.
      */
-    batchRouting: backend === 'webgpu' ? { backend: 'webgpu', forced: true } : null,
+    routing: forced,
+    /** `routing.batch`, under the name the first API had. */
+    batchRouting: forced?.batch ?? null,
     /** Calls run per engine instance ({cpu, webgpu}): which one did the work. */
     calls: { cpu: 0, webgpu: 0 },
   };
@@ -122,7 +173,7 @@ export async function loadEngine({ backend = 'auto', weightsUrl = DEFAULT_WEIGHT
   let gpuFailure = null; // its error, once it has crashed
 
   function notify() {
-    onChange({ backend: engine.backend, fallbackReason: engine.fallbackReason, batchRouting: engine.batchRouting });
+    onChange({ backend: engine.backend, fallbackReason: engine.fallbackReason, routing: engine.routing, batchRouting: engine.batchRouting });
   }
 
   function use(instance, reason) {
@@ -152,6 +203,17 @@ export async function loadEngine({ backend = 'auto', weightsUrl = DEFAULT_WEIGHT
     }
   }
 
+  /** After WebGPU took over: where each class of work runs (the CPU meanwhile). */
+  async function route() {
+    if (current === cpu || forced) return;
+    measured ??= measureWork(cpu, current, gpuCrashed);
+    const routing = await measured;
+    if (current === cpu) return; // the device failed meanwhile
+    engine.routing = routing;
+    engine.batchRouting = routing.batch;
+    notify();
+  }
+
   // WebGPU starts once the CPU has answered its first call (or after a second without one): the
   // reader's first prediction then shares neither the network nor the cores with the WebGPU
   // build's download and compilation, several times the CPU build's size.
@@ -167,15 +229,22 @@ export async function loadEngine({ backend = 'auto', weightsUrl = DEFAULT_WEIGHT
     const aSecond = new Promise((resolve) => setTimeout(resolve, 1000));
     engine.settled = Promise.race([firstAnswer, aSecond]).then(startWebGpu);
   }
+  engine.routed = engine.settled.then(route);
+
+  /** The instance for a class of work (WORK_CLASSES): where it was measured faster. */
+  function instanceFor(kind) {
+    if (current === cpu || forced) return current;
+    return engine.routing?.[kind]?.backend === 'webgpu' ? current : cpu;
+  }
 
   /**
-   * Calls `Engine[name](...args)` where the work runs now. If WebGPU fails, the same call runs on
-   * the CPU: if it succeeds there, the device was at fault and the CPU takes over for good; if it
-   * fails there too, the input was at fault and that error is thrown (a trap still switches). A
-   * crash of the WebGPU build outside the call (crashOf) fails the call the same way.
+   * Calls `Engine[name](...args)` where `kind` of work runs now. If WebGPU fails, the same call
+   * runs on the CPU: if it succeeds there, the device was at fault and the CPU takes over for
+   * good; if it fails there too, the input was at fault and that error is thrown (a trap still
+   * switches). A crash of the WebGPU build outside the call (crashOf) fails the call the same way.
    */
-  async function call(name, ...args) {
-    return callOn(current, name, args);
+  async function call(kind, name, ...args) {
+    return callOn(instanceFor(kind), name, args);
   }
 
   async function callOn(instance, name, args) {
@@ -208,65 +277,28 @@ export async function loadEngine({ backend = 'auto', weightsUrl = DEFAULT_WEIGHT
     }
   }
 
-  /** Times one batched FGSM on `instance` after a warm-up run (which compiles its shaders). */
-  async function timeBatch(instance) {
-    const { pixels, labels } = routingProbe(ROUTING_BATCH);
-    const work = () => instance.attackLabels(pixels, labels, { method: 'fgsm', eps: 0.1 });
-    const run = instance === cpu ? work : () => Promise.race([work(), gpuCrashed]);
-    await run();
-    const start = performance.now();
-    await run();
-    return performance.now() - start;
-  }
-
-  let routing = null; // the measurement, once started
-  /** The instance batches should run on: measured on the first batch after WebGPU took over. */
-  async function batchInstance() {
-    if (current === cpu || engine.batchRouting?.forced) return current;
-    const gpu = current;
-    routing ??= (async () => {
-      // A failed run is recorded as null; a failed device is switched over by the next call on
-      // it (callOn), which says why.
-      const timed = (instance) => timeBatch(instance).catch((error) => {
-        console.warn(`adversarial-digits: the ${instance === cpu ? 'CPU' : 'WebGPU'} engine failed the batch measurement:`, error);
-        return null;
-      });
-      const webgpuMs = await timed(gpu);
-      const cpuMs = await timed(cpu);
-      const faster = webgpuMs !== null && (cpuMs === null || webgpuMs < cpuMs) ? 'webgpu' : 'cpu';
-      engine.batchRouting = { backend: faster, images: ROUTING_BATCH, cpuMs, webgpuMs };
-      notify();
-    })();
-    await routing;
-    return engine.batchRouting.backend === 'webgpu' && current === gpu ? gpu : cpu;
-  }
-
-  /** `call` for work on `images` images (or classes): batches go where they run faster. */
-  async function callBatch(images, name, ...args) {
-    if (images < 2) return call(name, ...args);
-    return callOn(await batchInstance(), name, args);
-  }
+  /** Work on `images` images (or classes): a batch from two on, else a single-digit `kind`. */
+  const sized = (images, kind = 'attack') => (images < 2 ? kind : 'batch');
 
   Object.assign(engine, {
-    call,
     /** @returns {Promise<{label: number, probabilities: Float32Array}>} for 784 pixels. */
     async classify(pixels) {
-      const probabilities = await call('classify', pixels);
+      const probabilities = await call('predict', 'classify', pixels);
       return { label: argmax(probabilities), probabilities };
     },
     /** 10 probabilities per image, for 784 * n pixels. */
-    classifyBatch: (pixels) => callBatch(pixels.length / 784, 'classify', pixels),
-    attack: (pixels, label, options) => call('attack', pixels, label, options),
+    classifyBatch: (pixels) => call(sized(pixels.length / 784, 'predict'), 'classify', pixels),
+    attack: (pixels, label, options) => call('attack', 'attack', pixels, label, options),
     /** Labels of the adversarial images of a batch (784 pixels and one label per image). */
-    attackLabels: (pixels, labels, options) => callBatch(labels.length, 'attackLabels', pixels, Uint32Array.from(labels), options),
-    gradient: (pixels, label) => call('gradient', pixels, label),
-    minimalEpsilon: (pixels, label, options, upper, iterations) => call('minimalEpsilon', pixels, label, options, upper, iterations),
+    attackLabels: (pixels, labels, options) => call(sized(labels.length), 'attackLabels', pixels, Uint32Array.from(labels), options),
+    gradient: (pixels, label) => call('attack', 'gradient', pixels, label),
+    minimalEpsilon: (pixels, label, options, upper, iterations) => call('attack', 'minimalEpsilon', pixels, label, options, upper, iterations),
     // What the network looks at (src/visualize/). `classes`: one digit per image.
-    saliency: (pixels, classes, method, options) => callBatch(classes.length, 'saliency', pixels, Uint32Array.from(classes), method, options),
-    visualizeClasses: (classes, options, start = null, firstStep = 0) => callBatch(classes.length, 'visualizeClasses', Uint32Array.from(classes), options, start ?? undefined, firstStep),
-    foolingImages: (classes, options) => callBatch(classes.length, 'foolingImages', Uint32Array.from(classes), options),
-    featureMaps: (pixels) => call('featureMaps', pixels),
-    filters: () => call('filters'),
+    saliency: (pixels, classes, method, options) => call(sized(classes.length), 'saliency', pixels, Uint32Array.from(classes), method, options),
+    visualizeClasses: (classes, options, start = null, firstStep = 0) => call(sized(classes.length), 'visualizeClasses', Uint32Array.from(classes), options, start ?? undefined, firstStep),
+    foolingImages: (classes, options) => call(sized(classes.length), 'foolingImages', Uint32Array.from(classes), options),
+    featureMaps: (pixels) => call('predict', 'featureMaps', pixels),
+    filters: () => call('predict', 'filters'),
     // Stateless helpers: the CPU build's, whatever the backend.
     perturbationNorms: (original, candidate) => cpuModule.perturbationNorms(original, candidate),
     randomNoiseLike: (original, noise, norm, seed) => cpuModule.randomNoiseLike(original, noise, norm, seed >>> 0),

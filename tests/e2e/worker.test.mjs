@@ -1,0 +1,200 @@
+// The engine off the page's thread (issue 16): the network runs in a module worker
+// (www/engine/engine-worker.js); the page stays responsive while C&W runs; a cancelled call
+// (AbortSignal through the API, the attack panel's Cancel, a superseding input) rejects at once
+// and its work stops; the first screen shows a flip; where workers are missing the page runs the
+// engine itself and still answers like the native network. Both backends; no timing asserted.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SEVEN, afterNext, count, launch, mnistTest, mode as modeNamed, native, predictionAfter, report, settle, stroke } from './helpers.mjs';
+
+const ENGINE_WORKER = '/www/engine/engine-worker.js';
+const results = (page) => count(page, '#attack-panel', 'results');
+const nextAttack = (page, action) => afterNext(page, '#attack-panel', 'results', action);
+
+/** What the attack panel shows: its sentence, and whether it is busy or was cancelled. */
+const panelState = (page) => page.evaluate(() => {
+  const panel = document.getElementById('attack-panel');
+  return {
+    text: document.getElementById('attack-result').textContent,
+    busy: panel.hasAttribute('aria-busy'),
+    cancelled: panel.dataset.cancelled === 'true',
+    cancelShown: !document.getElementById('attack-cancel').hidden,
+  };
+});
+
+for (const modeName of ['webgpu', 'no-webgpu']) {
+  describe(`the engine's worker (${modeName})`, () => {
+    let session;
+    before(async () => { session = await launch(modeNamed(modeName)); });
+    after(async () => session?.close());
+
+    test('the network runs in the worker; the first screen shows a flip', async () => {
+      const page = await session.open('/');
+      assert.ok(page.workers().some((w) => w.url().endsWith(ENGINE_WORKER)), 'the engine worker runs');
+      assert.equal(await page.getAttribute('#backend-thread', 'data-where'), 'worker');
+      assert.equal(await page.evaluate(() => window.adversarialDigits.where), 'worker');
+      await page.waitForFunction(() => document.getElementById('attack-panel').dataset.results, null, { timeout: 120_000 });
+      assert.match((await panelState(page)).text, /^Flipped: the network now reads a \d/, 'the default attack fools the default digit');
+      await page.close();
+    });
+
+    test('while C&W runs the page keeps drawing frames, and a stroke drawn meanwhile is shown, then classified', { timeout: 240_000 }, async (t) => {
+      const page = await session.open('/');
+      await settle(page);
+      await page.click('#clear-button');
+      const before = await page.evaluate(() => Number(document.documentElement.dataset.predictions ?? 0));
+      await page.evaluate(() => {
+        const run = (window.__cw = { frames: 0, done: false, inkAtDone: -1 });
+        const tick = () => { if (!run.done) { run.frames++; requestAnimationFrame(tick); } };
+        requestAnimationFrame(tick);
+        const api = window.adversarialDigits;
+        const digit = new Float32Array(784);
+        for (let i = 0; i < 784; i++) digit[i] = ((i * 37) % 101) / 100 > 0.8 ? 1 : 0;
+        // Four binary-search rounds of C&W: a long single call, the kind that froze the page.
+        run.promise = api.attack({ pixels: digit, label: 3, method: 'cw', steps: 200, searchSteps: 4 }).then(() => {
+          run.done = true;
+          const canvas = document.getElementById('draw-canvas');
+          const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+          run.inkAtDone = 0;
+          for (let i = 0; i < data.length; i += 4) if (data[i] < 128) run.inkAtDone++;
+        });
+      });
+      await stroke(page, SEVEN);
+      await page.waitForFunction(() => window.__cw.done, null, { timeout: 180_000 });
+      const run = await page.evaluate(() => ({ frames: window.__cw.frames, ink: window.__cw.inkAtDone }));
+      report(t, `${run.frames} animation frames during the C&W call; ${run.ink} inked canvas pixels when it ended`);
+      assert.ok(run.frames > 1, 'animation frames kept coming while the engine worked');
+      assert.ok(run.ink > 0, 'the stroke drawn during the attack was on the canvas before it ended');
+      await page.waitForFunction((n) => Number(document.documentElement.dataset.predictions ?? 0) > n, before, { timeout: 120_000 });
+      await settle(page);
+      assert.equal(await page.getAttribute('#prediction', 'data-label'), '7', 'the stroke was classified');
+      await page.close();
+    });
+
+    test('AbortSignal through the API: rejects with an AbortError, stops the work, later calls answer the same', { timeout: 240_000 }, async (t) => {
+      const page = await session.open('/');
+      const result = await page.evaluate(async () => {
+        const api = window.adversarialDigits;
+        const { getEngine } = await import('/www/models.js');
+        const engine = await getEngine('standard');
+        const digit = api.current();
+        const beforeRestarts = engine.restarts;
+        const reference = await api.classify(digit.pixels);
+        // Aborted before it is sent: rejects at once, nothing runs.
+        const early = await api.attack({ method: 'cw', signal: AbortSignal.abort() }).then(() => 'resolved', (e) => e.name);
+        // Aborted while it runs.
+        const controller = new AbortController();
+        const running = api.attack({ method: 'cw', steps: 200, searchSteps: 4, signal: controller.signal });
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        const abortedAt = performance.now();
+        controller.abort();
+        const late = await running.then(() => 'resolved', (e) => e.name);
+        const rejectedAfterMs = performance.now() - abortedAt;
+        // Aborted while it waits behind another call: the other one still answers.
+        const queued = new AbortController();
+        const first = api.attack({ method: 'fgsm', eps: 0.2 });
+        const second = api.classify(digit.pixels, { signal: queued.signal });
+        queued.abort();
+        const [firstResult, secondOutcome] = await Promise.all([first, second.then(() => 'resolved', (e) => e.name)]);
+        const again = await api.classify(digit.pixels);
+        return {
+          early, late, rejectedAfterMs, secondOutcome, firstLabel: firstResult.label,
+          restarts: engine.restarts - beforeRestarts, same: Array.from(reference.probabilities).every((p, i) => Math.abs(p - again.probabilities[i]) < 1e-6),
+          fgsmAgain: (await api.attack({ method: 'fgsm', eps: 0.2 })).label,
+        };
+      });
+      report(t, `the aborted C&W rejected ${result.rejectedAfterMs.toFixed(1)} ms after abort(); the worker was replaced ${result.restarts} time(s)`);
+      assert.equal(result.early, 'AbortError');
+      assert.equal(result.late, 'AbortError');
+      assert.equal(result.secondOutcome, 'AbortError');
+      assert.equal(result.restarts, 1, 'the running C&W was stopped by replacing the worker');
+      assert.ok(result.same, 'the new worker gives the same probabilities');
+      assert.equal(result.fgsmAgain, result.firstLabel, 'and the same attack');
+      await page.close();
+    });
+
+    test('the attack panel: Cancel stops a C&W and says so; a superseding input wins', { timeout: 240_000 }, async () => {
+      const page = await session.open('/');
+      await page.waitForFunction(() => document.getElementById('attack-panel').dataset.results, null, { timeout: 120_000 });
+      await page.selectOption('#attack-method', 'cw');
+      await page.waitForFunction(() => !document.getElementById('attack-cancel').hidden, null, { timeout: 60_000 });
+      const shown = await results(page);
+      await page.click('#attack-cancel');
+      const cancelled = await panelState(page);
+      assert.ok(cancelled.cancelled && !cancelled.busy && !cancelled.cancelShown, JSON.stringify(cancelled));
+      assert.match(cancelled.text, /^Cancelled\./);
+      await page.waitForTimeout(300);
+      assert.equal(await results(page), shown, 'the cancelled attack never shows a result');
+
+      // Superseding: C&W, then at once FGSM: the FGSM result is shown, and it is the API's.
+      await page.selectOption('#attack-method', 'cw');
+      await nextAttack(page, () => page.selectOption('#attack-method', 'fgsm'));
+      await settle(page);
+      const api = await page.evaluate(async () => (await window.adversarialDigits.attack({ method: 'fgsm', eps: Number(document.getElementById('attack-eps').value) })).label);
+      const state = await panelState(page);
+      assert.ok(!state.busy && !state.cancelled, JSON.stringify(state));
+      assert.ok(state.text.includes(`reads a ${api}`), `panel "${state.text}" vs API label ${api}`);
+      await page.close();
+    });
+
+    test('the flip follows the drawing: each stroke updates the attack on the digit drawn', { timeout: 240_000 }, async () => {
+      const page = await session.open('/');
+      await settle(page);
+      await page.click('#clear-button');
+      await nextAttack(page, () => stroke(page, SEVEN));
+      await settle(page);
+      await page.waitForFunction(() => !document.getElementById('attack-panel').hasAttribute('aria-busy'), null, { timeout: 120_000 });
+      const { text, api } = await page.evaluate(async () => {
+        const api = window.adversarialDigits;
+        const result = await api.attack({ method: 'fgsm', eps: Number(document.getElementById('attack-eps').value) });
+        return { text: document.getElementById('attack-result').textContent, api: { label: result.label, original: api.current().label } };
+      });
+      assert.equal(api.original, 7);
+      assert.ok(text.includes(`reads a ${api.label}`), `panel "${text}" vs the API's attack on the drawn digit (${api.label})`);
+      await page.close();
+    });
+
+    test('no request outside the origin, no error', () => session.assertClean());
+  });
+}
+
+describe('without workers: the engine runs in the page', () => {
+  let session;
+  before(async () => { session = await launch(modeNamed('webgpu')); });
+  after(async () => session?.close());
+
+  for (const { how, path, init, reason } of [
+    { how: 'no Worker in this browser', path: '/?backend=cpu', init: () => { delete globalThis.Worker; }, reason: /no Web Workers/ },
+    { how: '?worker=off', path: '/?worker=off', reason: /\?worker=off/ },
+  ]) {
+    test(`${how}: says so, classifies as the native network, attacks, and cancels`, { timeout: 300_000 }, async () => {
+      const page = await session.open(path, { init });
+      assert.equal(page.workers().length, 0, 'no worker was started');
+      assert.equal(await page.getAttribute('#backend-thread', 'data-where'), 'page');
+      assert.match(await page.textContent('#backend-thread'), reason);
+      const { pixels, labels } = mnistTest(100);
+      const expected = native(['predict', '--samples', '100']).predictions;
+      const got = await page.evaluate(async (digits) => {
+        const out = [];
+        for (const d of digits) out.push((await window.adversarialDigits.classify(d)).label);
+        return out;
+      }, pixels);
+      assert.deepEqual(got, expected, 'the same labels as the native network');
+      assert.ok(got.filter((l, i) => l === labels[i]).length >= 98);
+      const attack = await page.evaluate(async (digit) => {
+        const api = window.adversarialDigits;
+        const result = await api.attack({ pixels: digit, method: 'pgd', eps: 0.3, steps: 40, seed: 1 });
+        const aborted = await api.attack({ pixels: digit, method: 'fgsm', signal: AbortSignal.abort() }).then(() => 'resolved', (e) => e.name);
+        return { label: result.label, linf: result.norms.linf, aborted };
+      }, pixels[0]);
+      assert.notEqual(attack.label, labels[0], 'PGD at ε = 0.3 fools the standard network');
+      assert.ok(attack.linf <= 0.3 + 1e-6);
+      assert.equal(attack.aborted, 'AbortError');
+      assert.equal(await predictionAfter(page, () => page.click('#samples .sample[data-index="1"]')), labels[1]);
+      await page.close();
+    });
+  }
+
+  test('no request outside the origin, no error', () => session.assertClean());
+});

@@ -1,0 +1,107 @@
+// The engine's worker: every network on the page (both wasm builds, the weights, the WebGPU
+// device) lives here, so the page's thread only draws and handles input. One per page, shared by
+// the demo, every embed and the API (www/engine/client.js starts it). The messages are declared in
+// www/engine/protocol.js.
+//
+// Calls run one at a time, in the order they came: a call the page cancels before it starts is
+// dropped; one that runs is left to finish (the page stops a long one by ending this worker).
+
+import { loadEngine } from './engine.js';
+import { OPERATIONS, errorMessage, transferables } from './protocol.js';
+
+/** @type {Map<string, Promise<object>>} the loaded engines, by the page's key */
+const engines = new Map();
+const queue = [];
+const cancelled = new Set();
+let busy = false;
+
+const info = (engine) => ({
+  backend: engine.backend,
+  fallbackReason: engine.fallbackReason,
+  routing: engine.routing,
+  batchRouting: engine.batchRouting,
+  calls: { ...engine.calls },
+  settled: engine.isSettled ?? false,
+  routed: engine.isRouted ?? false,
+});
+
+/** Each operation, by its protocol name: the engine's method with the same arguments. */
+const RUN = {
+  classify: (e, pixels) => e.classify(pixels),
+  classifyBatch: (e, pixels) => e.classifyBatch(pixels),
+  attack: (e, pixels, label, options) => e.attack(pixels, label, options),
+  attackLabels: (e, pixels, labels, options) => e.attackLabels(pixels, labels, options),
+  gradient: (e, pixels, label) => e.gradient(pixels, label),
+  minimalEpsilon: (e, pixels, label, options, upper, iterations) => e.minimalEpsilon(pixels, label, options, upper, iterations),
+  saliency: (e, pixels, classes, method, options) => e.saliency(pixels, classes, method, options),
+  visualizeClasses: (e, classes, options, start, firstStep) => e.visualizeClasses(classes, options, start, firstStep),
+  foolingImages: (e, classes, options) => e.foolingImages(classes, options),
+  featureMaps: (e, pixels) => e.featureMaps(pixels),
+  filters: (e) => e.filters(),
+  perturbationNorms: (e, original, candidate) => e.perturbationNorms(original, candidate),
+  randomNoiseLike: (e, original, noise, norm, seed) => e.randomNoiseLike(original, noise, norm, seed),
+  preprocess: (e, rgba, width, height) => e.preprocess(rgba, width, height),
+  sniff: (e, bytes) => e.sniff(bytes),
+  parseMnist: (e, images, labels) => e.parseMnist(images, labels),
+};
+for (const op of Object.keys(OPERATIONS)) if (!RUN[op]) throw new Error(`engine worker: no runner for ${op}`);
+
+function load({ engine: key, backend, weightsUrl }) {
+  const loading = loadEngine({
+    backend,
+    weightsUrl,
+    onChange: () => loading.then((engine) => postMessage({ type: 'change', engine: key, info: info(engine) }), () => {}),
+  });
+  engines.set(key, loading);
+  loading.then(
+    (engine) => {
+      postMessage({ type: 'loaded', engine: key, info: info(engine) });
+      const mark = (flag) => () => {
+        engine[flag] = true;
+        postMessage({ type: 'change', engine: key, info: info(engine) });
+      };
+      engine.settled.then(mark('isSettled'));
+      engine.routed.then(mark('isRouted'));
+    },
+    (error) => {
+      engines.delete(key);
+      postMessage({ type: 'load-failed', engine: key, error: errorMessage(error) });
+    },
+  );
+}
+
+async function pump() {
+  if (busy) return;
+  busy = true;
+  while (queue.length) {
+    const { id, engine: key, op, args } = queue.shift();
+    if (cancelled.delete(id)) continue;
+    postMessage({ type: 'started', id });
+    let engine = null;
+    try {
+      engine = await engines.get(key);
+      if (!engine) throw new Error('this network was not loaded');
+      const value = await RUN[op](engine, ...args);
+      postMessage({ type: 'result', id, value, info: info(engine) }, transferables(value));
+    } catch (error) {
+      postMessage({ type: 'error', id, error: errorMessage(error), info: engine ? info(engine) : null });
+    }
+    cancelled.delete(id); // a cancellation that came too late
+    // Lets messages that came meanwhile (cancellations) in before the next call starts.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  busy = false;
+}
+
+addEventListener('message', ({ data }) => {
+  if (data.type === 'load') load(data);
+  else if (data.type === 'cancel') cancelled.add(data.id);
+  else if (data.type === 'call') {
+    queue.push(data);
+    setTimeout(pump, 0);
+  }
+});
+
+// Tells the page the worker runs, and whether WebGPU is exposed here (a browser may offer it to
+// pages and not to workers: the page then keeps the engine).
+postMessage({ type: 'ready', gpu: Boolean(globalThis.navigator?.gpu) });

@@ -1,0 +1,68 @@
+// The messages between the page and the engine's worker (www/engine/engine-worker.js), and the
+// operations both sides name. One module, imported by both, so that they cannot disagree.
+//
+//   page -> worker   {type: 'load', engine, backend, weightsUrl}       load a network
+//                    {type: 'call', id, engine, op, args}              run one operation
+//                    {type: 'cancel', id}                              drop it if not started
+//   worker -> page   {type: 'loaded', engine, info} | {type: 'load-failed', engine, error}
+//                    {type: 'started', id}                             it runs now
+//                    {type: 'result', id, value, info} | {type: 'error', id, error, info}
+//                    {type: 'change', engine, info}                    backend or routing changed
+//
+// `info` is the engine's state the page mirrors: {backend, fallbackReason, routing,
+// batchRouting, calls}. Errors cross as {name, message}: the page shows the same sentence the
+// engine wrote. The worker runs one call at a time, in order; results' typed arrays are
+// transferred, not copied.
+
+/**
+ * Every operation of an engine, with what it is: `kind` 'network' runs the network (queued,
+ * cancellable), 'helper' is a stateless parser or measure (answered in order all the same).
+ */
+export const OPERATIONS = {
+  classify: 'network',
+  classifyBatch: 'network',
+  attack: 'network',
+  attackLabels: 'network',
+  gradient: 'network',
+  minimalEpsilon: 'network',
+  saliency: 'network',
+  visualizeClasses: 'network',
+  foolingImages: 'network',
+  featureMaps: 'network',
+  filters: 'network',
+  perturbationNorms: 'helper',
+  randomNoiseLike: 'helper',
+  preprocess: 'helper',
+  sniff: 'helper',
+  parseMnist: 'helper',
+};
+
+/** An error's message as a clause (no final full stop), to embed in a sentence. The Rust side
+ * already folds backend error chains into one line (`inference::one_line`). */
+export const errorClause = (error) => String(error?.message ?? error).trim().replace(/[.\s]+$/, '');
+
+/** An error as it crosses to the other side. */
+export function errorMessage(error) {
+  return { name: error?.name === 'AbortError' ? 'AbortError' : 'Error', message: String(error?.message ?? error) };
+}
+
+/** The error the other side sent, rebuilt. */
+export function errorFrom({ name, message }) {
+  return name === 'AbortError' ? new DOMException(message, 'AbortError') : new Error(message);
+}
+
+/** The rejection of a cancelled request, as `fetch` gives for an aborted signal. */
+export function abortError(signal) {
+  const reason = signal?.reason;
+  return reason instanceof DOMException && reason.name === 'AbortError' ? reason : new DOMException('The operation was cancelled.', 'AbortError');
+}
+
+/** The buffers of the typed arrays in `value` (a result), to transfer rather than copy. */
+export function transferables(value, found = new Set(), depth = 0) {
+  if (ArrayBuffer.isView(value)) {
+    if (value.buffer instanceof ArrayBuffer && value.byteLength === value.buffer.byteLength) found.add(value.buffer);
+  } else if (value && typeof value === 'object' && depth < 4) {
+    for (const item of Array.isArray(value) ? value : Object.values(value)) transferables(item, found, depth + 1);
+  }
+  return [...found];
+}
