@@ -1,5 +1,5 @@
 // Measures the page's engine in this browser, loaded exactly as the page loads it
-// (www/engine.js): time from navigation to the engine and to its first prediction on the
+// (www/engine/engine.js): time from navigation to the engine and to its first prediction on the
 // requested backend, then the median (10th, 90th percentiles) of each operation, one digit at a
 // time, over N runs after warm-up runs (shared.js: measure); then, on request, whether memory stays flat over
 // many attacks.
@@ -9,7 +9,9 @@
 // Result: window.benchResult, and <html data-done="true"> (or "error", with window.benchError).
 //
 // To add a measurement, add an entry to OPERATIONS: tools/bench.mjs prints every row it gets.
-import { loadEngine } from '../www/engine.js';
+import { loadEngine as loadWorkerEngine } from '../www/engine/client.js';
+import { loadEngine } from '../www/engine/engine.js';
+import { MODELS } from '../www/models.js';
 import { benchParams, fetchSamples, FGSM, measure, PGD, publish } from './shared.js';
 
 const { params, runs, only } = benchParams();
@@ -41,7 +43,7 @@ const backend = params.get('backend') ?? 'cpu';
  * name: the row's label; share: the fraction of `runs` it gets (slow operations get fewer, at
  * least `min`); run(ctx): one measured call. ctx: {engine, x (784 pixels), label, batch(n):
  * {pixels, labels} of n test digits}. The batch rows (×n) are where WebGPU can earn its place:
- * the engine routes batches by such a measurement (www/engine.js), this bench times each backend
+ * the engine routes batches by such a measurement (www/engine/engine.js), this bench times each backend
  * on its own.
  * `fgsm` and `pgd-40` use the settings TensorFlow.js is compared on (shared.js).
  */
@@ -57,6 +59,10 @@ export const OPERATIONS = [
   { name: 'few-pixel-10', share: 1 / 3, run: ({ engine, x, label }) => engine.attack(x, label, { method: 'few-pixel', eps: 0.2, pixels: 10 }) },
   { name: 'jsma', share: 1 / 6, run: ({ engine, x, label }) => engine.attack(x, label, { method: 'jsma', eps: 0.2 }) },
   { name: 'cw (6x100)', share: 1 / 10, min: 2, run: ({ engine, x, label }) => engine.attack(x, label, { method: 'cw', eps: 0.2, steps: 100 }) },
+  // What the page pays on top: the same engine in its worker (www/engine/client.js), a message
+  // each way with the pixels copied in and the result transferred out.
+  { name: 'predict via the worker', share: 1, viaWorker: true, run: async ({ worker, x }) => (await worker()).classify(x) },
+  { name: 'fgsm via the worker', share: 1, viaWorker: true, run: async ({ worker, x, label }) => (await worker()).attack(x, label, FGSM) },
   { name: 'predict ×100', share: 1 / 3, run: ({ engine, batch }) => engine.classifyBatch(batch(100).pixels) },
   { name: 'fgsm ×16', share: 1 / 3, run: ({ engine, batch }) => engine.attackLabels(batch(16).pixels, batch(16).labels, FGSM) },
   { name: 'fgsm ×100', share: 1 / 6, run: ({ engine, batch }) => engine.attackLabels(batch(100).pixels, batch(100).labels, FGSM) },
@@ -95,7 +101,7 @@ async function memoryCurve(name, count, run, memory) {
 }
 
 await publish(async (status) => {
-  const engine = await loadEngine({ backend });
+  const engine = await loadEngine({ backend, weightsUrl: MODELS.standard.url });
   const engineMs = performance.now(); // since navigation start
   if (backend !== 'cpu') await engine.settled; // wait for WebGPU to take over (or to fall back)
   const samples = await fetchSamples();
@@ -115,6 +121,12 @@ await publish(async (status) => {
   };
   await engine.classify(x);
   const firstPredictionMs = performance.now();
+  // The page's engine in its worker, started on the first row that asks for it.
+  let viaWorker = null;
+  const worker = () => (viaWorker ??= loadWorkerEngine({ backend, weightsUrl: MODELS.standard.url }).then(async (e) => {
+    if (backend !== 'cpu') await e.settled;
+    return e;
+  }));
 
   const rows = [];
   for (const op of OPERATIONS) {
@@ -124,13 +136,14 @@ await publish(async (status) => {
     const before = { ...gpuCounts };
     let first = null;
     let warm = null;
-    const timing = await measure(() => op.run({ engine, x, label, batch }), n, {
+    const timing = await measure(() => op.run({ engine, x, label, batch, worker }), n, {
       afterFirst: () => (first = { ...gpuCounts }),
       afterWarmup: () => (warm = { ...gpuCounts }),
     });
     const after = { ...gpuCounts };
     // On WebGPU: what the first call and each timed call asked of the device.
-    const gpu = engine.backend !== 'webgpu' ? null : Object.fromEntries(Object.keys(gpuCounts).map((key) => [key, {
+    // (The worker's device is not this page's: its calls are not counted here.)
+    const gpu = engine.backend !== 'webgpu' || op.viaWorker ? null : Object.fromEntries(Object.keys(gpuCounts).map((key) => [key, {
       first: first[key] - before[key],
       perCall: (after[key] - warm[key]) / n,
     }]));

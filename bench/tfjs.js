@@ -11,7 +11,7 @@
 // SharedArrayBuffer, so cross-origin isolation (COEP, which the product page does not send; the
 // bench pages get it only for finer timers) and a blob: worker (which the CSP forbids); they are
 // switched off explicitly, so that the result does not depend on how the bench is served.
-import { loadEngine } from '../www/engine.js';
+import { loadEngine } from '../www/engine/engine.js';
 import { benchParams, fetchSamples, FGSM, measure, PGD, publish } from './shared.js';
 import { createTfjsDigitNet, parseSafetensors } from './tfjs-model.js';
 

@@ -16,8 +16,8 @@ export class Engine {
     attackLabels(pixels: Float32Array | number[], labels: Uint32Array | number[], options: any): Promise<any>;
     /**
      * Runs an attack on one image (784 pixels) whose true label is `label`. `options`:
-     * `{method: 'fgsm'|'bim'|'pgd'|'pgd-l2'|'mi-fgsm'|'deepfool'|'cw'|'jsma'|'few-pixel', eps,
-     * steps, alpha, restarts, target, seed, recordEvery, ...}`.
+     * `{method` (a name of the catalogue, `attackMethods()`)`, eps, steps, alpha, restarts,
+     * target, seed, recordEvery, ...}`.
      */
     attack(pixels: Float32Array | number[], label: number, options: any): Promise<any>;
     /**
@@ -73,9 +73,11 @@ export class Engine {
 }
 
 /**
- * The attacks: `[{name, norm, usesEps, supportsTarget, requiresTarget}]`.
+ * The attacks' catalogue ([`crate::attacks::MethodInfo`], one entry per method): `[{name, norm,
+ * targeted, iterative, eps, evaluationEps, steps, defaultSteps, pixels}]`, the ranges as
+ * `{min, max, step, value}` or null. The page builds its method picker and sliders from it.
  */
-export function attackMethods(): Array<any>;
+export function attackMethods(): any;
 
 /**
  * Checks a weights file without loading it; throws the reason it is unusable.
@@ -91,20 +93,20 @@ export function hasWebGpu(): boolean;
  * Reads a pair of MNIST IDX files (the page's sample strip): `{pixels: Float32Array(n * 784),
  * labels: Uint8Array(n)}`, or throws what is wrong with them.
  */
-export function parseMnist(images: Uint8Array | number[], labels: Uint8Array | number[]): object;
+export function parseMnist(images: Uint8Array | number[], labels: Uint8Array | number[]): any;
 
 /**
  * Sizes of the change from `original` to `candidate` (784 values each), as the attacks measure
  * them: `{l0, l2, linf}` (L0 counts pixels moved by more than a tenth of a grey level).
  */
-export function perturbationNorms(original: Float32Array | number[], candidate: Float32Array | number[]): object;
+export function perturbationNorms(original: Float32Array | number[], candidate: Float32Array | number[]): any;
 
 /**
  * MNIST-style preprocessing of an RGBA picture: resolves to
  * `{pixels: Float32Array(784), inverted, inkBox: [x, y, w, h]}`, or throws with the reason
  * (a blank picture, a wrong size).
  */
-export function preprocessRgba(rgba: Uint8Array | number[], width: number, height: number): object;
+export function preprocessRgba(rgba: Uint8Array | number[], width: number, height: number): any;
 
 /**
  * `original + noise`, where the noise is random but as large as `perturbation` in `norm`
@@ -116,7 +118,7 @@ export function randomNoiseLike(original: Float32Array | number[], perturbation:
  * Identifies an uploaded file from its header: `{format, width, height}`, or throws a message
  * for readers (not an image, damaged, too large).
  */
-export function sniffImage(bytes: Uint8Array | number[]): object;
+export function sniffImage(bytes: Uint8Array | number[]): any;
 
 export function start(): void;
 
@@ -125,7 +127,7 @@ export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembl
 export interface InitOutput {
     readonly memory: WebAssembly.Memory;
     readonly __wbg_engine_free: (a: number, b: number) => void;
-    readonly attackMethods: () => any;
+    readonly attackMethods: () => [number, number, number];
     readonly checkWeights: (a: number, b: number) => [number, number];
     readonly engine_attack: (a: number, b: number, c: number, d: number, e: any) => any;
     readonly engine_attackLabels: (a: number, b: number, c: number, d: number, e: number, f: any) => any;

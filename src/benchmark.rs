@@ -99,8 +99,8 @@ fn call(model: &DigitNet, pixels: &[f32], labels: &[usize], work: Work, device: 
             assert_eq!(probabilities.len(), labels.len() * 10);
         }
         Work::InputGradient => {
-            let one_hot = attacks::one_hot(labels, device);
-            let gradient = attacks::loss_gradient(model, images_tensor(pixels, device), one_hot);
+            let one_hot = crate::gradients::one_hot(labels, device);
+            let gradient = crate::gradients::loss_gradient(model, images_tensor(pixels, device), one_hot);
             let values = gradient.into_data().try_to_vec::<f32>().expect("f32 gradient");
             assert_eq!(values.len(), pixels.len());
         }

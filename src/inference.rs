@@ -32,10 +32,25 @@ pub fn argmax(values: &[f32]) -> usize {
     best
 }
 
+/// The network's logits for classification, where no gradient is needed: the CPU kernels where
+/// they apply (`crate::kernels`, classification on burn's flex backend), the network's forward
+/// pass everywhere else. The one place that chooses; both give the same values (tested).
+pub fn logits(model: &DigitNet, images: Tensor<4>) -> Tensor<2> {
+    #[cfg(feature = "flex")]
+    if let Some(logits) = crate::kernels::logits_if_supported(model, &images) {
+        return logits;
+    }
+    model.forward(images)
+}
+
+/// Softmax probabilities `[n, 10]` for a batch of images, as [`logits`] computes them.
+pub fn probabilities_of(model: &DigitNet, images: Tensor<4>) -> Tensor<2> {
+    softmax(logits(model, images), 1)
+}
+
 /// Probabilities for `n` images given as `n * 784` pixels, flattened `[n * 10]`.
 pub fn probabilities(model: &DigitNet, pixels: &[f32], device: &Device) -> Vec<f32> {
-    let logits = model.forward(images_tensor(pixels, device));
-    softmax(logits, 1).into_data().try_to_vec::<f32>().expect("f32 output")
+    probabilities_of(model, images_tensor(pixels, device)).into_data().try_to_vec::<f32>().expect("f32 output")
 }
 
 /// Classifies each image.
@@ -85,7 +100,7 @@ pub fn one_line(text: &str) -> String {
 
 /// [`probabilities`] for the browser: one asynchronous read-back.
 pub async fn probabilities_async(model: &DigitNet, pixels: &[f32], device: &Device) -> Result<Vec<f32>, String> {
-    read_floats(softmax(model.forward(images_tensor(pixels, device)), 1)).await
+    read_floats(probabilities_of(model, images_tensor(pixels, device))).await
 }
 
 #[cfg(test)]

@@ -7,11 +7,8 @@
 //! as separate operations, each allocating its output. Here (`kernels/`, a crate of its own so
 //! that the CPU build can compile it for speed) the input is copied once into a zero-bordered
 //! buffer, im2col is one straight copy per kernel row, a 4 × 8 register-tiled product does the
-//! sums, and bias, ReLU and pooling are applied while reading the product out. One prediction
-//! in Chromium's wasm (one thread, SIMD), on a 2-core AMD EPYC: 0.21 ms with the first version of
-//! the block (which called the `gemm` crate), 0.155 ms with these kernels, the FLOP floor at the
-//! peak measured there (TensorFlow.js wasm: 0.19 ms); on an Intel Xeon, burn's own operations
-//! took 0.53 ms and that first version 0.32.
+//! sums, and bias, ReLU and pooling are applied while reading the product out. (The README's
+//! Performance section has the measurements, and what was tried and dropped.)
 //!
 //! Only classification takes this path: it has no backward pass, so anything on an autodiff
 //! device (attacks, training, visualisations) keeps burn's differentiable operations. Max-pooling
@@ -29,6 +26,8 @@ use burn::nn::Linear;
 use burn::nn::conv::Conv2d;
 use burn::prelude::*;
 use burn::tensor::DType;
+
+use crate::model::{DigitNet, normalise};
 
 #[backend_extension(Flex)]
 pub trait ClassifierKernels: burn::backend::Backend {
@@ -73,6 +72,20 @@ fn on_plain_flex(device: Device) -> bool {
 fn kernel_parameters<const D: usize>(weight: Tensor<D>, bias: Tensor<1>) -> Option<(Tensor<D>, Tensor<1>)> {
     let usable = |dtype: DType, device: Device| dtype == DType::F32 && on_plain_flex(device);
     (usable(weight.dtype(), weight.device()) && usable(bias.dtype(), bias.device())).then_some((weight, bias))
+}
+
+/// The network's logits through the kernels (both convolution blocks fused, the hidden layer
+/// sparse, then the network's own head), when they apply: classification on the CPU, with no
+/// gradient to track. `None` otherwise: the caller runs the network's forward pass
+/// (`inference::logits` is the one place that chooses).
+pub fn logits_if_supported(model: &DigitNet, images: &Tensor<4>) -> Option<Tensor<2>> {
+    if !on_plain_flex(images.device()) {
+        return None;
+    }
+    let x = conv_relu_pool_if_supported(&model.block1.conv, &normalise(images.clone()))?;
+    let x = conv_relu_pool_if_supported(&model.block2.conv, &x)?;
+    let hidden = linear_relu_if_supported(&model.fc1, &x.flatten::<2>(1, 3))?;
+    Some(model.head(hidden))
 }
 
 /// `conv` → ReLU → 2×2 max-pool of `x` through the fused kernel, when it applies: a flex tensor

@@ -5,7 +5,7 @@
 //! the flex CPU backend, through WebAssembly).
 //!
 //! Every module is device-generic: functions take a [`burn::prelude::Device`] or tensors that
-//! carry one, and only the entry points (`main.rs`, `web.rs`) choose a backend.
+//! carry one, and only the entry points (`main.rs`, `web/`) choose a backend.
 //!
 //! - [`data`]: MNIST's IDX files.
 //! - [`model`]: the convolutional network.
@@ -15,7 +15,9 @@
 //! - [`weights`]: safetensors in PyTorch layout.
 //! - [`preprocess`]: any picture of a digit to MNIST's 28x28 format.
 //! - [`image_header`]: recognising uploads before they are decoded.
-//! - [`attacks`]: adversarial examples, one module per method.
+//! - [`gradients`]: the loss, its input gradient, the logits' Jacobian, read-backs: what the
+//!   attacks, the visualisations and training share.
+//! - [`attacks`]: adversarial examples, one module per method, and their catalogue.
 //! - [`visualize`]: saliency, class visualisation, fooling images, feature maps.
 //! - [`benchmark`]: the page's operations timed natively (the CLI's `bench`, a GPU through wgpu).
 
@@ -24,6 +26,7 @@ pub mod benchmark;
 pub mod data;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod evaluation;
+pub mod gradients;
 pub mod image_header;
 pub mod inference;
 #[cfg(feature = "flex")]

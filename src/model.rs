@@ -37,14 +37,34 @@ pub struct DigitNetConfig {
     pub dropout: f64,
 }
 
-/// conv(5x5) → ReLU → max-pool → conv(5x5) → ReLU → max-pool → linear → ReLU → linear.
+/// conv(5x5, "same") → ReLU → 2x2 max-pool: each of the network's two convolution blocks.
+#[derive(Module, Debug)]
+pub struct ConvBlock {
+    pub conv: Conv2d,
+    pool: MaxPool2d,
+    activation: Relu,
+}
+
+impl ConvBlock {
+    fn new(conv: Conv2d) -> Self {
+        Self { conv, pool: MaxPool2dConfig::new([2, 2]).init(), activation: Relu::new() }
+    }
+
+    /// The block's ReLU maps (what the page shows of the layer) and their pooled version (what
+    /// the next layer reads).
+    pub fn forward(&self, x: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
+        let maps = self.activation.forward(self.conv.forward(x));
+        (maps.clone(), self.pool.forward(maps))
+    }
+}
+
+/// Two [`ConvBlock`]s → linear → ReLU → linear.
 #[derive(Module, Debug)]
 pub struct DigitNet {
-    pub conv1: Conv2d,
-    pub conv2: Conv2d,
+    pub block1: ConvBlock,
+    pub block2: ConvBlock,
     pub fc1: Linear,
     pub fc2: Linear,
-    pool: MaxPool2d,
     dropout: Dropout,
     activation: Relu,
 }
@@ -76,11 +96,10 @@ impl DigitNetConfig {
         };
         let flat = self.conv2_channels * (IMAGE_SIDE / 4) * (IMAGE_SIDE / 4);
         DigitNet {
-            conv1: conv(1, self.conv1_channels),
-            conv2: conv(self.conv1_channels, self.conv2_channels),
+            block1: ConvBlock::new(conv(1, self.conv1_channels)),
+            block2: ConvBlock::new(conv(self.conv1_channels, self.conv2_channels)),
             fc1: LinearConfig::new(flat, self.hidden).init(device),
             fc2: LinearConfig::new(self.hidden, CLASSES).init(device),
-            pool: MaxPool2dConfig::new([2, 2]).init(),
             dropout: DropoutConfig::new(self.dropout).init(),
             activation: Relu::new(),
         }
@@ -105,11 +124,10 @@ impl DigitNetConfig {
         };
         let w = weights;
         DigitNet {
-            conv1: conv(w.conv1_weight, w.conv1_bias),
-            conv2: conv(w.conv2_weight, w.conv2_bias),
+            block1: ConvBlock::new(conv(w.conv1_weight, w.conv1_bias)),
+            block2: ConvBlock::new(conv(w.conv2_weight, w.conv2_bias)),
             fc1: linear(w.fc1_weight, w.fc1_bias),
             fc2: linear(w.fc2_weight, w.fc2_bias),
-            pool: MaxPool2dConfig::new([2, 2]).init(),
             dropout: DropoutConfig::new(self.dropout).init(),
             activation: Relu::new(),
         }
@@ -130,69 +148,28 @@ pub struct Activations {
 
 impl DigitNet {
     /// Class scores (logits) for a batch of `[batch, 1, 28, 28]` images with pixels in `[0, 1]`.
+    /// (Classification without a gradient may take the CPU kernels instead: `inference::logits`.)
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
-        let x = self.conv_block(&self.conv1, normalise(images));
-        let features = self.conv_block(&self.conv2, x).flatten::<2>(1, 3);
-        self.logits(self.hidden_layer(features))
+        self.forward_activations(images).logits
     }
 
-    /// `conv` → ReLU → max-pool: one fused kernel where it applies (classification on the CPU,
-    /// [`crate::kernels`]), burn's operations otherwise (gradients, WebGPU). Same values.
-    fn conv_block(&self, conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
-        #[cfg(feature = "flex")]
-        if let Some(pooled) = crate::kernels::conv_relu_pool_if_supported(conv, &x) {
-            return pooled;
-        }
-        self.max_pool(self.activation.forward(conv.forward(x)))
-    }
-
-    /// `fc1` → ReLU on the flattened pooled maps: one sparse kernel where it applies (as for
-    /// [`Self::conv_block`]), burn's operations otherwise. Same values.
-    fn hidden_layer(&self, features: Tensor<2>) -> Tensor<2> {
-        #[cfg(feature = "flex")]
-        if let Some(hidden) = crate::kernels::linear_relu_if_supported(&self.fc1, &features) {
-            return hidden;
-        }
-        self.activation.forward(self.fc1.forward(features))
-    }
-
-    /// Class scores from the hidden layer (dropout while training).
-    fn logits(&self, hidden: Tensor<2>) -> Tensor<2> {
-        self.fc2.forward(self.dropout.forward(hidden))
-    }
-
-    /// Forward pass that keeps the feature maps (with burn's operations only: the same logits as
-    /// [`Self::forward`], tested).
+    /// The forward pass, keeping every layer's activations (the page's feature maps).
     pub fn forward_activations(&self, images: Tensor<4>) -> Activations {
-        let conv1 = self.activation.forward(self.conv1.forward(normalise(images)));
-        let conv2 = self.activation.forward(self.conv2.forward(self.max_pool(conv1.clone())));
-        let features = self.max_pool(conv2.clone()).flatten::<2>(1, 3);
-        let hidden = self.activation.forward(self.fc1.forward(features));
-        let logits = self.logits(hidden.clone());
+        let (conv1, pooled) = self.block1.forward(normalise(images));
+        let (conv2, pooled) = self.block2.forward(pooled);
+        let hidden = self.activation.forward(self.fc1.forward(pooled.flatten::<2>(1, 3)));
+        let logits = self.head(hidden.clone());
         Activations { conv1, conv2, hidden, logits }
     }
 
-    /// 2x2 max-pooling with stride 2. Without a gradient to track (classification) it is a
-    /// reshape to `[b, c, h/2, 2, w/2, 2]` and two maximum reductions: on burn's CPU backend 2x
-    /// faster than its general pooling, which computes and stores the argmax of every window
-    /// (measured natively on the first layer's output). With a gradient, pooling's own backward
-    /// pass is the faster. Both give the same values and the same gradient (tested).
-    fn max_pool(&self, x: Tensor<4>) -> Tensor<4> {
-        let [b, c, h, w] = x.dims();
-        if x.is_tracked() || h % 2 != 0 || w % 2 != 0 {
-            return self.pool.forward(x);
-        }
-        x.reshape([b, c, h / 2, 2, w / 2, 2]).max_dim(5).max_dim(3).reshape([b, c, h / 2, w / 2])
-    }
-
-    /// Softmax probabilities for a batch of images.
-    pub fn probabilities(&self, images: Tensor<4>) -> Tensor<2> {
-        burn::tensor::activation::softmax(self.forward(images), 1)
+    /// Class scores from the hidden layer's activations (dropout while training).
+    pub fn head(&self, hidden: Tensor<2>) -> Tensor<2> {
+        self.fc2.forward(self.dropout.forward(hidden))
     }
 }
 
 /// Pixels in `[0, 1]` to MNIST's standardised scale, the network's first step.
-fn normalise(images: Tensor<4>) -> Tensor<4> {
+pub fn normalise(images: Tensor<4>) -> Tensor<4> {
     (images - PIXEL_MEAN) / PIXEL_STD
 }
 
@@ -218,60 +195,24 @@ mod tests {
         let data = |p: &Param<Tensor<4>>| p.val().into_data();
         let data1 = |p: &Option<Param<Tensor<1>>>| p.as_ref().unwrap().val().into_data();
         let weights = DigitNetWeights {
-            conv1_weight: data(&net.conv1.weight),
-            conv1_bias: data1(&net.conv1.bias),
-            conv2_weight: data(&net.conv2.weight),
-            conv2_bias: data1(&net.conv2.bias),
+            conv1_weight: data(&net.block1.conv.weight),
+            conv1_bias: data1(&net.block1.conv.bias),
+            conv2_weight: data(&net.block2.conv.weight),
+            conv2_bias: data1(&net.block2.conv.bias),
             fc1_weight: net.fc1.weight.val().into_data(),
             fc1_bias: data1(&net.fc1.bias),
             fc2_weight: net.fc2.weight.val().into_data(),
             fc2_bias: data1(&net.fc2.bias),
         };
         let rebuilt = config.with_weights(weights, &device);
-        for (a, b) in [(&net.conv1, &rebuilt.conv1), (&net.conv2, &rebuilt.conv2)] {
+        for (a, b) in [(&net.block1.conv, &rebuilt.block1.conv), (&net.block2.conv, &rebuilt.block2.conv)] {
             assert_eq!((a.stride, a.kernel_size, a.dilation, a.groups), (b.stride, b.kernel_size, b.dilation, b.groups));
             assert_eq!(format!("{:?}", a.padding), format!("{:?}", b.padding));
         }
-        assert_eq!(format!("{:?}", net.pool), format!("{:?}", rebuilt.pool));
+        assert_eq!(format!("{:?}", net.block1.pool), format!("{:?}", rebuilt.block1.pool));
         assert_eq!(net.dropout.prob, rebuilt.dropout.prob);
         let x = Tensor::<4>::random([2, 1, 28, 28], burn::tensor::Distribution::Default, &device);
         let logits = |n: &DigitNet| n.valid().forward(x.clone()).into_data().try_to_vec::<f32>().unwrap();
         assert_eq!(logits(&net), logits(&rebuilt));
-    }
-
-    #[test]
-    fn classification_gives_the_logits_of_the_layer_by_layer_pass() {
-        // `forward` takes the fused CPU kernel on flex; `forward_activations` burn's operations.
-        let device = Device::flex();
-        let net = DigitNetConfig::new().init(&device).valid();
-        let x = Tensor::<4>::random([4, 1, 28, 28], burn::tensor::Distribution::Default, &device);
-        let fused = net.forward(x.clone()).into_data().try_to_vec::<f32>().unwrap();
-        let reference = net.forward_activations(x).logits.into_data().try_to_vec::<f32>().unwrap();
-        let worst = fused.iter().zip(&reference).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
-        assert!(worst < 1e-5, "logits differ by {worst}");
-    }
-
-    #[test]
-    fn both_pooling_paths_agree_in_values_and_gradients() {
-        let device = Device::flex();
-        let net = DigitNetConfig::new().init(&device).valid();
-        let x = Tensor::<4>::random([3, 16, 28, 28], burn::tensor::Distribution::Default, &device);
-        let fast = net.max_pool(x.clone()).into_data().try_to_vec::<f32>().unwrap();
-        assert_eq!(fast, net.pool.forward(x.clone()).into_data().try_to_vec::<f32>().unwrap());
-
-        // With a gradient, `max_pool` takes the pooling module's path; the reshape path's
-        // gradient must be the same, or classification and attacks would disagree on the network.
-        let tracked = x.clone().autodiff().require_grad();
-        let grads = net.max_pool(tracked.clone()).sum().backward();
-        let via_module = tracked.grad(&grads).unwrap().into_data().try_to_vec::<f32>().unwrap();
-        // Attacks track the input only: the layers' outputs must still count as tracked.
-        let input = Tensor::<4>::zeros([1, 1, 28, 28], &device).autodiff().require_grad();
-        assert!(net.conv1.forward(input).is_tracked());
-
-        let tracked = x.autodiff().require_grad();
-        let [b, c, h, w] = tracked.dims();
-        let reshaped = tracked.clone().reshape([b, c, h / 2, 2, w / 2, 2]).max_dim(5).max_dim(3);
-        let grads = reshaped.sum().backward();
-        assert_eq!(via_module, tracked.grad(&grads).unwrap().into_data().try_to_vec::<f32>().unwrap());
     }
 }

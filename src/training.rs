@@ -15,8 +15,9 @@ use burn::prelude::*;
 use burn::tensor::loss::cross_entropy_with_logits;
 
 use crate::attacks::{self, AttackOptions, Goal};
+use crate::gradients::{loss_gradient, one_hot};
 use crate::data::Dataset;
-use crate::model::{CLASSES, DigitNet, DigitNetConfig, IMAGE_PIXELS, IMAGE_SIDE, images_tensor};
+use crate::model::{DigitNet, DigitNetConfig, IMAGE_PIXELS, IMAGE_SIDE, images_tensor};
 use crate::rng::SplitMix64;
 
 /// Adversarial training: "Fast is better than free: revisiting adversarial training" (Wong, Rice
@@ -121,15 +122,6 @@ pub fn translate(image: &[f32], dx: isize, dy: isize, out: &mut [f32]) {
     }
 }
 
-/// One-hot encoding of labels as a `[n, 10]` float tensor.
-pub fn one_hot(labels: &[usize], device: &Device) -> Tensor<2> {
-    let mut data = vec![0.0f32; labels.len() * CLASSES];
-    for (i, &l) in labels.iter().enumerate() {
-        data[i * CLASSES + l] = 1.0;
-    }
-    Tensor::from_data(TensorData::new(data, [labels.len(), CLASSES]), device)
-}
-
 /// Trains a network from scratch on `device` (autodiff is enabled here) and returns it in
 /// inference mode. `check` (digits not trained on) is measured after each epoch; `report` hears
 /// every batch and every check.
@@ -227,13 +219,9 @@ pub fn adversarial_examples(model: &DigitNet, images: Tensor<4>, targets: Tensor
     }
     let alpha = adversarial.alpha_ratio * eps;
     let start_noise = attacks::uniform_noise(images.dims()[0], eps, seed, &images.device());
-    let mut x = (images.clone() + start_noise).clamp(0.0, 1.0);
-    for _ in 0..adversarial.steps.max(1) {
-        let gradient = attacks::loss_gradient(model, x.clone(), targets.clone());
-        let delta = (x + gradient.sign() * alpha - images.clone()).clamp(-eps, eps);
-        x = (images.clone() + delta).clamp(0.0, 1.0).detach();
-    }
-    x
+    let start = (images.clone() + start_noise).clamp(0.0, 1.0);
+    let ascent = |x: &Tensor<4>| loss_gradient(model, x.clone(), targets.clone());
+    attacks::linf_iterations(images, start, eps, alpha, adversarial.steps.max(1), ascent, &mut attacks::FrameRecorder::none())
 }
 
 /// Accuracy under PGD (random start, `check_steps` steps of `eps / 4`) on `data`.
@@ -252,7 +240,7 @@ pub fn pgd_accuracy(model: &DigitNet, data: &Dataset, adversarial: &AdversarialC
         let labels: Vec<usize> = data.labels[start..end].iter().map(|&l| l as usize).collect();
         let images = images_tensor(&data.pixels[start * IMAGE_PIXELS..end * IMAGE_PIXELS], device);
         let crafted = attacks::pgd::projected_gradient_descent(model, images, &Goal::untargeted(&labels), &options);
-        let predicted = model.forward(crafted.adversarial).argmax(1).into_data().convert::<i64>().try_to_vec::<i64>().expect("labels as integers");
+        let predicted = crate::inference::logits(model, crafted.adversarial).argmax(1).into_data().convert::<i64>().try_to_vec::<i64>().expect("labels as integers");
         correct += predicted.iter().zip(&labels).filter(|(p, l)| **p as usize == **l).count();
     }
     correct as f64 / data.len().max(1) as f64

@@ -458,10 +458,10 @@ pub fn to_bytes(model: &DigitNet, description: &str) -> Vec<u8> {
     let bias = |param: &Option<burn::module::Param<Tensor<1>>>| data(param.as_ref().expect("every layer has a bias").val().into_data());
     let pytorch = |param: &burn::module::Param<Tensor<2>>| data(transposed(param.val().into_data()));
     let tensors = [
-        ("conv1.weight", data(model.conv1.weight.val().into_data())),
-        ("conv1.bias", bias(&model.conv1.bias)),
-        ("conv2.weight", data(model.conv2.weight.val().into_data())),
-        ("conv2.bias", bias(&model.conv2.bias)),
+        ("conv1.weight", data(model.block1.conv.weight.val().into_data())),
+        ("conv1.bias", bias(&model.block1.conv.bias)),
+        ("conv2.weight", data(model.block2.conv.weight.val().into_data())),
+        ("conv2.bias", bias(&model.block2.conv.bias)),
         ("fc1.weight", pytorch(&model.fc1.weight)),
         ("fc1.bias", bias(&model.fc1.bias)),
         ("fc2.weight", pytorch(&model.fc2.weight)),

@@ -4,8 +4,9 @@
 mod common;
 
 use adversarial_digits::attacks::search::{minimal_epsilon, random_noise_like};
-use adversarial_digits::attacks::{self, AttackOptions, Method, block_on, run};
+use adversarial_digits::attacks::{self, AttackOptions, Method, Norm, block_on, run};
 use adversarial_digits::evaluation::evaluate_attack;
+use adversarial_digits::gradients;
 use adversarial_digits::inference::predict;
 use adversarial_digits::model::{IMAGE_PIXELS, images_tensor};
 use common::*;
@@ -22,14 +23,14 @@ fn input_gradient_matches_central_differences() {
         let x: Vec<f32> = data.image(i).iter().map(|v| v + rng.uniform(-0.05, 0.05)).collect();
         // The loss of a wrong class: large and far from saturation, so its gradient is well scaled.
         let class = (data.labels[i] as usize + 3) % 10;
-        let onehot = attacks::one_hot(&[class], &device);
-        let gradient = attacks::loss_gradient(&model, images_tensor(&x, &device), onehot.clone())
+        let onehot = gradients::one_hot(&[class], &device);
+        let gradient = gradients::loss_gradient(&model, images_tensor(&x, &device), onehot.clone())
             .into_data()
             .try_to_vec::<f32>()
             .unwrap();
         let loss = |pixels: &[f32]| -> f64 {
             let logits = model.forward(images_tensor(pixels, &device));
-            attacks::cross_entropy_sum(logits, onehot.clone()).into_scalar::<f32>() as f64
+            gradients::cross_entropy_sum(logits, onehot.clone()).into_scalar::<f32>() as f64
         };
         // The pixels with the largest gradients, where a relative error is meaningful. ReLU and
         // max-pooling make the loss piecewise smooth: a pixel whose difference quotients at two
@@ -96,7 +97,7 @@ fn every_attack_keeps_its_contract() {
                 assert!((a - x - d).abs() < 1e-6, "{method}: perturbation is not adversarial - original");
             }
             match method.norm() {
-                "L∞" => assert!(r.norms.linf <= opts.eps + 1e-5, "{method}: L∞ {} > eps {}", r.norms.linf, opts.eps),
+                Norm::Linf => assert!(r.norms.linf <= opts.eps + 1e-5, "{method}: L∞ {} > eps {}", r.norms.linf, opts.eps),
                 _ if method == Method::PgdL2 => assert!(r.norms.l2 <= opts.eps + 1e-3, "{method}: L2 {}", r.norms.l2),
                 _ => {}
             }
@@ -218,7 +219,7 @@ fn random_noise_of_the_same_size_rarely_fools() {
     let mut fooled_by_attack = 0;
     for (i, r) in results.iter().enumerate().filter(|(_, r)| r.success) {
         fooled_by_attack += 1;
-        let noisy = random_noise_like(data.image(i), &r.perturbation, "L∞", i as u64);
+        let noisy = random_noise_like(data.image(i), &r.perturbation, Norm::Linf, i as u64);
         let linf = noisy.iter().zip(data.image(i)).fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
         assert!(linf <= 0.2 + 1e-6);
         if predict(&model, &noisy, &device())[0].label != labels[i] {

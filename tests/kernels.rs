@@ -3,8 +3,9 @@
 
 mod common;
 
-use adversarial_digits::kernels::{conv_relu_pool_if_supported, linear_relu_if_supported};
-use adversarial_digits::model::images_tensor;
+use adversarial_digits::inference::logits;
+use adversarial_digits::kernels::{conv_relu_pool_if_supported, linear_relu_if_supported, logits_if_supported};
+use adversarial_digits::model::{images_tensor, normalise};
 use common::*;
 
 fn max_difference(a: &[f32], b: &[f32]) -> f32 {
@@ -21,16 +22,17 @@ fn fused_classification_gives_burns_logits_on_real_digits() {
         // What the fully connected layer reads: the second block's ReLU maps, max-pooled.
         let features = burn::nn::pool::MaxPool2dConfig::new([2, 2]).init().forward(layers.conv2).flatten::<2>(1, 3);
         // Otherwise both sides below would be burn's operations and agree trivially.
-        assert!(conv_relu_pool_if_supported(&model.conv1, &x).is_some(), "{name}: conv1 takes the fused block");
+        assert!(conv_relu_pool_if_supported(&model.block1.conv, &normalise(x.clone())).is_some(), "{name}: conv1 takes the fused block");
         assert!(linear_relu_if_supported(&model.fc1, &features).is_some(), "{name}: fc1 takes the sparse layer");
+        assert!(logits_if_supported(&model, &x).is_some(), "{name}: classification takes the kernels");
 
         // One batch of 200 and single digits: the kernels loop over the batch themselves.
-        let fused = model.forward(x).into_data().try_to_vec::<f32>().unwrap();
+        let fused = logits(&model, x).into_data().try_to_vec::<f32>().unwrap();
         let reference = layers.logits.into_data().try_to_vec::<f32>().unwrap();
         let worst = max_difference(&fused, &reference);
         assert!(worst < 1e-3, "{name}: logits differ by {worst}");
         for i in [0, 7, 199] {
-            let one = model.forward(images_tensor(data.image(i), &device())).into_data().try_to_vec::<f32>().unwrap();
+            let one = logits(&model, images_tensor(data.image(i), &device())).into_data().try_to_vec::<f32>().unwrap();
             let apart = max_difference(&one, &fused[i * 10..(i + 1) * 10]);
             assert!(apart < 1e-4, "{name}, digit {i} alone and in the batch: {apart}");
         }

@@ -3,7 +3,8 @@
 
 mod common;
 
-use adversarial_digits::attacks::{AttackOptions, Method, one_hot};
+use adversarial_digits::attacks::{AttackOptions, Method};
+use adversarial_digits::gradients::one_hot;
 use adversarial_digits::evaluation::{evaluate_attack, evaluate_transfer};
 use adversarial_digits::model::{DigitNetConfig, images_tensor};
 use adversarial_digits::training::{AdversarialConfig, adversarial_examples};

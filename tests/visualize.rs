@@ -154,5 +154,5 @@ fn feature_maps_have_the_layer_shapes_and_end_in_the_logits() {
     assert!(maps[3].values.iter().zip(&expected).all(|(a, b)| (a - b).abs() < 1e-5));
     let filters = block_on(first_layer_filters(&model)).unwrap();
     assert_eq!((filters.channels, filters.height, filters.width), (16, 5, 5));
-    assert_eq!(filters.values, values(model.conv1.weight.val()));
+    assert_eq!(filters.values, values(model.block1.conv.weight.val()));
 }

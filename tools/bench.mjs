@@ -186,11 +186,16 @@ async function measureApp(browser, server, key) {
       await app.waitForFunction(() => window.adversarialDigits?.fallbackReason != null || document.getElementById('backend').dataset.backend !== 'cpu', null, { timeout: 180_000 }).catch(() => {});
     }
     const marks = await app.evaluate(() => window.__benchMarks);
-    // Same-origin files whose download ended before the first prediction (Resource Timing).
-    const before = await app.evaluate((limit) => {
-      const entries = [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')];
-      return entries.filter((e) => e.name.startsWith(location.origin) && e.responseEnd <= limit).map((e) => new URL(e.name).pathname);
-    }, marks.firstPrediction);
+    // Same-origin files whose download ended before the first prediction (Resource Timing), in
+    // the page and in the engine's worker (which fetches the wasm and the weights; its clock
+    // starts later: both are compared on the absolute time line).
+    const ended = (all) => [...all.performance.getEntriesByType('navigation'), ...all.performance.getEntriesByType('resource')]
+      .map((e) => ({ name: e.name, end: all.performance.timeOrigin + e.responseEnd }));
+    const files = (await Promise.all([app, ...app.workers()].map((where) => where.evaluate(`(${ended})(self)`).catch(() => []))))
+      .flat();
+    const limit = (await app.evaluate(() => performance.timeOrigin)) + marks.firstPrediction;
+    const origin = new URL(server.url).origin;
+    const before = files.filter((e) => e.name.startsWith(origin) && e.end <= limit).map((e) => new URL(e.name).pathname);
     const backend = await app.getAttribute('#backend', 'data-backend');
     const adapter = await app.evaluate(async () => {
       const a = await navigator.gpu?.requestAdapter?.().catch(() => null);
@@ -315,7 +320,7 @@ if (peak) {
 }
 
 // 4. Batches: where WebGPU could earn its place (the page routes batches by the same kind of
-// measurement, www/engine.js).
+// measurement, www/engine/engine.js).
 const batchNames = opNames.filter((name) => name.includes('×'));
 if (batchNames.length && keys.length > 1) {
   out.push('', 'Batches, each backend on its own (the page measures 16-digit FGSM on both and sends batches to the faster):', '');

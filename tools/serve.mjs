@@ -91,8 +91,6 @@ export const HEADERS = {
   // with CORS from there. The files are public; nothing here depends on cookies.
   'Access-Control-Allow-Origin': '*',
 };
-/** Kept for callers of the first version. */
-export const SECURITY_HEADERS = HEADERS;
 
 /**
  * Headers that replace HEADERS' for one path. The exercise worker (www/exercise-worker.js) runs

@@ -12,7 +12,32 @@ export type Digit = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
 export type Backend = 'webgpu' | 'cpu';
 /** The networks: trained on clean digits, or adversarially trained. */
 export type ModelName = 'standard' | 'robust';
+/** The attacks: the names of the engine's catalogue (src/attacks/catalogue.rs; tests/catalogue.rs checks this list). */
 export type AttackMethod = 'fgsm' | 'bim' | 'pgd' | 'pgd-l2' | 'mi-fgsm' | 'deepfool' | 'cw' | 'jsma' | 'few-pixel';
+
+/** A parameter's range in the page and its starting value. */
+export interface ParameterRange {
+  min: number;
+  max: number;
+  step: number;
+  value: number;
+}
+
+/** One entry of the attacks' catalogue (`adversarialDigits.attackMethods`). */
+export interface AttackMethodInfo {
+  name: AttackMethod;
+  norm: 'L∞' | 'L2' | 'L0';
+  targeted: 'optional' | 'required' | 'never';
+  iterative: boolean;
+  /** The budget's range (absent for the methods that minimise the change). */
+  eps?: ParameterRange;
+  /** The budget the CLI and evaluations use by default (the papers' MNIST settings). */
+  evaluationEps: number;
+  steps?: ParameterRange;
+  defaultSteps: number;
+  /** few-pixel: how many pixels may change. */
+  pixels?: ParameterRange;
+}
 export type SaliencyMethod = 'gradient' | 'smoothgrad' | 'gradient-x-input' | 'integrated-gradients';
 
 export interface Norms {
@@ -171,6 +196,8 @@ export interface AdversarialDigitsApi {
   readonly routing: Routing | null;
   /** 'worker': the network runs in its own thread; 'page': in the page's (no workers here). */
   readonly where: 'worker' | 'page' | null;
+  /** The attacks' catalogue (null while loading). */
+  readonly attackMethods: AttackMethodInfo[] | null;
   /** The network later calls use (see setModel). */
   readonly model: ModelName;
   /** Chooses the network for later calls; null: the page's own. */

@@ -196,6 +196,8 @@ export const adversarialDigits = {
   get batchRouting() { return batchRouting; },
   get routing() { return routing; },
   get where() { return where; },
+  /** The attacks' catalogue: names, norms, targeting, defaults and parameter ranges (null while loading). */
+  get attackMethods() { return engine?.attackMethods ?? null; },
   classify,
   current,
   gradient,

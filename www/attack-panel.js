@@ -5,7 +5,7 @@
 // input wins"): while one attack is in flight, further changes collapse into a single pending
 // run, and a result whose input is no longer current is dropped, never shown.
 
-import { ATTACK_METHODS, methodByName } from './attack-methods.js';
+import { describeMethods, methodByName } from './attack-methods.js';
 import { percent } from './bars.js';
 import { drawDigit, drawNoise, drawLegend } from './colormap.js';
 import { el } from './dom.js';
@@ -69,7 +69,9 @@ export function mountAttackPanel(container, { engine, source, state, announce, i
   const shows = (control) => controls.includes(control);
 
   const methodSelect = el('select', { id: id('attack-method') });
-  for (const m of ATTACK_METHODS) methodSelect.append(el('option', { value: m.name, text: `${m.label} (${m.norm})` }));
+  // The methods, their norms, sliders and defaults: the engine's catalogue (src/attacks/catalogue.rs).
+  const methods = describeMethods(engine.attackMethods);
+  for (const m of methods) methodSelect.append(el('option', { value: m.name, text: `${m.label} (${m.norm})` }));
   const info = el('p', { id: id('attack-method-info'), class: 'method-info' });
   const epsInput = el('input', { id: id('attack-eps'), type: 'range' });
   const epsOutput = el('output', { id: id('attack-eps-value'), for: id('attack-eps') });
@@ -127,7 +129,8 @@ export function mountAttackPanel(container, { engine, source, state, announce, i
     bars.root, el('div', { class: 'attack-status' }, result, cancelButton), norms, extras,
   );
 
-  let method = methodByName(initial.method);
+  let method = methodByName(methods, initial.method);
+  if (initial.method != null && method.name !== initial.method) state?.set('attack', method.name); // not a method: the address says which one runs
   let last = null; // {input, output}
   let animation = 0;
 
@@ -163,7 +166,7 @@ export function mountAttackPanel(container, { engine, source, state, announce, i
     return {
       method: method.name,
       eps: method.eps ? Number(epsInput.value) : 0,
-      ...(steps ? { steps } : method.name === 'deepfool' ? { steps: 50 } : {}),
+      ...(steps ? { steps } : method.defaultSteps > 1 ? { steps: method.defaultSteps } : {}),
       ...(method.pixels ? { pixels: Number(pixelsInput.value) } : {}),
       target: method.targeted === 'never' ? null : target,
       seed: 0,
@@ -274,7 +277,7 @@ export function mountAttackPanel(container, { engine, source, state, announce, i
   configure(true);
   targetSelect.value = initial.target === null ? '' : String(initial.target);
   methodSelect.addEventListener('change', () => {
-    method = methodByName(methodSelect.value);
+    method = methodByName(methods, methodSelect.value);
     configure(false);
     state?.set('attack', method.name);
     rerun();
@@ -289,7 +292,7 @@ export function mountAttackPanel(container, { engine, source, state, announce, i
   const inputs = { eps: [epsInput, epsOutput], steps: [stepsInput, stepsOutput], pixels: [pixelsInput, pixelsOutput] };
   state?.subscribe((key, value) => {
     if (key === 'attack' && value !== method.name) {
-      method = methodByName(value);
+      method = methodByName(methods, value);
       methodSelect.value = method.name;
       configure(false);
       rerun();

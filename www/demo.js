@@ -25,8 +25,6 @@ import { decodeImage, mountUpload } from './upload.js';
 
 /** What a demo can show, in page order. `classify`: preview, bars and verdict. */
 export const VIEWS = ['classify', 'attack', 'visualise', 'robust'];
-/** The views this version has panels for. */
-export const READY_VIEWS = ['classify', 'attack', 'visualise', 'robust'];
 export const INPUT_CONTROLS = ['draw', 'upload', 'samples'];
 /** Every control a demo can show; `attack` in a list stands for all of the attack panel's. */
 export const CONTROLS = [...INPUT_CONTROLS, ...ATTACK_CONTROLS];
@@ -178,9 +176,9 @@ export function mountDemo(root, {
   let attackPanel = null;
 
   const scheduler = createScheduler(
-    async ({ source: from, produce, caption }) => {
+    async ({ source: from, produce, caption }, signal) => {
       const pixels = await produce(); // may throw a message for the reader
-      const { label, probabilities } = await engine.classify(pixels);
+      const { label, probabilities } = await engine.classify(pixels, { signal });
       return { pixels, label, probabilities, source: from, caption };
     },
     {

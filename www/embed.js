@@ -21,7 +21,7 @@
 //   theme     light | dark | auto (default: the reader's preference)
 
 import { connect, followBackend } from './api.js';
-import { VIEWS, mountDemo, parseControls, READY_VIEWS } from './demo.js';
+import { VIEWS, mountDemo, parseControls } from './demo.js';
 import { el } from './dom.js';
 import { STATE_ATTRIBUTES, STATE_SPEC, createState, parseValue } from './state.js';
 
@@ -83,8 +83,6 @@ export class AdversarialDigitsElement extends HTMLElement {
     const notes = [];
     const { views, unknown: badViews } = parseViews(this.getAttribute('view'));
     if (badViews.length) notes.push(`unknown view ${badViews.map((v) => `“${v}”`).join(', ')} (${VIEWS.join(', ')})`);
-    const missing = views.filter((v) => !READY_VIEWS.includes(v));
-    if (missing.length) notes.push(`the ${missing.join(' and ')} view${missing.length > 1 ? 's are' : ' is'} not in this version yet`);
     const { controls, unknown: badControls } = parseControls(this.getAttribute('controls'));
     if (badControls.length) notes.push(`unknown control ${badControls.map((c) => `“${c}”`).join(', ')}`);
 

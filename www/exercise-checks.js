@@ -18,13 +18,11 @@
 //              minConfidence?
 // Every kind: model? ("standard" | "robust"), hint? (shown with a wrong answer).
 
-import { ATTACK_METHODS } from './attack-methods.js';
 import { percent } from './bars.js';
 
 export const KINDS = ['perturb', 'min-eps', 'code', 'draw'];
 export const NORMS = { linf: 'L∞', l2: 'L2', l0: 'L0' };
 const SAMPLE_COUNT = 100; // www/data holds the first 100 MNIST test digits
-const EPS_METHODS = ATTACK_METHODS.filter((m) => m.eps && m.norm === 'L∞').map((m) => m.name);
 const COMMON = ['id', 'title', 'prompt', 'kind', 'model', 'hint'];
 const FIELDS = {
   perturb: [...COMMON, 'digit', 'budget', 'target', 'minConfidence'],
@@ -35,10 +33,13 @@ const FIELDS = {
 export const DEFAULT_TIME_LIMIT_SECONDS = 10;
 
 /**
- * Checks a parsed exercise file. Returns {set, errors}: `errors` name the place and the fault
+ * Checks a parsed exercise file against the engine's attack catalogue (`engine.attackMethods`).
+ * Returns {set, errors}: `errors` name the place and the fault
  * ("challenges[2].budget.max: a number above 0, not "x""); `set` is usable only when there are none.
  */
-export function validateExerciseSet(json) {
+export function validateExerciseSet(json, methods) {
+  // The L∞ attacks with a budget: the ones a min-ε exercise can ask about (the engine's catalogue).
+  const epsMethods = methods.filter((m) => m.eps && m.norm === 'L∞').map((m) => m.name);
   const errors = [];
   const fail = (path, expected, value) => errors.push(`${path}: ${expected}${value === undefined ? ' (missing)' : `, not ${JSON.stringify(value)?.slice(0, 40)}`}`);
   const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -90,7 +91,7 @@ export function validateExerciseSet(json) {
     number(at('target'), c.target, { min: 0, max: 9, integer: true, required: c.kind === 'draw' });
     number(at('minConfidence'), c.minConfidence, { min: 0, max: 1, required: false });
     if (c.kind === 'min-eps') {
-      oneOf(at('method'), c.method, EPS_METHODS);
+      oneOf(at('method'), c.method, epsMethods);
       number(at('tolerance'), c.tolerance, { min: 0, max: 1, above: true, required: false });
     }
     if (c.kind === 'code') {
@@ -106,7 +107,7 @@ export function validateExerciseSet(json) {
 }
 
 /** Fetches and checks an exercise file (same origin only). Throws an Error whose message lists every fault. */
-export async function loadExerciseSet(url) {
+export async function loadExerciseSet(url, methods) {
   const address = new URL(url, location.href);
   if (address.origin !== location.origin) throw new Error(`${url}: exercises are loaded from this site only`);
   let response;
@@ -122,7 +123,7 @@ export async function loadExerciseSet(url) {
   } catch (error) {
     throw new Error(`${url} is not valid JSON (${error.message})`);
   }
-  const { set, errors } = validateExerciseSet(json);
+  const { set, errors } = validateExerciseSet(json, methods);
   if (!set) throw Object.assign(new Error(`${url} has ${errors.length} fault${errors.length === 1 ? '' : 's'}`), { faults: errors });
   return set;
 }
@@ -193,7 +194,7 @@ export async function checkAnswer(challenge, answer, { engineFor, samples }) {
   if (challenge.kind === 'min-eps') {
     const eps = Number(answer?.eps);
     if (!(Number.isFinite(eps) && eps > 0)) return wrong(challenge, 'Give ε as a number above 0, such as 0.12.');
-    const method = ATTACK_METHODS.find((m) => m.name === challenge.method);
+    const method = engine.attackMethods.find((m) => m.name === challenge.method);
     const options = { method: method.name, seed: 0 };
     const tolerance = challenge.tolerance ?? 0.1;
     const [atAnswer, smallest] = await Promise.all([

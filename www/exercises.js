@@ -77,7 +77,7 @@ export async function mountExercises(container, { demo = null, source = null, he
   const setKey = source ? new URL(source, location.href).pathname : 'builtin';
   let set;
   try {
-    set = await loadExerciseSet(source ?? BUILTIN_EXERCISES);
+    set = await loadExerciseSet(source ?? BUILTIN_EXERCISES, (await getEngine('standard')).attackMethods);
   } catch (error) {
     container.replaceChildren(el('div', { class: 'exercises-errors', role: 'alert' },
       el('p', { text: `These exercises could not be used: ${reason(error)}.` }),

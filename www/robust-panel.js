@@ -115,17 +115,17 @@ export function mountRobustPanel(container, { engine, source, state, announce = 
   // --- Transfer, live -------------------------------------------------------------------------
   const engines = () => Promise.all(MODEL_NAMES.map((name) => getEngine(name)));
   const transfer = createScheduler(
-    async ({ digit, method, crafted, eps }) => {
+    async ({ digit, method, crafted, eps }, signal) => {
       const all = await engines();
       const byName = Object.fromEntries(MODEL_NAMES.map((name, i) => [name, all[i]]));
       const before = {};
-      for (const name of MODEL_NAMES) before[name] = await byName[name].classify(digit.pixels);
+      for (const name of MODEL_NAMES) before[name] = await byName[name].classify(digit.pixels, { signal });
       // Crafted against the label the crafting network reads.
-      const attack = await byName[crafted].attack(digit.pixels, before[crafted].label, { method, eps, seed: 1 });
+      const attack = await byName[crafted].attack(digit.pixels, before[crafted].label, { method, eps, seed: 1 }, { signal });
       const rows = [];
       for (const name of MODEL_NAMES) {
         // The attack already reports how the network it was crafted on reads its result.
-        const after = name === crafted ? attack : await byName[name].classify(attack.pixels);
+        const after = name === crafted ? attack : await byName[name].classify(attack.pixels, { signal });
         rows.push({ name, before: before[name], after });
       }
       return { digit, attack, rows, crafted, method, eps };
@@ -184,7 +184,9 @@ export function mountRobustPanel(container, { engine, source, state, announce = 
 
   curveRun.addEventListener('click', async () => {
     if (run) return;
-    run = { cancelled: false };
+    // Cancel aborts the batch in flight too (the engine drops or stops it), not only the next one.
+    run = new AbortController();
+    const { signal } = run;
     curveRun.disabled = true;
     curveCancel.hidden = false;
     curveProgress.hidden = false;
@@ -209,25 +211,26 @@ export function mountRobustPanel(container, { engine, source, state, announce = 
       const clean = new Map(); // per network: ε = 0 leaves the digits as they are, for every attack
       for (const s of series) {
         const use = all[MODEL_NAMES.indexOf(s.model)];
-        for (let j = 0; j < CURVE_EPS.length && !run.cancelled; j++) {
+        for (let j = 0; j < CURVE_EPS.length && !signal.aborted; j++) {
           const eps = CURVE_EPS[j];
-          if (eps === 0 && !clean.has(s.model)) clean.set(s.model, accuracy(await use.attackLabels(pixels, labels, { method: 'fgsm', eps: 0 })));
+          if (eps === 0 && !clean.has(s.model)) clean.set(s.model, accuracy(await use.attackLabels(pixels, labels, { method: 'fgsm', eps: 0 }, { signal })));
           s.values[j] = eps === 0
             ? clean.get(s.model)
-            : accuracy(await use.attackLabels(pixels, labels, { method: s.attack.method, eps, seed: 1, ...s.attack.options }));
+            : accuracy(await use.attackLabels(pixels, labels, { method: s.attack.method, eps, seed: 1, ...s.attack.options }, { signal }));
           curveProgress.value = ++done / total;
           drawCurves();
         }
       }
-      const text = run.cancelled
+      const text = signal.aborted
         ? 'Cancelled.'
         : `On ${count} test digits. At ε = 0.3 under PGD: ${series.filter((s) => s.attack.method === 'pgd').map((s) => `${s.name.split(',')[0].toLowerCase()} ${percent(s.values[CURVE_EPS.indexOf(0.3)])}`).join(', ')}.`;
       curveStatus.textContent = text;
-      container.dataset.curves = run.cancelled ? 'cancelled' : 'done';
-      if (!run.cancelled) announce(text);
+      container.dataset.curves = signal.aborted ? 'cancelled' : 'done';
+      if (!signal.aborted) announce(text);
     } catch (error) {
-      curveStatus.textContent = `The curves could not be computed: ${reason(error)}.`;
-      container.dataset.curves = 'error';
+      const cancelled = error.name === 'AbortError';
+      curveStatus.textContent = cancelled ? 'Cancelled.' : `The curves could not be computed: ${reason(error)}.`;
+      container.dataset.curves = cancelled ? 'cancelled' : 'error';
     } finally {
       run = null;
       curveRun.disabled = false;
@@ -235,6 +238,6 @@ export function mountRobustPanel(container, { engine, source, state, announce = 
       curveProgress.hidden = true;
     }
   });
-  curveCancel.addEventListener('click', () => { if (run) run.cancelled = true; });
+  curveCancel.addEventListener('click', () => run?.abort());
   drawCurves();
 }

@@ -73,7 +73,7 @@ export function drawTiles(canvas, { channels, height, width, values }, { columns
  * @param {HTMLElement} container
  * @param {{engine: object, source: {current: () => any, subscribe: (fn: Function) => void},
  *          announce?: (text: string) => void, idPrefix?: string}} options
- *   `engine`: saliency, featureMaps, filters, visualizeClasses, foolingImages (www/engine.js);
+ *   `engine`: saliency, featureMaps, filters, visualizeClasses, foolingImages (www/engine/client.js);
  *   it may change model under the panel (the demo's stand-in), so nothing is cached across calls
  *   but the results drawn.
  */
@@ -156,14 +156,14 @@ export function mountVisualizePanel(container, { engine, source, announce = () =
   // --- Live views: saliency and feature maps ---------------------------------------------------
   let filtersOf = null; // the weights whose filters are drawn
   const live = createScheduler(
-    async (digit) => {
+    async (digit, signal) => {
       const method = methodSelect.value;
       const explained = classSelect.value === '' ? digit.label : Number(classSelect.value);
       // One after another: a WebGPU queue gains nothing from overlapping them.
-      const map = await engine.saliency(digit.pixels, [explained], method, { seed: 1 });
-      const layers = await engine.featureMaps(digit.pixels);
+      const map = await engine.saliency(digit.pixels, [explained], method, { seed: 1 }, { signal });
+      const layers = await engine.featureMaps(digit.pixels, { signal });
       // The filters change only with the network (the demo's engine may switch under the panel).
-      const filters = filtersOf === engine.weights ? null : await engine.filters();
+      const filters = filtersOf === engine.weights ? null : await engine.filters({ signal });
       return { digit, method, explained, map, layers, filters };
     },
     {
@@ -208,14 +208,16 @@ export function mountVisualizePanel(container, { engine, source, announce = () =
 
   // --- Galleries: chunks with progress, cancellable ------------------------------------------
   /**
-   * Runs `steps(run)` (an async function that reports progress through `run.progress(fraction)`
-   * and checks `run.cancelled`) with the gallery's button, progress bar and cancel button.
+   * Runs `steps(run)` (an async function that reports progress through `run.progress(fraction)`,
+   * passes `run.signal` to the engine and stops once it aborts) with the gallery's button,
+   * progress bar and cancel button. Cancel aborts the chunk in flight as well.
    */
   function runner(g, steps) {
     let run = null;
     g.button.addEventListener('click', async () => {
       if (run) return;
-      run = { cancelled: false, progress: (f) => { g.progress.value = f; } };
+      const controller = new AbortController();
+      run = { controller, signal: controller.signal, progress: (f) => { g.progress.value = f; } };
       g.button.disabled = true;
       g.cancel.hidden = false;
       g.progress.hidden = false;
@@ -225,12 +227,13 @@ export function mountVisualizePanel(container, { engine, source, announce = () =
       container.dataset[key] = 'running';
       try {
         const text = await steps(run);
-        g.status.textContent = run.cancelled ? 'Cancelled.' : text;
-        container.dataset[key] = run.cancelled ? 'cancelled' : 'done';
-        if (!run.cancelled) announce(text);
+        g.status.textContent = run.signal.aborted ? 'Cancelled.' : text;
+        container.dataset[key] = run.signal.aborted ? 'cancelled' : 'done';
+        if (!run.signal.aborted) announce(text);
       } catch (error) {
-        g.status.textContent = `It could not be computed: ${error.message}`;
-        container.dataset[key] = 'error';
+        const cancelled = error.name === 'AbortError';
+        g.status.textContent = cancelled ? 'Cancelled.' : `It could not be computed: ${error.message}`;
+        container.dataset[key] = cancelled ? 'cancelled' : 'error';
       } finally {
         run = null;
         g.button.disabled = false;
@@ -238,7 +241,7 @@ export function mountVisualizePanel(container, { engine, source, announce = () =
         g.progress.hidden = true;
       }
     });
-    g.cancel.addEventListener('click', () => { if (run) run.cancelled = true; });
+    g.cancel.addEventListener('click', () => run?.controller.abort());
   }
 
   const drawTile = (tile, pixels, probabilities, digit) => {
@@ -252,8 +255,8 @@ export function mountVisualizePanel(container, { engine, source, announce = () =
     const digits = [...Array(10).keys()];
     let pixels = null;
     let probabilities = null;
-    for (let done = 0; done < GALLERY_STEPS && !run.cancelled; done += GALLERY_CHUNK) {
-      ({ pixels, probabilities } = await engine.visualizeClasses(digits, { steps: GALLERY_CHUNK, seed: 1 }, pixels, done));
+    for (let done = 0; done < GALLERY_STEPS && !run.signal.aborted; done += GALLERY_CHUNK) {
+      ({ pixels, probabilities } = await engine.visualizeClasses(digits, { steps: GALLERY_CHUNK, seed: 1 }, pixels, done, { signal: run.signal }));
       digits.forEach((d) => drawTile(classes.tiles[d], pixels.subarray(d * 784, (d + 1) * 784), probabilities.subarray(d * 10, (d + 1) * 10), d));
       run.progress((done + GALLERY_CHUNK) / GALLERY_STEPS);
     }
@@ -262,8 +265,8 @@ export function mountVisualizePanel(container, { engine, source, announce = () =
 
   runner(fooling, async (run) => {
     let reached = 0;
-    for (let d = 0; d < 10 && !run.cancelled; d++) {
-      const result = await engine.foolingImages([d], { seed: 1 + d });
+    for (let d = 0; d < 10 && !run.signal.aborted; d++) {
+      const result = await engine.foolingImages([d], { seed: 1 + d }, { signal: run.signal });
       drawTile(fooling.tiles[d], result.pixels, result.probabilities, d);
       fooling.tiles[d].figure.dataset.steps = String(result.steps);
       if (result.success[0]) reached++;

@@ -68,12 +68,10 @@ pub fn conv_relu_pool(x: &[f32], n: usize, ci: usize, side: usize, weight: &[f32
 /// `relu(x · weight + bias)` for `x` `[n, inputs]`, `weight` `[inputs, outputs]` (burn's
 /// `Linear` layout), `bias` `[outputs]`; returns `[n, outputs]`.
 ///
-/// The layer's inputs are pooled ReLU maps, many of them zeros (on MNIST's test digits 67% for
-/// the standard network, 43% for the robust one: `tests/kernels.rs`), so each row first lists
-/// its non-zero inputs (without a branch per input) and only their weight rows are read. The
-/// outputs go in blocks of 32 (8 vectors of sums, kept in registers) over that list. In
-/// Chromium's wasm: one digit 0.17 → 0.155 ms; 100 digits 19.8 → 14.8 ms with both kernels
-/// (burn-flex's matrix product was 12% of a prediction's time, this layer is 3%).
+/// The layer's inputs are pooled ReLU maps, many of them zeros (`tests/kernels.rs` counts them
+/// on MNIST's test digits), so each row first lists its non-zero inputs (without a branch per
+/// input) and only their weight rows are read. The outputs go in blocks of 32 (8 vectors of
+/// sums, kept in registers) over that list.
 pub fn linear_relu(x: &[f32], n: usize, inputs: usize, weight: &[f32], bias: &[f32], outputs: usize) -> Vec<f32> {
     assert_eq!((x.len(), weight.len(), bias.len()), (n * inputs, inputs * outputs, outputs), "shapes");
     let mut out = vec![0.0f32; n * outputs];
@@ -117,20 +115,19 @@ pub fn linear_relu(x: &[f32], n: usize, inputs: usize, weight: &[f32], bias: &[f
 /// fit V8's x64 registers.
 const LINEAR_BLOCK: usize = 32;
 
-/// Output channels × pixels of one tile of the product: 4 × 8 (two vectors), 8 accumulators.
-/// Measured in Chromium's wasm against 8 × 8, 4 × 12, 2 × 16 and 4 × 4 tiles, it was the
-/// fastest: V8 keeps its 8 sums, 2 pixel vectors and the weight in registers (x64 has 16, V8
-/// keeps one back), where 16 sums spill. It replaced the `gemm` crate's general kernel, which
-/// packs both operands into panels first, a copy that a product this small does not repay:
-/// classifying one digit fell from 0.21 to 0.17 ms.
+/// Output channels × pixels of one tile of the product: 4 × 8 (two vectors), 8 accumulators:
+/// V8 keeps its 8 sums, 2 pixel vectors and the weight in registers (x64 has 16, V8 keeps one
+/// back), where larger tiles spill (the README lists the tiles measured). The `gemm` crate's
+/// general kernel packs both operands into panels first, a copy a product this small does not
+/// repay.
 const TILE_CHANNELS: usize = 4;
 const TILE_VECTORS: usize = 2;
 const TILE_PIXELS: usize = 4 * TILE_VECTORS;
 
 /// `c[m × n] = a[m × k] · b[k × n]`, all row-major and dense, `n` a multiple of [`TILE_PIXELS`]:
 /// the tiled kernel in the browser; natively the `gemm` crate, whose run-time dispatch reaches
-/// 256-bit AVX2 and FMA where the tiled kernel's four lanes are 128-bit SSE (native predict 0.09
-/// against 0.26 ms). The unit tests run the tiled kernel natively all the same.
+/// 256-bit AVX2 and FMA where the tiled kernel's four lanes are 128-bit SSE. The unit tests run
+/// the tiled kernel natively all the same.
 fn product(a: &[f32], b: &[f32], c: &mut [f32], m: usize, n: usize, k: usize) {
     #[cfg(target_arch = "wasm32")]
     tiled_product(a, b, c, m, n, k);

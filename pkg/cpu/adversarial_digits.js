@@ -46,8 +46,8 @@ export class Engine {
     }
     /**
      * Runs an attack on one image (784 pixels) whose true label is `label`. `options`:
-     * `{method: 'fgsm'|'bim'|'pgd'|'pgd-l2'|'mi-fgsm'|'deepfool'|'cw'|'jsma'|'few-pixel', eps,
-     * steps, alpha, restarts, target, seed, recordEvery, ...}`.
+     * `{method` (a name of the catalogue, `attackMethods()`)`, eps, steps, alpha, restarts,
+     * target, seed, recordEvery, ...}`.
      * @param {Float32Array | number[]} pixels
      * @param {number} label
      * @param {any} options
@@ -234,12 +234,17 @@ export class Engine {
 if (Symbol.dispose) Engine.prototype[Symbol.dispose] = Engine.prototype.free;
 
 /**
- * The attacks: `[{name, norm, usesEps, supportsTarget, requiresTarget}]`.
- * @returns {Array<any>}
+ * The attacks' catalogue ([`crate::attacks::MethodInfo`], one entry per method): `[{name, norm,
+ * targeted, iterative, eps, evaluationEps, steps, defaultSteps, pixels}]`, the ranges as
+ * `{min, max, step, value}` or null. The page builds its method picker and sliders from it.
+ * @returns {any}
  */
 export function attackMethods() {
     const ret = wasm.attackMethods();
-    return ret;
+    if (ret[2]) {
+        throw takeFromExternrefTable0(ret[1]);
+    }
+    return takeFromExternrefTable0(ret[0]);
 }
 
 /**
@@ -269,7 +274,7 @@ export function hasWebGpu() {
  * labels: Uint8Array(n)}`, or throws what is wrong with them.
  * @param {Uint8Array | number[]} images
  * @param {Uint8Array | number[]} labels
- * @returns {object}
+ * @returns {any}
  */
 export function parseMnist(images, labels) {
     let ptr0, len0, ptr1, len1;
@@ -295,7 +300,7 @@ export function parseMnist(images, labels) {
  * them: `{l0, l2, linf}` (L0 counts pixels moved by more than a tenth of a grey level).
  * @param {Float32Array | number[]} original
  * @param {Float32Array | number[]} candidate
- * @returns {object}
+ * @returns {any}
  */
 export function perturbationNorms(original, candidate) {
     let ptr0, len0, ptr1, len1;
@@ -323,7 +328,7 @@ export function perturbationNorms(original, candidate) {
  * @param {Uint8Array | number[]} rgba
  * @param {number} width
  * @param {number} height
- * @returns {object}
+ * @returns {any}
  */
 export function preprocessRgba(rgba, width, height) {
     const val2 = +width;
@@ -373,7 +378,7 @@ export function randomNoiseLike(original, perturbation, norm, seed) {
  * Identifies an uploaded file from its header: `{format, width, height}`, or throws a message
  * for readers (not an image, damaged, too large).
  * @param {Uint8Array | number[]} bytes
- * @returns {object}
+ * @returns {any}
  */
 export function sniffImage(bytes) {
     const ptr0 = passArray8ToWasm0(bytes, wasm.__wbindgen_malloc);
@@ -649,10 +654,12 @@ function __wbg_get_imports() {
             const ret = Promise.resolve(arg0);
             return ret;
         },
-        __wbg_set_2793479888329cb6: function() { return handleError(function (arg0, arg1, arg2) {
-            const ret = Reflect.set(arg0, arg1, arg2);
-            return ret;
-        }, arguments); },
+        __wbg_set_d2d33b52458e984a: function(arg0, arg1, arg2) {
+            arg0[arg1 >>> 0] = arg2;
+        },
+        __wbg_set_e4b9a833d288759a: function(arg0, arg1, arg2) {
+            arg0[arg1] = arg2;
+        },
         __wbg_stack_575c4e0918581b9c: function(arg0, arg1) {
             const ret = arg1.stack;
             const ptr1 = passStringToWasm0(ret, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
@@ -685,7 +692,7 @@ function __wbg_get_imports() {
             return ret;
         },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 860, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 859, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h60702a48838d1764);
             return ret;
         },

@@ -2,7 +2,7 @@
 /* eslint-disable */
 export const memory: WebAssembly.Memory;
 export const __wbg_engine_free: (a: number, b: number) => void;
-export const attackMethods: () => any;
+export const attackMethods: () => [number, number, number];
 export const checkWeights: (a: number, b: number) => [number, number];
 export const engine_attack: (a: number, b: number, c: number, d: number, e: any) => any;
 export const engine_attackLabels: (a: number, b: number, c: number, d: number, e: number, f: any) => any;

@@ -1,6 +1,6 @@
 use burn::prelude::*;
 
-use super::{AttackOptions, Crafted, DigitNet, Goal, attack_direction};
+use super::{AttackOptions, Crafted, DigitNet, FrameRecorder, Goal, attack_direction, linf_iterations};
 
 /// Basic Iterative Method, also called I-FGSM (Kurakin, Goodfellow & Bengio 2016,
 /// "Adversarial Examples in the Physical World").
@@ -10,30 +10,15 @@ use super::{AttackOptions, Crafted, DigitNet, Goal, attack_direction};
 /// a random start). Defaults: `alpha = 2.5 * eps / steps`, so the walk can reach the ball's
 /// edge from anywhere; `steps` from the options (10 is typical for this method).
 pub fn basic_iterative_method(model: &DigitNet, images: Tensor<4>, goal: &Goal, options: &AttackOptions) -> Crafted {
-    linf_iterations(model, images.clone(), images, goal, options)
+    signed_gradient_steps(model, images.clone(), images, goal, options)
 }
 
-/// The shared L∞ loop of BIM and PGD: signed steps from `start`, projected around `images`.
-pub(super) fn linf_iterations(
-    model: &DigitNet,
-    images: Tensor<4>,
-    start: Tensor<4>,
-    goal: &Goal,
-    options: &AttackOptions,
-) -> Crafted {
+/// BIM's and PGD's loop: the shared L∞ stepper along the attack's gradient, from `start`,
+/// with the frames the options ask for.
+pub(super) fn signed_gradient_steps(model: &DigitNet, images: Tensor<4>, start: Tensor<4>, goal: &Goal, options: &AttackOptions) -> Crafted {
     let steps = options.steps.max(1);
-    let eps = options.eps;
-    let alpha = options.alpha.unwrap_or(2.5 * eps / steps as f32);
-    let lower = (images.clone() - eps).clamp_min(0.0);
-    let upper = (images + eps).clamp_max(1.0);
-    let mut x = start;
-    let mut frames = Vec::new();
-    for step in 1..=steps {
-        let direction = attack_direction(model, x.clone(), goal);
-        x = (x + direction.sign() * alpha).max_pair(lower.clone()).min_pair(upper.clone());
-        if options.record_every > 0 && step % options.record_every == 0 && step < steps {
-            frames.push(x.clone());
-        }
-    }
-    Crafted { adversarial: x, steps, frames }
+    let alpha = options.alpha.unwrap_or(2.5 * options.eps / steps as f32);
+    let mut recorder = FrameRecorder::new(options.record_every, steps);
+    let x = linf_iterations(images, start, options.eps, alpha, steps, |x| attack_direction(model, x.clone(), goal), &mut recorder);
+    recorder.finish(x, steps)
 }

@@ -1,6 +1,7 @@
 use burn::prelude::*;
 
-use super::{AttackError, AttackOptions, Crafted, DigitNet, Goal, image_mask, read};
+use super::{AttackOptions, Crafted, DigitNet, Goal, image_mask};
+use crate::gradients::{ComputeError, read};
 
 /// Carlini & Wagner's L2 attack (Carlini & Wagner 2017, "Towards Evaluating the Robustness of
 /// Neural Networks").
@@ -20,7 +21,7 @@ pub async fn carlini_wagner_l2(
     images: Tensor<4>,
     goal: &Goal,
     options: &AttackOptions,
-) -> Result<Crafted, AttackError> {
+) -> Result<Crafted, ComputeError> {
     let n = goal.len();
     let device = images.device();
     let one_hot = goal.one_hot(&device);

@@ -1,6 +1,7 @@
 use burn::prelude::*;
 
-use super::{AttackError, AttackOptions, Crafted, DigitNet, Goal, JacobianRows, read};
+use super::{AttackOptions, Crafted, DigitNet, Goal};
+use crate::gradients::{ComputeError, JacobianRows, read};
 use crate::inference::argmax;
 use crate::model::{CLASSES, IMAGE_PIXELS, images_tensor};
 
@@ -20,7 +21,7 @@ pub async fn deepfool(
     images: Tensor<4>,
     goal: &Goal,
     options: &AttackOptions,
-) -> Result<Crafted, AttackError> {
+) -> Result<Crafted, ComputeError> {
     let n = goal.len();
     let device = images.device();
     let original = read(images.clone()).await?;

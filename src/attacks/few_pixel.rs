@@ -1,6 +1,7 @@
 use burn::prelude::*;
 
-use super::{AttackError, AttackOptions, Crafted, DigitNet, Goal, attack_direction_and_logits, objective, read};
+use super::{AttackOptions, Crafted, DigitNet, Goal, attack_direction_and_logits, objective};
+use crate::gradients::{ComputeError, read};
 use crate::model::{CLASSES, IMAGE_PIXELS, images_tensor};
 
 /// How many single-pixel changes are tried exactly at each step.
@@ -22,7 +23,7 @@ pub async fn few_pixel(
     images: Tensor<4>,
     goal: &Goal,
     options: &AttackOptions,
-) -> Result<Crafted, AttackError> {
+) -> Result<Crafted, ComputeError> {
     let n = goal.len();
     let device = images.device();
     let mut pixels = read(images).await?;

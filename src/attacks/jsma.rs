@@ -1,6 +1,7 @@
 use burn::prelude::*;
 
-use super::{AttackError, AttackOptions, Crafted, DigitNet, Goal, JacobianRows, read};
+use super::{AttackOptions, Crafted, DigitNet, Goal};
+use crate::gradients::{ComputeError, JacobianRows, read};
 use crate::inference::argmax;
 use crate::model::{CLASSES, IMAGE_PIXELS, images_tensor};
 
@@ -24,7 +25,7 @@ pub async fn jsma(
     images: Tensor<4>,
     goal: &Goal,
     options: &AttackOptions,
-) -> Result<Crafted, AttackError> {
+) -> Result<Crafted, ComputeError> {
     let n = goal.len();
     let device = images.device();
     let targets = goal.targets.clone().unwrap_or_else(|| goal.labels.iter().map(|l| (l + 1) % CLASSES).collect());

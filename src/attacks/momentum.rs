@@ -1,6 +1,6 @@
 use burn::prelude::*;
 
-use super::{AttackOptions, Crafted, DigitNet, Goal, attack_direction};
+use super::{AttackOptions, Crafted, DigitNet, FrameRecorder, Goal, attack_direction, linf_iterations};
 
 /// Momentum Iterative FGSM (Dong, Liao, Pang, Su, Zhu, Hu & Li 2018, "Boosting Adversarial
 /// Attacks with Momentum").
@@ -10,21 +10,16 @@ use super::{AttackOptions, Crafted, DigitNet, Goal, attack_direction};
 /// The paper's defaults: decay `μ = 1.0`, `alpha = eps / steps`, 10 steps.
 pub fn momentum_iterative_fgsm(model: &DigitNet, images: Tensor<4>, goal: &Goal, options: &AttackOptions) -> Crafted {
     let steps = options.steps.max(1);
-    let eps = options.eps;
-    let alpha = options.alpha.unwrap_or(eps / steps as f32);
-    let lower = (images.clone() - eps).clamp_min(0.0);
-    let upper = (images.clone() + eps).clamp_max(1.0);
-    let mut x = images.clone();
+    let alpha = options.alpha.unwrap_or(options.eps / steps as f32);
     let mut accumulated = images.zeros_like();
-    let mut frames = Vec::new();
-    for step in 1..=steps {
+    let mut recorder = FrameRecorder::new(options.record_every, steps);
+    // The step follows the accumulated, L1-normalised gradients rather than the last one.
+    let momentum = |x: &Tensor<4>| {
         let g = attack_direction(model, x.clone(), goal);
         let l1 = g.clone().abs().sum_dim(3).sum_dim(2) + 1e-12;
-        accumulated = accumulated * options.momentum + g / l1;
-        x = (x + accumulated.clone().sign() * alpha).max_pair(lower.clone()).min_pair(upper.clone());
-        if options.record_every > 0 && step % options.record_every == 0 && step < steps {
-            frames.push(x.clone());
-        }
-    }
-    Crafted { adversarial: x, steps, frames }
+        accumulated = accumulated.clone() * options.momentum + g / l1;
+        accumulated.clone()
+    };
+    let x = linf_iterations(images.clone(), images, options.eps, alpha, steps, momentum, &mut recorder);
+    recorder.finish(x, steps)
 }

@@ -1,8 +1,8 @@
 use burn::prelude::*;
 
-use super::basic_iterative::linf_iterations;
+use super::basic_iterative::signed_gradient_steps;
 use super::{
-    AttackOptions, Crafted, DigitNet, Goal, attack_direction, image_mask, l2_norm, objective, uniform_noise,
+    AttackOptions, Crafted, DigitNet, FrameRecorder, Goal, attack_direction, image_mask, l2_norm, objective, uniform_noise,
 };
 use crate::model::{IMAGE_PIXELS, images_tensor};
 
@@ -18,7 +18,7 @@ pub fn projected_gradient_descent(model: &DigitNet, images: Tensor<4>, goal: &Go
     best_of_restarts(model, goal, options, |seed| {
         let noise = uniform_noise(goal.len(), options.eps, seed, &images.device());
         let start = (images.clone() + noise).clamp(0.0, 1.0);
-        linf_iterations(model, images.clone(), start, goal, options)
+        signed_gradient_steps(model, images.clone(), start, goal, options)
     })
 }
 
@@ -34,7 +34,7 @@ pub fn projected_gradient_descent_l2(model: &DigitNet, images: Tensor<4>, goal: 
         let alpha = options.alpha.unwrap_or(2.5 * eps / steps as f32);
         let device = images.device();
         let mut x = (images.clone() + l2_ball_noise(goal.len(), eps, seed, &device)).clamp(0.0, 1.0);
-        let mut frames = Vec::new();
+        let mut recorder = FrameRecorder::new(options.record_every, steps);
         for step in 1..=steps {
             let g = attack_direction(model, x.clone(), goal);
             let g = g.clone() / (l2_norm(g) + 1e-12);
@@ -42,11 +42,9 @@ pub fn projected_gradient_descent_l2(model: &DigitNet, images: Tensor<4>, goal: 
             let delta = x - images.clone();
             let scale = (l2_norm(delta.clone()) + 1e-12).recip().mul_scalar(eps).clamp_max(1.0);
             x = (images.clone() + delta * scale).clamp(0.0, 1.0);
-            if options.record_every > 0 && step % options.record_every == 0 && step < steps {
-                frames.push(x.clone());
-            }
+            recorder.step(step, &x);
         }
-        Crafted { adversarial: x, steps, frames }
+        recorder.finish(x, steps)
     })
 }
 

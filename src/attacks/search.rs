@@ -3,7 +3,8 @@
 
 use burn::prelude::*;
 
-use super::{AttackError, AttackOptions, AttackResult, Method, Norms, run};
+use super::{AttackOptions, AttackResult, Method, Norm, Norms, run};
+use crate::gradients::ComputeError;
 use crate::model::DigitNet;
 use crate::rng::SplitMix64;
 
@@ -19,7 +20,7 @@ pub async fn minimal_epsilon(
     upper: f32,
     iterations: usize,
     device: &Device,
-) -> Result<Option<(f32, AttackResult)>, AttackError> {
+) -> Result<Option<(f32, AttackResult)>, ComputeError> {
     let attempt = |eps: f32| {
         let options = AttackOptions { eps, ..options.clone() };
         async move { run(method, model, pixels, &[label], &options, device).await.map(|mut r| r.remove(0)) }
@@ -45,17 +46,17 @@ pub async fn minimal_epsilon(
 /// Random noise with the same size as `perturbation` in the norm the attack uses, added to
 /// `original` and clipped: random signs of the same magnitude (L∞), a random direction of the
 /// same length (L2), or as many random pixels flipped (L0).
-pub fn random_noise_like(original: &[f32], perturbation: &[f32], norm: &str, seed: u64) -> Vec<f32> {
+pub fn random_noise_like(original: &[f32], perturbation: &[f32], norm: Norm, seed: u64) -> Vec<f32> {
     assert_eq!(original.len(), perturbation.len());
     let mut rng = SplitMix64::new(seed);
     let size = Norms::of(perturbation);
     let noise: Vec<f32> = match norm {
-        "L2" => {
+        Norm::L2 => {
             let direction: Vec<f32> = (0..original.len()).map(|_| rng.normal()).collect();
             let length = direction.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
             direction.iter().map(|v| v / length * size.l2).collect()
         }
-        "L0" => {
+        Norm::L0 => {
             let mut order: Vec<usize> = (0..original.len()).collect();
             rng.shuffle(&mut order);
             let mut noise = vec![0.0; original.len()];
@@ -64,7 +65,7 @@ pub fn random_noise_like(original: &[f32], perturbation: &[f32], norm: &str, see
             }
             noise
         }
-        _ => (0..original.len()).map(|_| if rng.next_u64() & 1 == 0 { size.linf } else { -size.linf }).collect(),
+        Norm::Linf => (0..original.len()).map(|_| if rng.next_u64() & 1 == 0 { size.linf } else { -size.linf }).collect(),
     };
     original.iter().zip(&noise).map(|(x, d)| (x + d).clamp(0.0, 1.0)).collect()
 }

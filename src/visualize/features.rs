@@ -3,7 +3,7 @@
 
 use burn::prelude::*;
 
-use crate::attacks::{AttackError, read};
+use crate::gradients::{ComputeError, read};
 use crate::model::{DigitNet, images_tensor};
 
 /// One layer's activations (or weights) for one image: `channels` maps of `height x width`.
@@ -19,7 +19,7 @@ pub struct Maps {
 
 /// The activations of one image (784 pixels) after each layer: conv1 and conv2 (after ReLU,
 /// before pooling), the hidden layer (128 units, as 1x1 maps) and the ten logits.
-pub async fn feature_maps(model: &DigitNet, pixels: &[f32], device: &Device) -> Result<Vec<Maps>, AttackError> {
+pub async fn feature_maps(model: &DigitNet, pixels: &[f32], device: &Device) -> Result<Vec<Maps>, ComputeError> {
     let activations = model.forward_activations(images_tensor(pixels, device));
     let layers: [(&'static str, Tensor<4>); 4] = [
         ("conv1", activations.conv1),
@@ -49,8 +49,8 @@ fn unsqueeze_units(t: Tensor<2>) -> Tensor<4> {
 }
 
 /// The first convolution's filters, 5x5 each.
-pub async fn first_layer_filters(model: &DigitNet) -> Result<Maps, AttackError> {
-    let weight = model.conv1.weight.val();
+pub async fn first_layer_filters(model: &DigitNet) -> Result<Maps, ComputeError> {
+    let weight = model.block1.conv.weight.val();
     let [channels, _, height, width] = weight.dims();
     let values = read(weight).await?;
     Ok(Maps { name: "conv1 filters", channels, height, width, values })

@@ -10,7 +10,8 @@ use burn::prelude::*;
 use burn::tensor::activation::softmax;
 
 use super::read_images_and_probabilities;
-use crate::attacks::{AttackError, Goal, attack_direction_and_logits, read};
+use crate::attacks::{Goal, attack_direction_and_logits};
+use crate::gradients::{ComputeError, read};
 use crate::model::{CLASSES, DigitNet, IMAGE_PIXELS, images_tensor};
 use crate::rng::SplitMix64;
 
@@ -56,13 +57,13 @@ pub fn starting_noise(n: usize, seed: u64) -> Vec<f32> {
 }
 
 /// Climbs from noise (seeded) to `targets`, reading back every `check_every` steps only.
-pub async fn fooling_images(model: &DigitNet, targets: &[usize], options: &FoolingOptions, device: &Device) -> Result<Fooled, AttackError> {
+pub async fn fooling_images(model: &DigitNet, targets: &[usize], options: &FoolingOptions, device: &Device) -> Result<Fooled, ComputeError> {
     if targets.is_empty() || targets.iter().any(|&t| t >= CLASSES) {
-        return Err(AttackError::BadInput("targets must be digits 0-9".into()));
+        return Err(ComputeError::BadInput("targets must be digits 0-9".into()));
     }
     let n = targets.len();
     let goal = Goal { labels: targets.to_vec(), targets: Some(targets.to_vec()) };
-    let target_mask = crate::attacks::one_hot(targets, device);
+    let target_mask = crate::gradients::one_hot(targets, device);
     let mut x = images_tensor(&starting_noise(n, options.seed), device);
     let check_every = options.check_every.max(1);
     let mut steps = 0;

@@ -15,7 +15,7 @@ pub mod saliency;
 
 use burn::prelude::*;
 
-use crate::attacks::{AttackError, read};
+use crate::gradients::{ComputeError, read};
 use crate::model::{CLASSES, DigitNet, IMAGE_PIXELS};
 
 /// Gradient of each image's class score (its logit for `classes[i]`, before the softmax) with
@@ -27,14 +27,14 @@ pub fn class_score_gradient(model: &DigitNet, images: Tensor<4>, classes: &[usiz
     let device = images.device();
     let x = images.detach().autodiff().require_grad();
     let logits = model.forward(x.clone());
-    let score = (logits.clone() * crate::attacks::one_hot(classes, &device).autodiff()).sum();
+    let score = (logits.clone() * crate::gradients::one_hot(classes, &device).autodiff()).sum();
     let grads = score.backward();
     (x.grad(&grads).expect("the input requires a gradient"), logits.without_autodiff())
 }
 
 /// `[n, 1, 28, 28]` images and their `[n, 10]` probabilities in one read-back:
 /// `(784 pixels per image, 10 probabilities per image)`.
-pub async fn read_images_and_probabilities(images: Tensor<4>, probabilities: Tensor<2>) -> Result<(Vec<f32>, Vec<f32>), AttackError> {
+pub async fn read_images_and_probabilities(images: Tensor<4>, probabilities: Tensor<2>) -> Result<(Vec<f32>, Vec<f32>), ComputeError> {
     let n = images.dims()[0];
     let joined = Tensor::cat(vec![images.reshape([n, IMAGE_PIXELS]), probabilities], 1);
     let values = read(joined).await?;

@@ -1,12 +1,13 @@
 //! The Engine's gradient-based methods: the attacks and the visualisations, each a conversion of
 //! JS values around one call into [`crate::attacks`] or [`crate::visualize`].
 
-use js_sys::{Float32Array, Object, Promise};
+use js_sys::{Float32Array, Promise};
+use serde_wasm_bindgen::preserve;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
-use super::{Engine, check_label, checked_pixels, set};
-use crate::attacks::{self, AttackOptions, AttackResult, Method};
+use super::{Engine, check_label, checked_pixels, f32s, fail, promise, to_js};
+use crate::attacks::{self, AttackOptions, AttackResult, Method, Norms};
+use crate::gradients;
 use crate::model::{IMAGE_PIXELS, images_tensor};
 use crate::visualize::class_visualization::{self, ClassVisualizationOptions};
 use crate::visualize::features::{self, Maps};
@@ -38,44 +39,50 @@ fn attack_input(pixels: &[f32], label: usize, options: JsValue) -> Result<(Vec<f
     Ok((checked_pixels(pixels)?, check_label(label)?, method, options))
 }
 
+/// One attack's result as the page gets it: `{method, pixels, noise, label, probabilities,
+/// success, steps, norms: {l0, l2, linf}, frames}`, the images as `Float32Array`s.
+#[derive(serde::Serialize)]
+struct AttackOut {
+    method: Method,
+    #[serde(with = "preserve")]
+    pixels: Float32Array,
+    #[serde(with = "preserve")]
+    noise: Float32Array,
+    label: usize,
+    #[serde(with = "preserve")]
+    probabilities: Float32Array,
+    success: bool,
+    steps: usize,
+    norms: Norms,
+    #[serde(with = "preserve")]
+    frames: js_sys::Array,
+}
 
-/// `{pixels, noise, label, probabilities, norms: {l0, l2, linf}, steps, success, frames}`.
-fn result_object(result: &AttackResult, method: Method) -> Object {
-    let object = Object::new();
-    set(&object, "method", method.name());
-    set(&object, "pixels", Float32Array::from(result.adversarial.as_slice()));
-    set(&object, "noise", Float32Array::from(result.perturbation.as_slice()));
-    set(&object, "label", result.label as u32);
-    set(&object, "probabilities", Float32Array::from(result.probabilities.as_slice()));
-    set(&object, "success", result.success);
-    set(&object, "steps", result.steps as u32);
-    let norms = Object::new();
-    set(&norms, "l0", result.norms.l0 as u32);
-    set(&norms, "l2", result.norms.l2);
-    set(&norms, "linf", result.norms.linf);
-    set(&object, "norms", norms);
-    let frames = js_sys::Array::new();
-    for frame in &result.frames {
-        frames.push(&Float32Array::from(frame.as_slice()));
+impl AttackOut {
+    fn of(result: &AttackResult, method: Method) -> Self {
+        Self {
+            method,
+            pixels: f32s(&result.adversarial),
+            noise: f32s(&result.perturbation),
+            label: result.label,
+            probabilities: f32s(&result.probabilities),
+            success: result.success,
+            steps: result.steps,
+            norms: result.norms,
+            frames: result.frames.iter().map(|frame| JsValue::from(f32s(frame))).collect(),
+        }
     }
-    set(&object, "frames", frames);
-    object
 }
 
 #[wasm_bindgen]
 impl Engine {
     /// Runs an attack on one image (784 pixels) whose true label is `label`. `options`:
-    /// `{method: 'fgsm'|'bim'|'pgd'|'pgd-l2'|'mi-fgsm'|'deepfool'|'cw'|'jsma'|'few-pixel', eps,
-    /// steps, alpha, restarts, target, seed, recordEvery, ...}`.
+    /// `{method` (a name of the catalogue, `attackMethods()`)`, eps, steps, alpha, restarts,
+    /// target, seed, recordEvery, ...}`.
     pub fn attack(&self, pixels: &[f32], label: usize, options: JsValue) -> Promise {
-        let inner = self.inner.clone();
-        let prepared = attack_input(pixels, label, options);
-        future_to_promise(async move {
-            let (pixels, label, method, options) = prepared.map_err(JsValue::from)?;
-            let results = attacks::run(method, &inner.model, &pixels[..IMAGE_PIXELS], &[label], &options, &inner.device)
-                .await
-                .map_err(|e| JsError::new(&e.to_string()))?;
-            Ok(result_object(&results[0], method).into())
+        promise(&self.inner, attack_input(pixels, label, options), |inner, (pixels, label, method, options)| async move {
+            let results = attacks::run(method, &inner.model, &pixels[..IMAGE_PIXELS], &[label], &options, &inner.device).await.map_err(fail)?;
+            to_js(&AttackOut::of(&results[0], method))
         })
     }
 
@@ -84,7 +91,6 @@ impl Engine {
     /// curves need, in one batched run and one read-back.
     #[wasm_bindgen(js_name = attackLabels)]
     pub fn attack_labels(&self, pixels: &[f32], labels: Vec<u32>, options: JsValue) -> Promise {
-        let inner = self.inner.clone();
         let prepared = (|| {
             let (method, options) = parse_options(options)?;
             let pixels = checked_pixels(pixels)?;
@@ -94,11 +100,8 @@ impl Engine {
             }
             Ok((pixels, labels, method, options))
         })();
-        future_to_promise(async move {
-            let (pixels, labels, method, options) = prepared.map_err(JsValue::from)?;
-            let results = attacks::run(method, &inner.model, &pixels, &labels, &options, &inner.device)
-                .await
-                .map_err(|e| JsError::new(&e.to_string()))?;
+        promise(&self.inner, prepared, |inner, (pixels, labels, method, options)| async move {
+            let results = attacks::run(method, &inner.model, &pixels, &labels, &options, &inner.device).await.map_err(fail)?;
             let predicted: Vec<u32> = results.iter().map(|r| r.label as u32).collect();
             Ok(js_sys::Uint32Array::from(predicted.as_slice()).into())
         })
@@ -106,14 +109,11 @@ impl Engine {
 
     /// Gradient of the cross-entropy loss of `label` with respect to the 784 input pixels.
     pub fn gradient(&self, pixels: &[f32], label: usize) -> Promise {
-        let inner = self.inner.clone();
         let prepared = checked_pixels(pixels).and_then(|p| Ok((p, check_label(label)?)));
-        future_to_promise(async move {
-            let (pixels, label) = prepared.map_err(JsValue::from)?;
+        promise(&self.inner, prepared, |inner, (pixels, label)| async move {
             let images = images_tensor(&pixels[..IMAGE_PIXELS], &inner.device);
-            let gradient = attacks::loss_gradient(&inner.model, images, attacks::one_hot(&[label], &inner.device));
-            let values = attacks::read(gradient).await.map_err(|e| JsError::new(&e.to_string()))?;
-            Ok(Float32Array::from(values.as_slice()).into())
+            let gradient = gradients::loss_gradient(&inner.model, images, gradients::one_hot(&[label], &inner.device));
+            Ok(f32s(&gradients::read(gradient).await.map_err(fail)?).into())
         })
     }
 
@@ -121,10 +121,12 @@ impl Engine {
     /// `{eps, result}`, or `null` if even `upper` does not.
     #[wasm_bindgen(js_name = minimalEpsilon)]
     pub fn minimal_epsilon(&self, pixels: &[f32], label: usize, options: JsValue, upper: f32, iterations: usize) -> Promise {
-        let inner = self.inner.clone();
-        let prepared = attack_input(pixels, label, options);
-        future_to_promise(async move {
-            let (pixels, label, method, options) = prepared.map_err(JsValue::from)?;
+        #[derive(serde::Serialize)]
+        struct Found {
+            eps: f32,
+            result: AttackOut,
+        }
+        promise(&self.inner, attack_input(pixels, label, options), move |inner, (pixels, label, method, options)| async move {
             let found = attacks::search::minimal_epsilon(
                 method,
                 &inner.model,
@@ -136,16 +138,8 @@ impl Engine {
                 &inner.device,
             )
             .await
-            .map_err(|e| JsError::new(&e.to_string()))?;
-            Ok(match found {
-                None => JsValue::NULL,
-                Some((eps, result)) => {
-                    let object = Object::new();
-                    set(&object, "eps", eps);
-                    set(&object, "result", result_object(&result, method));
-                    object.into()
-                }
-            })
+            .map_err(fail)?;
+            to_js(&found.map(|(eps, result)| Found { eps, result: AttackOut::of(&result, method) }))
         })
     }
 }
@@ -169,15 +163,30 @@ fn check_classes(classes: &[u32]) -> Result<Vec<usize>, JsError> {
     classes.iter().map(|&c| check_label(c as usize)).collect()
 }
 
-/// `{name, channels, height, width, values}`.
-fn maps_object(maps: &Maps) -> Object {
-    let object = Object::new();
-    set(&object, "name", maps.name);
-    set(&object, "channels", maps.channels as u32);
-    set(&object, "height", maps.height as u32);
-    set(&object, "width", maps.width as u32);
-    set(&object, "values", Float32Array::from(maps.values.as_slice()));
-    object
+/// A layer's maps as the page gets them: `{name, channels, height, width, values}`.
+#[derive(serde::Serialize)]
+struct MapsOut {
+    name: &'static str,
+    channels: usize,
+    height: usize,
+    width: usize,
+    #[serde(with = "preserve")]
+    values: Float32Array,
+}
+
+impl From<&Maps> for MapsOut {
+    fn from(maps: &Maps) -> Self {
+        Self { name: maps.name, channels: maps.channels, height: maps.height, width: maps.width, values: f32s(&maps.values) }
+    }
+}
+
+/// Images and their probabilities: `{pixels, probabilities}` (784 and 10 values per image).
+#[derive(serde::Serialize)]
+struct ImagesOut {
+    #[serde(with = "preserve")]
+    pixels: Float32Array,
+    #[serde(with = "preserve")]
+    probabilities: Float32Array,
 }
 
 /// The visualisations of `crate::visualize`, on the engine's model and backend.
@@ -187,7 +196,6 @@ impl Engine {
     /// image. `method`: 'gradient' | 'smoothgrad' | 'gradient-x-input' | 'integrated-gradients';
     /// `options`: `{samples, noise, steps, seed}`.
     pub fn saliency(&self, pixels: &[f32], classes: Vec<u32>, method: String, options: JsValue) -> Promise {
-        let inner = self.inner.clone();
         let prepared = (|| {
             let pixels = checked_pixels(pixels)?;
             let classes = check_classes(&classes)?;
@@ -204,11 +212,9 @@ impl Engine {
             }
             Ok((pixels, classes, method, options))
         })();
-        future_to_promise(async move {
-            let (pixels, classes, method, options) = prepared.map_err(JsValue::from)?;
+        promise(&self.inner, prepared, |inner, (pixels, classes, method, options)| async move {
             let map = saliency::saliency(method, &inner.model, images_tensor(&pixels, &inner.device), &classes, &options);
-            let values = attacks::read(map).await.map_err(|e| JsError::new(&e.to_string()))?;
-            Ok(Float32Array::from(values.as_slice()).into())
+            Ok(f32s(&gradients::read(map).await.map_err(fail)?).into())
         })
     }
 
@@ -218,7 +224,6 @@ impl Engine {
     /// `options`: `{steps, learningRate, decay, jitter, blurEvery, seed}`.
     #[wasm_bindgen(js_name = visualizeClasses)]
     pub fn visualize_classes(&self, classes: Vec<u32>, options: JsValue, start: Option<Vec<f32>>, first_step: usize) -> Promise {
-        let inner = self.inner.clone();
         let prepared = (|| {
             let classes = check_classes(&classes)?;
             let options: ClassVisualizationOptions = self::options(options, "class visualisation")?;
@@ -232,18 +237,12 @@ impl Engine {
             };
             Ok((classes, options, start))
         })();
-        future_to_promise(async move {
-            let (classes, options, start) = prepared.map_err(JsValue::from)?;
+        promise(&self.inner, prepared, move |inner, (classes, options, start)| async move {
             let start = images_tensor(&start, &inner.device);
             let images = class_visualization::visualize_classes(&inner.model, start, &classes, &options, first_step);
-            let probabilities = inner.model.probabilities(images.clone());
-            let (pixels, probabilities) = crate::visualize::read_images_and_probabilities(images, probabilities)
-                .await
-                .map_err(|e| JsError::new(&e.to_string()))?;
-            let object = Object::new();
-            set(&object, "pixels", Float32Array::from(pixels.as_slice()));
-            set(&object, "probabilities", Float32Array::from(probabilities.as_slice()));
-            Ok(object.into())
+            let probabilities = crate::inference::probabilities_of(&inner.model, images.clone());
+            let (pixels, probabilities) = crate::visualize::read_images_and_probabilities(images, probabilities).await.map_err(fail)?;
+            to_js(&ImagesOut { pixels: f32s(&pixels), probabilities: f32s(&probabilities) })
         })
     }
 
@@ -251,28 +250,24 @@ impl Engine {
     /// steps, success: boolean[]}`. `options`: `{steps, stepSize, confidence, checkEvery, seed}`.
     #[wasm_bindgen(js_name = foolingImages)]
     pub fn fooling_images(&self, classes: Vec<u32>, options: JsValue) -> Promise {
-        let inner = self.inner.clone();
+        #[derive(serde::Serialize)]
+        struct Out {
+            #[serde(with = "preserve")]
+            pixels: Float32Array,
+            #[serde(with = "preserve")]
+            probabilities: Float32Array,
+            steps: usize,
+            success: Vec<bool>,
+        }
         let prepared = (|| -> Result<_, JsError> {
             let classes = check_classes(&classes)?;
             let options: FoolingOptions = self::options(options, "fooling image")?;
             check_steps(options.steps)?;
             Ok((classes, options))
         })();
-        future_to_promise(async move {
-            let (classes, options) = prepared.map_err(JsValue::from)?;
-            let fooled = fooling::fooling_images(&inner.model, &classes, &options, &inner.device)
-                .await
-                .map_err(|e| JsError::new(&e.to_string()))?;
-            let object = Object::new();
-            set(&object, "pixels", Float32Array::from(fooled.pixels.as_slice()));
-            set(&object, "probabilities", Float32Array::from(fooled.probabilities.as_slice()));
-            set(&object, "steps", fooled.steps as u32);
-            let success = js_sys::Array::new();
-            for s in fooled.success {
-                success.push(&s.into());
-            }
-            set(&object, "success", success);
-            Ok(object.into())
+        promise(&self.inner, prepared, |inner, (classes, options)| async move {
+            let fooled = fooling::fooling_images(&inner.model, &classes, &options, &inner.device).await.map_err(fail)?;
+            to_js(&Out { pixels: f32s(&fooled.pixels), probabilities: f32s(&fooled.probabilities), steps: fooled.steps, success: fooled.success })
         })
     }
 
@@ -280,27 +275,17 @@ impl Engine {
     /// `[{name, channels, height, width, values}]` (conv1, conv2, hidden, logits).
     #[wasm_bindgen(js_name = featureMaps)]
     pub fn feature_maps(&self, pixels: &[f32]) -> Promise {
-        let inner = self.inner.clone();
-        let pixels = checked_pixels(pixels);
-        future_to_promise(async move {
-            let pixels = pixels.map_err(JsValue::from)?;
-            let layers = features::feature_maps(&inner.model, &pixels[..IMAGE_PIXELS], &inner.device)
-                .await
-                .map_err(|e| JsError::new(&e.to_string()))?;
-            let list = js_sys::Array::new();
-            for maps in &layers {
-                list.push(&maps_object(maps));
-            }
-            Ok(list.into())
+        promise(&self.inner, checked_pixels(pixels), |inner, pixels| async move {
+            let layers = features::feature_maps(&inner.model, &pixels[..IMAGE_PIXELS], &inner.device).await.map_err(fail)?;
+            to_js(&layers.iter().map(MapsOut::from).collect::<Vec<_>>())
         })
     }
 
     /// The first layer's 5x5 filters: resolves to `{name, channels, height, width, values}`.
     pub fn filters(&self) -> Promise {
-        let inner = self.inner.clone();
-        future_to_promise(async move {
-            let maps = features::first_layer_filters(&inner.model).await.map_err(|e| JsError::new(&e.to_string()))?;
-            Ok(maps_object(&maps).into())
+        promise(&self.inner, Ok(()), |inner, ()| async move {
+            let maps = features::first_layer_filters(&inner.model).await.map_err(fail)?;
+            to_js(&MapsOut::from(&maps))
         })
     }
 }

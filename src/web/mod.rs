@@ -9,11 +9,11 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use burn::prelude::*;
-use js_sys::{Float32Array, Object, Promise, Reflect};
+use js_sys::{Float32Array, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::attacks::{self, Method};
+use crate::attacks::{self, Method, Norm};
 use crate::model::{CLASSES, DigitNet, IMAGE_PIXELS};
 use crate::{image_header, inference, preprocess, weights};
 
@@ -60,8 +60,31 @@ fn cpu_device() -> Result<Device, JsError> {
     Err(JsError::new("this build has no CPU backend: use pkg/cpu/"))
 }
 
-fn set(object: &Object, key: &str, value: impl Into<JsValue>) {
-    Reflect::set(object, &key.into(), &value.into()).expect("setting a property of a plain object");
+/// An error as the page receives it: a JS `Error` whose message is the sentence. The one
+/// conversion every call's failure goes through.
+fn fail(error: impl std::fmt::Display) -> JsValue {
+    JsError::new(&error.to_string()).into()
+}
+
+/// A result as the page receives it: serialised by serde (structs become plain objects, `None`
+/// becomes `null`); typed arrays travel inside as themselves (`serde_wasm_bindgen::preserve`).
+fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    value.serialize(&serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true)).map_err(fail)
+}
+
+/// Values for the page as a `Float32Array` (a copy out of the wasm memory).
+fn f32s(values: &[f32]) -> Float32Array {
+    Float32Array::from(values)
+}
+
+/// Runs `work` on the engine's network once `prepared` (the call's input, checked before any
+/// work starts) is good, and gives its result as a promise: the shape of every Engine method.
+fn promise<T: 'static, F>(inner: &Rc<Inner>, prepared: Result<T, JsError>, work: impl FnOnce(Rc<Inner>, T) -> F + 'static) -> Promise
+where
+    F: std::future::Future<Output = Result<JsValue, JsValue>> + 'static,
+{
+    let inner = inner.clone();
+    future_to_promise(async move { work(inner, prepared?).await })
 }
 
 /// Copies JS pixels, refusing a wrong length and clearing NaN and out-of-range values.
@@ -93,13 +116,13 @@ pub struct Engine {
 impl Engine {
     /// Loads safetensors weights on `"webgpu"` or `"cpu"` (burn's flex backend).
     /// Rejects with a readable message if the backend or the weights are unusable.
-    pub async fn create(weights_bytes: Vec<u8>, backend: String) -> Result<Engine, JsError> {
+    pub async fn create(weights_bytes: Vec<u8>, backend: String) -> Result<Engine, JsValue> {
         let (device, backend) = match backend.as_str() {
             "webgpu" => (webgpu_device().await?, "webgpu"),
             "cpu" => (cpu_device()?, "cpu"),
-            other => return Err(JsError::new(&format!("unknown backend `{other}` (webgpu or cpu)"))),
+            other => return Err(fail(format!("unknown backend `{other}` (webgpu or cpu)"))),
         };
-        let model = weights::load(&weights_bytes, &device).map_err(|e| JsError::new(&e.to_string()))?;
+        let model = weights::load(&weights_bytes, &device).map_err(fail)?;
         Ok(Engine { inner: Rc::new(Inner { device, model, backend }) })
     }
 
@@ -112,17 +135,14 @@ impl Engine {
     /// Probabilities for one or more 28x28 images (784 values each, in [0, 1]): resolves to a
     /// `Float32Array` of 10 values per image.
     pub fn classify(&self, pixels: &[f32]) -> Promise {
-        let inner = self.inner.clone();
-        let pixels = checked_pixels(pixels);
-        future_to_promise(async move {
-            let pixels = pixels.map_err(JsValue::from)?;
+        promise(&self.inner, checked_pixels(pixels), |inner, pixels| async move {
             let probabilities = inference::probabilities_async(&inner.model, &pixels, &inner.device)
                 .await
-                .map_err(|e| JsError::new(&format!("classification failed on {}: {e}", inner.backend)))?;
+                .map_err(|e| fail(format!("classification failed on {}: {e}", inner.backend)))?;
             if probabilities.iter().any(|p| !p.is_finite()) {
-                return Err(JsError::new("the network produced NaN: the weights or the backend are faulty").into());
+                return Err(fail("the network produced NaN: the weights or the backend are faulty"));
             }
-            Ok(Float32Array::from(probabilities.as_slice()).into())
+            Ok(f32s(&probabilities).into())
         })
     }
 }
@@ -140,75 +160,65 @@ pub fn random_noise_like(original: &[f32], perturbation: &[f32], norm: &str, see
     if original.len() != IMAGE_PIXELS || perturbation.len() != IMAGE_PIXELS {
         return Err(JsError::new("expected two arrays of 784 values"));
     }
+    let norm = Norm::parse(norm).ok_or_else(|| JsError::new(&format!("unknown norm `{norm}` (L∞, L2 or L0)")))?;
     let out = attacks::search::random_noise_like(original, perturbation, norm, seed as u64);
-    Ok(Float32Array::from(out.as_slice()))
+    Ok(f32s(&out))
 }
 
 /// Sizes of the change from `original` to `candidate` (784 values each), as the attacks measure
 /// them: `{l0, l2, linf}` (L0 counts pixels moved by more than a tenth of a grey level).
 #[wasm_bindgen(js_name = perturbationNorms)]
-pub fn perturbation_norms(original: &[f32], candidate: &[f32]) -> Result<Object, JsError> {
+pub fn perturbation_norms(original: &[f32], candidate: &[f32]) -> Result<JsValue, JsValue> {
     if original.len() != IMAGE_PIXELS || candidate.len() != IMAGE_PIXELS {
-        return Err(JsError::new("expected two arrays of 784 values"));
+        return Err(fail("expected two arrays of 784 values"));
     }
     let change: Vec<f32> = candidate.iter().zip(original).map(|(c, o)| c - o).collect();
-    let norms = attacks::Norms::of(&change);
-    let object = Object::new();
-    set(&object, "l0", norms.l0 as u32);
-    set(&object, "l2", norms.l2);
-    set(&object, "linf", norms.linf);
-    Ok(object)
+    to_js(&attacks::Norms::of(&change))
 }
 
-/// The attacks: `[{name, norm, usesEps, supportsTarget, requiresTarget}]`.
+/// The attacks' catalogue ([`crate::attacks::MethodInfo`], one entry per method): `[{name, norm,
+/// targeted, iterative, eps, evaluationEps, steps, defaultSteps, pixels}]`, the ranges as
+/// `{min, max, step, value}` or null. The page builds its method picker and sliders from it.
 #[wasm_bindgen(js_name = attackMethods)]
-pub fn attack_methods() -> js_sys::Array {
-    let list = js_sys::Array::new();
-    for method in Method::ALL {
-        let object = Object::new();
-        set(&object, "name", method.name());
-        set(&object, "norm", method.norm());
-        set(&object, "usesEps", method.uses_eps());
-        set(&object, "supportsTarget", method.supports_target());
-        set(&object, "requiresTarget", method.requires_target());
-        list.push(&object);
-    }
-    list
+pub fn attack_methods() -> Result<JsValue, JsValue> {
+    to_js(&Method::catalogue())
 }
 
 /// MNIST-style preprocessing of an RGBA picture: resolves to
 /// `{pixels: Float32Array(784), inverted, inkBox: [x, y, w, h]}`, or throws with the reason
 /// (a blank picture, a wrong size).
 #[wasm_bindgen(js_name = preprocessRgba)]
-pub fn preprocess_rgba(rgba: &[u8], width: usize, height: usize) -> Result<Object, JsError> {
-    let out = preprocess::mnist_from_rgba(rgba, width, height).map_err(|e| JsError::new(&e.to_string()))?;
-    let result = Object::new();
-    set(&result, "pixels", Float32Array::from(out.pixels.as_slice()));
-    set(&result, "inverted", out.inverted);
-    let ink_box = js_sys::Array::new();
-    for v in out.ink_box {
-        ink_box.push(&(v as f64).into());
+pub fn preprocess_rgba(rgba: &[u8], width: usize, height: usize) -> Result<JsValue, JsValue> {
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Out {
+        #[serde(with = "serde_wasm_bindgen::preserve")]
+        pixels: Float32Array,
+        inverted: bool,
+        ink_box: [usize; 4],
     }
-    set(&result, "inkBox", ink_box);
-    Ok(result)
+    let out = preprocess::mnist_from_rgba(rgba, width, height).map_err(fail)?;
+    to_js(&Out { pixels: f32s(&out.pixels), inverted: out.inverted, ink_box: out.ink_box })
 }
 
 /// Identifies an uploaded file from its header: `{format, width, height}`, or throws a message
 /// for readers (not an image, damaged, too large).
 #[wasm_bindgen(js_name = sniffImage)]
-pub fn sniff_image(bytes: &[u8]) -> Result<Object, JsError> {
-    let info = image_header::sniff(bytes).map_err(|e| JsError::new(&e.to_string()))?;
-    let result = Object::new();
-    set(&result, "format", info.format.name());
-    set(&result, "width", info.width);
-    set(&result, "height", info.height);
-    Ok(result)
+pub fn sniff_image(bytes: &[u8]) -> Result<JsValue, JsValue> {
+    #[derive(serde::Serialize)]
+    struct Out {
+        format: &'static str,
+        width: u32,
+        height: u32,
+    }
+    let info = image_header::sniff(bytes).map_err(fail)?;
+    to_js(&Out { format: info.format.name(), width: info.width, height: info.height })
 }
 
 /// Checks a weights file without loading it; throws the reason it is unusable.
 #[wasm_bindgen(js_name = checkWeights)]
-pub fn check_weights(bytes: &[u8]) -> Result<(), JsError> {
-    weights::inspect(bytes).map(|_| ()).map_err(|e| JsError::new(&e.to_string()))
+pub fn check_weights(bytes: &[u8]) -> Result<(), JsValue> {
+    weights::inspect(bytes).map(|_| ()).map_err(fail)
 }
 
 /// Whether this build includes the WebGPU backend.
@@ -220,10 +230,14 @@ pub fn has_webgpu() -> bool {
 /// Reads a pair of MNIST IDX files (the page's sample strip): `{pixels: Float32Array(n * 784),
 /// labels: Uint8Array(n)}`, or throws what is wrong with them.
 #[wasm_bindgen(js_name = parseMnist)]
-pub fn parse_mnist(images: &[u8], labels: &[u8]) -> Result<Object, JsError> {
-    let data = crate::data::Dataset::from_idx(images, labels).map_err(|e| JsError::new(&e.to_string()))?;
-    let result = Object::new();
-    set(&result, "pixels", Float32Array::from(data.pixels.as_slice()));
-    set(&result, "labels", js_sys::Uint8Array::from(data.labels.as_slice()));
-    Ok(result)
+pub fn parse_mnist(images: &[u8], labels: &[u8]) -> Result<JsValue, JsValue> {
+    #[derive(serde::Serialize)]
+    struct Out {
+        #[serde(with = "serde_wasm_bindgen::preserve")]
+        pixels: Float32Array,
+        #[serde(with = "serde_wasm_bindgen::preserve")]
+        labels: js_sys::Uint8Array,
+    }
+    let data = crate::data::Dataset::from_idx(images, labels).map_err(fail)?;
+    to_js(&Out { pixels: f32s(&data.pixels), labels: js_sys::Uint8Array::from(data.labels.as_slice()) })
 }

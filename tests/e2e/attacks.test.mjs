@@ -3,7 +3,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MODES, afterNext, launch, mnistTest, native } from './helpers.mjs';
+import { MODES, afterNext, attackPanelIdle, launch, mnistTest, native } from './helpers.mjs';
 
 const nextResult = (page, action) => afterNext(page, '#attack-panel', 'results', action);
 
@@ -29,7 +29,7 @@ for (const mode of MODES) {
       assert.equal(await page.getAttribute('#attack-result', 'data-flipped'), 'false');
       // A drag: many intermediate values; only the newest result may be shown.
       await nextResult(page, async () => { for (let v = 0.01; v <= 0.3001; v += 0.01) await setEps(v.toFixed(3)); });
-      await page.waitForTimeout(500);
+      await attackPanelIdle(page);
       assert.equal(await page.getAttribute('#attack-result', 'data-flipped'), 'true');
       assert.equal(await page.inputValue('#attack-eps'), '0.3');
       assert.match(await page.textContent('#attack-norms'), /L∞ 0\.300/);

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { HEADERS } from '../../tools/serve.mjs';
-import { MODES, ROOT, SEVEN, afterNext, count, inEngine, launch, mnistTest, mode as modeNamed, predictionAfter, report, settle, shownLabel, stroke } from './helpers.mjs';
+import { MODES, ROOT, SEVEN, afterNext, attackPanelIdle, count, inEngine, launch, mnistTest, mode as modeNamed, predictionAfter, report, settle, shownLabel, stroke } from './helpers.mjs';
 
 // ---------------------------------------------------------------------------------------------
 // Shared helpers.
@@ -39,22 +39,6 @@ const setEps = (page, value) => page.evaluate((v) => {
   input.dispatchEvent(new Event('input', { bubbles: true }));
 }, value);
 
-/** Waits until the attack panel has nothing running or waiting and its result count is still. */
-async function attackPanelIdle(page, timeout = 120_000) {
-  const quiet = async () => page.evaluate(() => {
-    const panel = document.getElementById('attack-panel');
-    return { busy: panel.hasAttribute('aria-busy'), results: panel.dataset.results ?? '0' };
-  });
-  const start = Date.now();
-  let last = await quiet();
-  for (let still = 0; still < 4;) {
-    if (Date.now() - start > timeout) throw new Error(`the attack panel is still busy after ${timeout} ms`);
-    await page.waitForTimeout(100);
-    const now = await quiet();
-    still = !now.busy && now.results === last.results ? still + 1 : 0;
-    last = now;
-  }
-}
 
 /** The page answers: a frame is drawn. (A bound on failure, not a timing assertion.) */
 const frameAnswers = (page) => page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => resolve(true))));

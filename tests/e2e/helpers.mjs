@@ -136,6 +136,19 @@ export function inEngine(page, fn, arg) {
   return (worker ?? page).evaluate(fn, arg);
 }
 
+/**
+ * The same-origin requests of the page and of its workers (the engine's worker fetches the wasm
+ * and the weights): `[{path, start}]`, `start` on the page's clock (a worker's clock starts later).
+ */
+export async function requestsOf(page) {
+  const origin = new URL(page.url()).origin;
+  const pageOrigin = await page.evaluate(() => performance.timeOrigin);
+  const timeline = (scope) => [...scope.performance.getEntriesByType('navigation'), ...scope.performance.getEntriesByType('resource')]
+    .map((e) => ({ name: e.name, start: scope.performance.timeOrigin + e.startTime }));
+  const all = (await Promise.all([page, ...page.workers()].map((where) => where.evaluate(`(${timeline})(self)`).catch(() => [])))).flat();
+  return all.filter((e) => e.name.startsWith(origin)).map((e) => ({ path: new URL(e.name).pathname, start: e.start - pageOrigin }));
+}
+
 const predictions = (page) => page.evaluate(() => Number(document.documentElement.dataset.predictions ?? 0));
 
 /** Waits until the page has rendered no new prediction for `quietMs`. */
@@ -207,7 +220,7 @@ const nativeCache = new Map();
 export const PAGE_WEIGHTS = 'models/standard.i8.safetensors';
 
 /**
- * Runs the native CLI (building it first if it is missing) and parses its JSON output. `predict`
+ * Runs the native CLI (tools/test.sh builds it first) and parses its JSON output. `predict`
  * runs on PAGE_WEIGHTS unless `--model` is given.
  */
 export function native(args) {
@@ -215,7 +228,7 @@ export function native(args) {
   const key = args.join(' ');
   if (!nativeCache.has(key)) {
     const bin = join(ROOT, 'target/release/adversarial-digits');
-    if (!existsSync(bin)) execFileSync('cargo', ['build', '--release'], { cwd: ROOT, stdio: 'inherit' });
+    if (!existsSync(bin)) throw new Error(`${bin} is missing: build it with \`cargo build --release\` (tools/test.sh does, before these tests)`);
     nativeCache.set(key, JSON.parse(execFileSync(bin, args, { cwd: ROOT, maxBuffer: 64 << 20 }).toString()));
   }
   return nativeCache.get(key);
@@ -258,4 +271,21 @@ export async function stroke(page, points, box = null) {
     for (let t = 1; t <= steps; t++) await page.mouse.move(...at([x0 + ((x1 - x0) * t) / steps, y0 + ((y1 - y0) * t) / steps]));
   }
   await page.mouse.up();
+}
+
+/** Waits until the attack panel has nothing running or waiting and its result count is still. */
+export async function attackPanelIdle(page, timeout = 120_000) {
+  const quiet = async () => page.evaluate(() => {
+    const panel = document.getElementById('attack-panel');
+    return { busy: panel.hasAttribute('aria-busy'), results: panel.dataset.results ?? '0' };
+  });
+  const start = Date.now();
+  let last = await quiet();
+  for (let still = 0; still < 4;) {
+    if (Date.now() - start > timeout) throw new Error(`the attack panel is still busy after ${timeout} ms`);
+    await page.waitForTimeout(100);
+    const now = await quiet();
+    still = !now.busy && now.results === last.results ? still + 1 : 0;
+    last = now;
+  }
 }

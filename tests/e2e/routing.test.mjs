@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { ROOT, launch, mnistTest, mode as modeNamed, report } from './helpers.mjs';
+import { ROOT, launch, mnistTest, mode as modeNamed, report, requestsOf } from './helpers.mjs';
 
 const digits = mnistTest(6);
 
@@ -127,15 +127,18 @@ describe('a returning reader (no-webgpu)', () => {
   before(async () => { session = await launch(modeNamed('no-webgpu'), { server: { log: (line) => served.push(line) } }); });
   after(async () => session?.close());
 
-  test('downloads the weights and the wasm once: the second visit revalidates them (304, no body)', async () => {
+  test('downloads the weights and the wasm once: every later request revalidates them (304, no body)', async () => {
     const statuses = (path) => served.filter((l) => l.endsWith(` ${path}`)).map((l) => Number(l.split(' ')[0]));
     const first = await session.open('/');
     await first.close();
     const second = await session.open('/');
     assert.notEqual(await second.textContent('#prediction'), '');
     await second.close();
+    // The page preloads both and the engine's worker fetches them: one body, the rest 304s.
     for (const path of ['/models/standard.i8.safetensors', '/pkg/cpu/adversarial_digits_bg.wasm']) {
-      assert.deepEqual(statuses(path), [200, 304], `${path}: ${statuses(path)}`);
+      const seen = statuses(path);
+      assert.equal(seen.filter((s) => s === 200).length, 1, `${path}: ${seen}`);
+      assert.ok(seen.length >= 2 && seen.every((s) => s === 200 || s === 304), `${path}: ${seen}`);
     }
   });
 
@@ -161,12 +164,8 @@ for (const name of ['webgpu', 'no-webgpu']) {
     test('waits for no panel below the first screen nor for WebGPU, and for at most 1 MiB gzip', async (t) => {
       const page = await session.open('/', { init: markFirstPrediction });
       if (name === 'webgpu') await page.waitForFunction(() => document.getElementById('backend').dataset.backend === 'webgpu', null, { timeout: 120_000 });
-      const { first, entries } = await page.evaluate(() => ({
-        first: window.__firstPrediction,
-        entries: [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')]
-          .filter((e) => e.name.startsWith(location.origin))
-          .map((e) => ({ path: new URL(e.name).pathname, start: e.startTime })),
-      }));
+      const first = await page.evaluate(() => window.__firstPrediction);
+      const entries = await requestsOf(page);
       assert.ok(first > 0, 'a first prediction was shown');
       const requested = (path) => entries.filter((e) => e.path === path);
       for (const path of LATER) {

@@ -96,7 +96,10 @@ function createConnection(started) {
           return;
         }
         entry.mirror.update(data.info);
-        if (data.type === 'loaded') entry.loaded.resolve();
+        if (data.type === 'loaded') {
+          entry.mirror.engine.attackMethods = data.attackMethods;
+          entry.loaded.resolve();
+        }
       }
     });
     // An error that escapes the worker's own handlers (engine.js handles the WebGPU build's).
@@ -148,7 +151,7 @@ function createConnection(started) {
     load(key, message, mirror) {
       return new Promise((resolve, reject) => {
         engines.set(key, { message, mirror, loaded: { resolve, reject } });
-        worker.postMessage(message);
+        if (!restarting) worker.postMessage(message); // else the new worker gets it with the others
       });
     },
     call(engine, mirror, op, args, signal) {
@@ -164,7 +167,7 @@ function createConnection(started) {
 }
 
 /** Why the engine should stay in the page, or null to start the worker. */
-function pageReason(backend) {
+function pageReason() {
   if (workerRefused()) return 'the address asked for no worker (?worker=off)';
   if (typeof Worker !== 'function') return 'this browser has no Web Workers';
   return null;
@@ -173,7 +176,7 @@ function pageReason(backend) {
 /** The worker's connection, started once per page: rejects with the reason to stay in the page. */
 function connect(backend) {
   connection ??= (async () => {
-    const refused = pageReason(backend);
+    const refused = pageReason();
     if (refused) throw new Error(refused);
     const started = await spawn();
     // WebGPU offered to the page but not to workers: the page keeps the engine, and its GPU.
@@ -206,6 +209,8 @@ function mirrorOf({ weightsUrl, onChange }) {
     batchRouting: null,
     /** Calls run per engine instance ({cpu, webgpu}), as of the last answer. */
     calls: { cpu: 0, webgpu: 0 },
+    /** The attacks' catalogue (src/attacks/catalogue.rs), once loaded. */
+    attackMethods: [],
     /** 'worker' or 'page': where the network runs. */
     where: 'worker',
     /** Why it runs in the page (null in the worker). */
@@ -277,6 +282,7 @@ async function loadInPage({ backend, weightsUrl }, reason, mirror) {
   Object.assign(engine, {
     where: 'page',
     whereReason: reason,
+    attackMethods: inner.attackMethods,
     ...operations((op, args, signal) => {
       if (signal?.aborted) return Promise.reject(abortError(signal));
       const run = async () => inner[op](...args);
@@ -297,8 +303,7 @@ let lastKey = 0;
  * @param {{backend?: 'auto'|'webgpu'|'cpu', weightsUrl?: string|URL, onChange?: (info: object) => void}} options
  */
 export async function loadEngine({ backend = 'auto', weightsUrl, onChange = () => {} } = {}) {
-  if (weightsUrl == null) throw new TypeError('loadEngine: give the weights URL (www/models.js has each network\'s)');
-  weightsUrl = String(weightsUrl);
+  weightsUrl = weightsUrl == null ? undefined : String(weightsUrl); // a URL does not cross to the worker
   const mirror = mirrorOf({ weightsUrl, onChange });
   let link;
   try {

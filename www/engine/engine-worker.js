@@ -55,7 +55,7 @@ function load({ engine: key, backend, weightsUrl }) {
   engines.set(key, loading);
   loading.then(
     (engine) => {
-      postMessage({ type: 'loaded', engine: key, info: info(engine) });
+      postMessage({ type: 'loaded', engine: key, info: info(engine), attackMethods: engine.attackMethods });
       const mark = (flag) => () => {
         engine[flag] = true;
         postMessage({ type: 'change', engine: key, info: info(engine) });

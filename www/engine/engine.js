@@ -1,4 +1,6 @@
-// Loads the network and picks the backend. Knows nothing of the page.
+// The engine: loads a network on both wasm builds and sends each call where it runs faster.
+// Knows nothing of the page; it runs in the engine's worker (engine-worker.js), or in the page
+// where workers cannot (client.js decides).
 //
 // Start-up: the small CPU build (pkg/cpu/, burn's flex backend) loads first, so the first
 // prediction comes early. If WebGPU is wanted and works, the full build (pkg/, burn-wgpu) starts
@@ -8,14 +10,14 @@
 // instance (a trap in the WebGPU instance cannot poison it), the request is run again there, and
 // `onChange` says why.
 //
-// Batches (robustness curves, class galleries, fooling galleries, batch classification) go where
-// they run faster on this machine, measured once: the first batch after WebGPU took over times
-// the same batched FGSM on both engines (batchInstance). Where WebGPU is an emulation (SwiftShader)
-// the CPU wins and batches stay there; on a real GPU they move to it. Single digits stay on the
-// engine that took over. `?backend=webgpu` sends everything to WebGPU, unmeasured.
+// Routing: once WebGPU has taken over, each class of work (WORK_CLASSES: a single prediction, an
+// attack on one digit, a batch) is timed on both engines, once per page, and runs where it was
+// faster; until then, and without WebGPU, everything runs on the CPU. Where WebGPU is an
+// emulation (SwiftShader) the CPU wins all three; on a real GPU batches move to it.
+// `?backend=webgpu` sends everything to WebGPU, unmeasured.
 //
-// The engine is generic: every Engine method goes through `call(name, ...args)` (or, for work on
-// several images, `callBatch`), and the named wrappers below are one line each.
+// Every Engine method goes through `call(kind, name, ...args)`; the named wrappers below are one
+// line each.
 
 import { errorClause } from './protocol.js';
 
@@ -24,8 +26,6 @@ export { errorClause };
 const CPU_MODULE = new URL('../../pkg/cpu/adversarial_digits.js', import.meta.url);
 const GPU_MODULE = new URL('../../pkg/adversarial_digits.js', import.meta.url);
 const GPU_WASM = new URL('../../pkg/adversarial_digits_bg.wasm', import.meta.url).href;
-/** 8-bit weights: a quarter of the bytes of models/standard.safetensors, computed in f32 all the same. */
-export const DEFAULT_WEIGHTS = new URL('../../models/standard.i8.safetensors', import.meta.url);
 
 async function fetchBytes(url, what) {
   let response;
@@ -108,26 +108,36 @@ function argmax(values) {
  */
 let measured = null;
 
-/** Times `probe` on `instance` once after a warm-up run (which compiles its shaders). */
-async function timeProbe(probe, instance, crashed) {
-  const run = () => Promise.race([probe(instance), crashed]);
-  await run();
-  const start = performance.now();
-  await run();
-  return performance.now() - start;
+/** Runs `probe` on `instance` twice, a warm-up (which compiles its shaders) and a timed run:
+ * {warmMs, ms}. With `giveUpAfterMs`, a warm-up slower than that ends it (ms: null). */
+async function timeProbe(probe, instance, crashed, giveUpAfterMs = Infinity) {
+  const run = async () => {
+    const start = performance.now();
+    await Promise.race([probe(instance), crashed]);
+    return performance.now() - start;
+  };
+  const warmMs = await run();
+  return { warmMs, ms: warmMs > giveUpAfterMs ? null : await run() };
 }
+
+/** A WebGPU warm-up this many times slower than the CPU's timed run decides without a timed run:
+ * shader compilation does not cost that much on a real GPU, and an emulated one (SwiftShader,
+ * also what machines without a GPU driver get) is spared seconds of work. */
+const HOPELESS = 20;
 
 async function measureWork(cpu, gpu, crashed) {
   const routing = {};
   for (const [name, work] of Object.entries(WORK_CLASSES)) {
     // A failed run is recorded as null; a failed device is switched over by the next call on
     // it (callOn), which says why.
-    const timed = (instance) => timeProbe(work.probe, instance, crashed).catch((error) => {
+    const timed = (instance, giveUpAfterMs) => timeProbe(work.probe, instance, crashed, giveUpAfterMs).catch((error) => {
       console.warn(`adversarial-digits: the ${instance === cpu ? 'CPU' : 'WebGPU'} engine failed the ${name} measurement:`, error);
       return null;
     });
-    const webgpuMs = await timed(gpu);
-    const cpuMs = await timed(cpu);
+    const cpuMs = (await timed(cpu))?.ms ?? null;
+    const gpuRun = await timed(gpu, cpuMs === null ? Infinity : HOPELESS * cpuMs);
+    // Where only the warm-up ran, its time stands for WebGPU's: it lost by far.
+    const webgpuMs = gpuRun ? gpuRun.ms ?? gpuRun.warmMs : null;
     const backend = webgpuMs !== null && (cpuMs === null || webgpuMs < cpuMs) ? 'webgpu' : 'cpu';
     routing[name] = { backend, ...(work.images ? { images: work.images } : {}), cpuMs, webgpuMs };
   }
@@ -139,7 +149,8 @@ async function measureWork(cpu, gpu, crashed) {
  *          onChange?: (info: {backend: 'webgpu'|'cpu', fallbackReason: string|null,
  *                             routing: object|null, batchRouting: object|null}) => void}} options
  */
-export async function loadEngine({ backend = 'auto', weightsUrl = DEFAULT_WEIGHTS, onChange = () => {} } = {}) {
+export async function loadEngine({ backend = 'auto', weightsUrl, onChange = () => {} } = {}) {
+  if (weightsUrl == null) throw new TypeError('loadEngine: give the weights URL (www/models.js has each network\'s)');
   const [weights, cpuModule] = await Promise.all([fetchBytes(weightsUrl, 'the model weights'), loadModule(CPU_MODULE)]);
   cpuModule.checkWeights(weights); // throws a readable reason: NaN, truncated, not safetensors, wrong shapes
   const cpu = await cpuModule.Engine.create(weights, 'cpu');
@@ -167,6 +178,8 @@ export async function loadEngine({ backend = 'auto', weightsUrl = DEFAULT_WEIGHT
     batchRouting: forced?.batch ?? null,
     /** Calls run per engine instance ({cpu, webgpu}): which one did the work. */
     calls: { cpu: 0, webgpu: 0 },
+    /** The attacks' catalogue (src/attacks/catalogue.rs): names, norms, targeting, defaults, ranges. */
+    attackMethods: cpuModule.attackMethods(),
   };
   let current = cpu;
   let gpuCrashed = new Promise(() => {}); // see crashOf

@@ -4,7 +4,7 @@
 //   page -> worker   {type: 'load', engine, backend, weightsUrl}       load a network
 //                    {type: 'call', id, engine, op, args}              run one operation
 //                    {type: 'cancel', id}                              drop it if not started
-//   worker -> page   {type: 'loaded', engine, info} | {type: 'load-failed', engine, error}
+//   worker -> page   {type: 'loaded', engine, info, attackMethods} | {type: 'load-failed', engine, error}
 //                    {type: 'started', id}                             it runs now
 //                    {type: 'result', id, value, info} | {type: 'error', id, error, info}
 //                    {type: 'change', engine, info}                    backend or routing changed

@@ -1,0 +1,288 @@
+//! The attacks' catalogue: every method's name, the norm it bounds or minimises, whether it takes
+//! a target, its defaults and the ranges its parameters may take. The one list the CLI, the page
+//! (through `attackMethods()` in the wasm) and the API's types are built from; each attack's
+//! module holds its maths, the page (`www/attack-methods.js`) only its prose.
+//!
+//! Adding an attack: its module (one function, documented with its paper, norm and defaults), a
+//! variant here with its [`Method::info`] and [`Method::craft`] lines, a line of prose in
+//! `www/attack-methods.js`, and its name in `www/api.d.ts`'s `AttackMethod` (tests/catalogue.rs
+//! fails if they disagree).
+
+use std::fmt;
+
+use burn::prelude::*;
+
+use super::*;
+use crate::gradients::ComputeError;
+use crate::model::{CLASSES, DigitNet};
+
+/// The attacks, by the names the CLI, the page and the JS API use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    Fgsm,
+    Bim,
+    Pgd,
+    PgdL2,
+    MiFgsm,
+    Deepfool,
+    Cw,
+    Jsma,
+    FewPixel,
+}
+
+/// How the size of a perturbation is measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Norm {
+    /// The largest change of any pixel.
+    #[serde(rename = "L∞")]
+    Linf,
+    /// The change's Euclidean length.
+    #[serde(rename = "L2")]
+    L2,
+    /// How many pixels change.
+    #[serde(rename = "L0")]
+    L0,
+}
+
+impl Norm {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Norm::Linf => "L∞",
+            Norm::L2 => "L2",
+            Norm::L0 => "L0",
+        }
+    }
+
+    /// Parses the symbol ("L∞", also "Linf") or the lower-case name ("linf", "l2", "l0").
+    pub fn parse(text: &str) -> Option<Norm> {
+        match text.to_ascii_lowercase().as_str() {
+            "l∞" | "linf" => Some(Norm::Linf),
+            "l2" => Some(Norm::L2),
+            "l0" => Some(Norm::L0),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Norm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.symbol())
+    }
+}
+
+/// Whether an attack aims at a class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Targeting {
+    /// Any wrong class, or a chosen one.
+    Optional,
+    /// A chosen class only (by construction of the method).
+    Required,
+    /// Never: it finds the nearest boundary, whatever class lies beyond.
+    Never,
+}
+
+/// The range a parameter may take in the page, and the value it starts at.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Range {
+    pub min: f32,
+    pub max: f32,
+    pub step: f32,
+    pub value: f32,
+}
+
+const fn range(min: f32, max: f32, step: f32, value: f32) -> Option<Range> {
+    Some(Range { min, max, step, value })
+}
+
+/// A method's entry in the catalogue.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MethodInfo {
+    pub name: Method,
+    pub norm: Norm,
+    pub targeted: Targeting,
+    /// Whether it takes steps (and can record its iterates).
+    pub iterative: bool,
+    /// The budget (`eps`) in the page: absent for the methods that minimise the change.
+    pub eps: Option<Range>,
+    /// The budget the CLI and the evaluations use unless told otherwise: the papers' MNIST
+    /// settings (ε = 0.3 in L∞, 2 in L2), larger than the page's starting value, which is chosen
+    /// to show a flip while the digit still looks the same.
+    pub evaluation_eps: f32,
+    /// Iterations: the slider in the page where it has one, and the default everywhere.
+    pub steps: Option<Range>,
+    /// Default iterations where the page has no slider for them (DeepFool's cap).
+    pub default_steps: usize,
+    /// The few-pixel attack's budget: how many pixels may change.
+    pub pixels: Option<Range>,
+}
+
+impl Method {
+    pub const ALL: [Method; 9] = [
+        Method::Fgsm,
+        Method::Bim,
+        Method::Pgd,
+        Method::PgdL2,
+        Method::MiFgsm,
+        Method::Deepfool,
+        Method::Cw,
+        Method::Jsma,
+        Method::FewPixel,
+    ];
+
+    /// The method's catalogue entry: everything the CLI, the page and the API know of it.
+    pub fn info(self) -> MethodInfo {
+        use Targeting::*;
+        let linf_eps = |value| range(0.0, 0.5, 0.005, value);
+        let entry = |norm, targeted, iterative, eps, evaluation_eps, steps: Option<Range>, default_steps, pixels| MethodInfo {
+            name: self,
+            norm,
+            targeted,
+            iterative,
+            eps,
+            evaluation_eps,
+            default_steps: steps.map_or(default_steps, |s: Range| s.value as usize),
+            steps,
+            pixels,
+        };
+        match self {
+            Method::Fgsm => entry(Norm::Linf, Optional, false, linf_eps(0.2), 0.3, None, 1, None),
+            Method::Bim => entry(Norm::Linf, Optional, true, linf_eps(0.1), 0.3, range(1.0, 100.0, 1.0, 10.0), 0, None),
+            Method::Pgd => entry(Norm::Linf, Optional, true, linf_eps(0.1), 0.3, range(1.0, 100.0, 1.0, 40.0), 0, None),
+            Method::PgdL2 => entry(Norm::L2, Optional, true, range(0.0, 6.0, 0.05, 1.5), 2.0, range(1.0, 100.0, 1.0, 40.0), 0, None),
+            Method::MiFgsm => entry(Norm::Linf, Optional, true, linf_eps(0.1), 0.3, range(1.0, 100.0, 1.0, 10.0), 0, None),
+            Method::Deepfool => entry(Norm::L2, Never, true, None, 0.0, None, 50, None),
+            Method::Cw => entry(Norm::L2, Optional, true, None, 0.0, range(10.0, 200.0, 1.0, 100.0), 0, None),
+            Method::Jsma => entry(Norm::L0, Required, true, None, 0.0, None, 0, None),
+            Method::FewPixel => entry(Norm::L0, Optional, true, None, 0.0, None, 0, range(1.0, 40.0, 1.0, 10.0)),
+        }
+    }
+
+    /// Runs the method's attack function on a batch (its module has the maths).
+    pub async fn craft(self, model: &DigitNet, images: Tensor<4>, goal: &Goal, options: &AttackOptions) -> Result<Crafted, ComputeError> {
+        Ok(match self {
+            Method::Fgsm => fgsm(model, images, goal, options),
+            Method::Bim => basic_iterative_method(model, images, goal, options),
+            Method::Pgd => projected_gradient_descent(model, images, goal, options),
+            Method::PgdL2 => projected_gradient_descent_l2(model, images, goal, options),
+            Method::MiFgsm => momentum_iterative_fgsm(model, images, goal, options),
+            Method::Deepfool => deepfool(model, images, goal, options).await?,
+            Method::Cw => carlini_wagner_l2(model, images, goal, options).await?,
+            Method::Jsma => jsma(model, images, goal, options).await?,
+            Method::FewPixel => few_pixel(model, images, goal, options).await?,
+        })
+    }
+
+    /// Every method's entry, in the catalogue's order.
+    pub fn catalogue() -> Vec<MethodInfo> {
+        Method::ALL.into_iter().map(Method::info).collect()
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Fgsm => "fgsm",
+            Method::Bim => "bim",
+            Method::Pgd => "pgd",
+            Method::PgdL2 => "pgd-l2",
+            Method::MiFgsm => "mi-fgsm",
+            Method::Deepfool => "deepfool",
+            Method::Cw => "cw",
+            Method::Jsma => "jsma",
+            Method::FewPixel => "few-pixel",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Method> {
+        let name = name.to_ascii_lowercase().replace('_', "-");
+        let alias = match name.as_str() {
+            "i-fgsm" | "ifgsm" => "bim",
+            "pgd-linf" => "pgd",
+            "mifgsm" | "momentum" => "mi-fgsm",
+            "carlini-wagner" | "cw-l2" => "cw",
+            "one-pixel" | "pixel" => "few-pixel",
+            other => other,
+        };
+        Method::ALL.into_iter().find(|m| m.name() == alias)
+    }
+
+    /// Whether `eps` bounds the perturbation (L∞ or L2 ball); the others minimise it.
+    pub fn uses_eps(self) -> bool {
+        self.info().eps.is_some()
+    }
+
+    /// Whether a target class makes sense (all but DeepFool, which finds the nearest boundary).
+    pub fn supports_target(self) -> bool {
+        self.info().targeted != Targeting::Never
+    }
+
+    /// Whether the attack needs a target (JSMA is a targeted attack by construction).
+    pub fn requires_target(self) -> bool {
+        self.info().targeted == Targeting::Required
+    }
+
+    /// Iterations that suit the method: what the CLI and the page use unless told otherwise.
+    pub fn default_steps(self) -> usize {
+        self.info().default_steps
+    }
+
+    /// The budget the CLI and the evaluations use unless told otherwise ([`MethodInfo::evaluation_eps`]).
+    pub fn default_eps(self) -> f32 {
+        self.info().evaluation_eps
+    }
+
+    /// The norm the attack bounds or minimises.
+    pub fn norm(self) -> Norm {
+        self.info().norm
+    }
+
+    /// The class each image is attacked towards when the method requires a target and none is
+    /// given: the next digit after its label (the CLI's and the page's convention).
+    pub fn default_target(label: usize) -> usize {
+        (label + 1) % CLASSES
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_parses_back_and_every_entry_is_consistent() {
+        for method in Method::ALL {
+            assert_eq!(Method::parse(method.name()), Some(method));
+            let info = method.info();
+            assert_eq!(info.name, method);
+            assert_eq!(serde_json::to_value(method).unwrap(), method.name());
+            if let Some(eps) = info.eps {
+                assert!(eps.min <= eps.value && eps.value <= eps.max && eps.step > 0.0, "{method}: eps {eps:?}");
+                assert!(info.evaluation_eps <= eps.max, "{method}: evaluation ε within the page's range");
+            }
+            if let Some(steps) = info.steps {
+                assert!(steps.min <= steps.value && steps.value <= steps.max, "{method}: steps {steps:?}");
+            }
+            assert_eq!(info.pixels.is_some(), method == Method::FewPixel);
+            // L∞ and L2 budgets bound the ball the attack stays in; L0 and the minimising methods have none.
+            assert_eq!(info.eps.is_some(), matches!(method, Method::Fgsm | Method::Bim | Method::Pgd | Method::PgdL2 | Method::MiFgsm));
+        }
+    }
+
+    #[test]
+    fn the_catalogue_serialises_as_the_page_reads_it() {
+        let json = serde_json::to_value(Method::Fgsm.info()).unwrap();
+        assert_eq!(json["name"], "fgsm");
+        assert_eq!(json["norm"], "L∞");
+        assert_eq!(json["targeted"], "optional");
+        assert_eq!(json["eps"]["value"], 0.2f32 as f64);
+        assert_eq!(json["evaluationEps"], 0.3f32 as f64);
+        assert_eq!(serde_json::to_value(Method::Jsma.info()).unwrap()["targeted"], "required");
+        assert!(serde_json::to_value(Method::Deepfool.info()).unwrap()["eps"].is_null());
+    }
+}

@@ -1,0 +1,247 @@
+#!/usr/bin/env node
+// The phone tier of the bench (`npm run bench:phone`): the real page with a phone's viewport and
+// touch, its CPU slowed by Chromium's throttling (DevTools protocol, 1x, 4x, 6x), on each backend.
+// Reports, per backend and tier:
+//   - navigation to the first prediction shown, cold, and on "Slow 4G" (1.6 Mbit/s, 150 ms round
+//     trip; at 1x only: the network, not the CPU, is what that row is about);
+//   - the longest main-thread task (PerformanceObserver 'longtask', which only reports tasks over
+//     50 ms: "none" means every task was shorter) while each long operation runs, and how long the
+//     operation took;
+//   - pointer move to updated prediction, to updated FGSM result and to updated PGD-10 result,
+//     p50 and p95: a scripted finger draws on the canvas one move at a time and each move waits
+//     for its update (or 2 s), so each figure is one move's own latency;
+//   - Cancel to idle: from the Cancel press to the panel idle, for C&W, and to the next answer
+//     from the engine (the worker it replaced, if it stopped one).
+// Timings are reported, never asserted. Chromium's CPU throttling slows the page's renderer; the
+// "engine call" row (a PGD-10 timed inside the page, round trip to the worker) shows whether the
+// engine's worker was slowed as much.
+//
+//   node tools/bench-phone.mjs [--backends cpu,webgpu] [--tiers 1,4,6] [--moves N] [--json FILE]
+import { writeFileSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+import { ROOT, startServer } from './serve.mjs';
+
+const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, a, i, all) => (a.startsWith('--') ? [...pairs, [a.slice(2), all[i + 1]]] : pairs), []));
+const BACKENDS = (args.backends ?? 'cpu,webgpu').split(',');
+const TIERS = (args.tiers ?? '1,4,6').split(',').map(Number);
+const MOVES = Number(args.moves ?? 24);
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const LAUNCH = { cpu: ['--disable-features=WebGPU'], webgpu: ['--enable-unsafe-webgpu'] };
+const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true };
+const SLOW_4G = { offline: false, latency: 150, downloadThroughput: (1.6e6 / 8) * 0.9, uploadThroughput: (750e3 / 8) * 0.9 };
+
+const quantile = (values, q) => {
+  if (!values.length) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+};
+const ms = (v) => (v == null ? '–' : v >= 100 ? v.toFixed(0) : v.toFixed(1));
+
+/** In the page before its scripts: long tasks and milestones, on the page's own clock. */
+function observe() {
+  const marks = (window.__phone = { longTasks: [], firstPrediction: null });
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) marks.longTasks.push({ start: e.startTime, duration: e.duration });
+  }).observe({ type: 'longtask', buffered: true });
+  new MutationObserver(() => {
+    if (marks.firstPrediction == null && Number(document.documentElement.dataset.predictions ?? 0) > 0) marks.firstPrediction = performance.now();
+  }).observe(document, { attributes: true, subtree: true, attributeFilter: ['data-predictions'] });
+}
+
+async function openPage(browser, server, path, { rate = 1, network = null } = {}) {
+  const context = await browser.newContext(PHONE);
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate });
+  if (network) {
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', network);
+  }
+  await page.addInitScript(observe);
+  await page.goto(server.url + path);
+  await page.waitForFunction(() => document.documentElement.dataset.ready && window.__phone.firstPrediction != null, null, { timeout: 600_000 });
+  return { context, page, cdp };
+}
+
+/** The longest long task between two times of the page's clock, or 0 when there was none. */
+const longestTask = (page, from, to) => page.evaluate(([a, b]) => Math.max(0, ...window.__phone.longTasks.filter((t) => t.start + t.duration >= a && t.start <= b).map((t) => t.duration)), [from, to]);
+
+/** Runs `start` in the page and waits for `done` (both page functions); returns {ms, longest}. */
+async function during(page, start, done, arg) {
+  const from = await page.evaluate(() => performance.now());
+  await page.evaluate(start, arg);
+  await page.waitForFunction(done, arg, { timeout: 600_000, polling: 20 });
+  const to = await page.evaluate(() => performance.now());
+  await page.waitForTimeout(100); // a long task is reported when it ends
+  return { ms: to - from, longest: await longestTask(page, from, to) };
+}
+
+const panelResults = () => Number(document.getElementById('attack-panel')?.dataset.results ?? 0);
+
+/** One operation from its panel: what starts it, and when it is over. */
+const OPERATIONS = {
+  'C&W (attack panel)': {
+    start: () => { window.__n = Number(document.getElementById('attack-panel').dataset.results ?? 0); const s = document.getElementById('attack-method'); s.value = 'cw'; s.dispatchEvent(new Event('change', { bubbles: true })); },
+    done: () => Number(document.getElementById('attack-panel').dataset.results ?? 0) > window.__n && !document.getElementById('attack-panel').hasAttribute('aria-busy'),
+  },
+  'JSMA (attack panel)': {
+    start: () => { window.__n = Number(document.getElementById('attack-panel').dataset.results ?? 0); const s = document.getElementById('attack-method'); s.value = 'jsma'; s.dispatchEvent(new Event('change', { bubbles: true })); },
+    done: () => Number(document.getElementById('attack-panel').dataset.results ?? 0) > window.__n && !document.getElementById('attack-panel').hasAttribute('aria-busy'),
+  },
+  'DeepFool (attack panel)': {
+    start: () => { window.__n = Number(document.getElementById('attack-panel').dataset.results ?? 0); const s = document.getElementById('attack-method'); s.value = 'deepfool'; s.dispatchEvent(new Event('change', { bubbles: true })); },
+    done: () => Number(document.getElementById('attack-panel').dataset.results ?? 0) > window.__n && !document.getElementById('attack-panel').hasAttribute('aria-busy'),
+  },
+  'class gallery (150 steps)': {
+    start: () => document.getElementById('class-vis-run').click(),
+    done: () => ['done', 'error', 'cancelled'].includes(document.querySelector('[data-class-vis]')?.dataset.classVis),
+  },
+  'fooling gallery': {
+    start: () => document.getElementById('fooling-run').click(),
+    done: () => ['done', 'error', 'cancelled'].includes(document.querySelector('[data-fooling]')?.dataset.fooling),
+  },
+  'robustness curves (20 digits)': {
+    start: () => { const c = document.getElementById('curve-count'); c.value = '20'; document.getElementById('curve-run').click(); },
+    done: () => ['done', 'error', 'cancelled'].includes(document.querySelector('[data-curves]')?.dataset.curves),
+  },
+};
+
+/** A finger on the drawing canvas, one move at a time, each waiting for `updated` to change. */
+async function fingerLatency(page, cdp, counter) {
+  await page.evaluate(() => document.getElementById('clear-button').click());
+  await page.locator('#draw-canvas').scrollIntoViewIfNeeded();
+  const box = await page.locator('#draw-canvas').boundingBox();
+  const at = (f) => ({ x: box.x + box.width * (0.3 + 0.4 * f), y: box.y + box.height * (0.2 + 0.6 * f) });
+  await page.evaluate(() => {
+    window.__moves = [];
+    document.getElementById('draw-canvas').addEventListener('pointermove', (e) => window.__moves.push(e.timeStamp));
+  });
+  const touch = (type, p) => cdp.send('Input.dispatchTouchEvent', { type, touchPoints: p ? [{ x: p.x, y: p.y }] : [] });
+  await touch('touchStart', at(0));
+  const latencies = [];
+  for (let i = 1; i <= MOVES; i++) {
+    const before = await page.evaluate(counter);
+    const sent = await page.evaluate(() => window.__moves.length);
+    await touch('touchMove', at(i / MOVES));
+    const ok = await page.waitForFunction(([fn, n, m]) => window.__moves.length > m && eval(fn)() > n, [counter.toString(), before, sent], { timeout: 2000, polling: 'raf' }).then(() => true, () => false);
+    if (!ok) continue;
+    latencies.push(await page.evaluate(() => performance.now() - window.__moves[window.__moves.length - 1]));
+  }
+  await touch('touchEnd', null);
+  return { p50: quantile(latencies, 0.5), p95: quantile(latencies, 0.95), n: latencies.length };
+}
+
+async function setAttack(page, method, eps, steps) {
+  await page.evaluate(([m, e, s]) => {
+    const select = document.getElementById('attack-method');
+    select.value = m;
+    select.dispatchEvent(new Event('change', { bubbles: true }));
+    const epsInput = document.getElementById('attack-eps');
+    epsInput.value = String(e);
+    epsInput.dispatchEvent(new Event('input', { bubbles: true }));
+    if (s) {
+      const stepsInput = document.getElementById('attack-steps');
+      stepsInput.value = String(s);
+      stepsInput.dispatchEvent(new Event('input', { bubbles: true }));
+    }
+  }, [method, eps, steps]);
+  await page.waitForFunction(() => !document.getElementById('attack-panel').hasAttribute('aria-busy'), null, { timeout: 600_000 });
+}
+
+async function cancelToIdle(page) {
+  await page.evaluate(() => { const s = document.getElementById('attack-method'); s.value = 'cw'; s.dispatchEvent(new Event('change', { bubbles: true })); });
+  await page.waitForFunction(() => !document.getElementById('attack-cancel').hidden, null, { timeout: 60_000 });
+  await page.waitForTimeout(150); // into the C&W
+  return page.evaluate(async () => {
+    const pressed = performance.now();
+    document.getElementById('attack-cancel').click();
+    const idle = () => !document.getElementById('attack-panel').hasAttribute('aria-busy');
+    while (!idle()) await new Promise((r) => setTimeout(r, 1));
+    const idleMs = performance.now() - pressed;
+    const api = window.adversarialDigits;
+    await api.classify(api.current().pixels);
+    return { idleMs, answerMs: performance.now() - pressed };
+  });
+}
+
+async function tier(browser, server, backend, rate) {
+  const path = backend === 'cpu' ? '/?backend=cpu' : '/';
+  const { context, page, cdp } = await openPage(browser, server, path, { rate });
+  const out = { backend, rate, firstPrediction: await page.evaluate(() => window.__phone.firstPrediction) };
+  if (backend === 'webgpu') {
+    await page.waitForFunction(() => document.getElementById('backend').dataset.backend !== 'cpu' || document.getElementById('backend-note').textContent, null, { timeout: 600_000 });
+    out.backendShown = await page.getAttribute('#backend', 'data-backend');
+    await page.evaluate(async () => { const { getEngine } = await import('/www/models.js'); await (await getEngine('standard')).routed; });
+    out.routing = await page.evaluate(() => window.adversarialDigits.routing);
+  }
+  out.where = await page.evaluate(() => window.adversarialDigits.where);
+  out.engineCall = await page.evaluate(async () => {
+    const api = window.adversarialDigits;
+    const times = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      await api.attack({ method: 'pgd', eps: 0.1, steps: 10 });
+      times.push(performance.now() - t);
+    }
+    return times.sort((a, b) => a - b)[2];
+  });
+  await setAttack(page, 'fgsm', 0.2);
+  out.predictLatency = await fingerLatency(page, cdp, () => Number(document.documentElement.dataset.predictions ?? 0));
+  out.fgsmLatency = await fingerLatency(page, cdp, panelResults);
+  await setAttack(page, 'pgd', 0.1, 10);
+  out.pgdLatency = await fingerLatency(page, cdp, panelResults);
+  out.cancel = await cancelToIdle(page);
+  out.operations = {};
+  for (const [name, op] of Object.entries(OPERATIONS)) {
+    await setAttack(page, 'fgsm', 0.2);
+    out.operations[name] = await during(page, op.start, op.done);
+  }
+  out.longTaskTotal = await page.evaluate(() => window.__phone.longTasks.length);
+  await context.close();
+  return out;
+}
+
+async function slowNetwork(browser, server, backend) {
+  const path = backend === 'cpu' ? '/?backend=cpu' : '/';
+  const { context, page } = await openPage(browser, server, path, { network: SLOW_4G });
+  const firstPrediction = await page.evaluate(() => window.__phone.firstPrediction);
+  await context.close();
+  return firstPrediction;
+}
+
+const server = await startServer({ port: 0, root: ROOT });
+const results = [];
+const slow = {};
+for (const backend of BACKENDS) {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', ...LAUNCH[backend]] });
+  try {
+    slow[backend] = await slowNetwork(browser, server, backend);
+    for (const rate of TIERS) {
+      process.stderr.write(`bench-phone: ${backend} at ${rate}x\n`);
+      results.push(await tier(browser, server, backend, rate));
+    }
+  } finally {
+    await browser.close();
+  }
+}
+await server.close();
+
+const cols = results.map((r) => `${r.backend === 'cpu' ? 'CPU' : 'WebGPU'} ${r.rate}x`);
+const row = (cells) => `| ${cells.join(' | ')} |`;
+const lines = [row(['', ...cols]), row(['---', ...cols.map(() => '---:')])];
+const add = (label, cell) => lines.push(row([label, ...results.map(cell)]));
+add('engine runs in', (r) => r.where);
+add('navigation → first prediction, ms', (r) => ms(r.firstPrediction));
+add('… on Slow 4G (1x CPU), ms', (r) => (r.rate === 1 ? ms(slow[r.backend]) : ''));
+add('engine call: PGD-10, round trip, median ms', (r) => ms(r.engineCall));
+const lat = (l) => `${ms(l.p50)} / ${ms(l.p95)}${l.n < MOVES ? ` (${MOVES - l.n} moves timed out)` : ''}`;
+add('pointer move → prediction, p50 / p95 ms', (r) => lat(r.predictLatency));
+add('pointer move → FGSM result, p50 / p95 ms', (r) => lat(r.fgsmLatency));
+add('pointer move → PGD-10 result, p50 / p95 ms', (r) => lat(r.pgdLatency));
+add('Cancel (C&W) → panel idle, ms', (r) => ms(r.cancel.idleMs));
+add('Cancel (C&W) → next answer, ms', (r) => ms(r.cancel.answerMs));
+for (const name of Object.keys(OPERATIONS)) {
+  add(`${name}: longest main-thread task / whole run, ms`, (r) => `${r.operations[name].longest ? ms(r.operations[name].longest) : 'none > 50'} / ${ms(r.operations[name].ms)}`);
+}
+console.log(lines.join('\n'));
+if (args.json) writeFileSync(args.json, JSON.stringify({ results, slow }, null, 2));
