@@ -83,16 +83,17 @@ pub enum Targeting {
     Never,
 }
 
-/// The range a parameter may take in the page, and the value it starts at.
+/// The range a parameter may take in the page, and the value it starts at. In f64, so that the
+/// page gets 0.005 and not 0.004999999888 (a slider snaps its values to its step).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Range {
-    pub min: f32,
-    pub max: f32,
-    pub step: f32,
-    pub value: f32,
+    pub min: f64,
+    pub max: f64,
+    pub step: f64,
+    pub value: f64,
 }
 
-const fn range(min: f32, max: f32, step: f32, value: f32) -> Option<Range> {
+const fn range(min: f64, max: f64, step: f64, value: f64) -> Option<Range> {
     Some(Range { min, max, step, value })
 }
 
@@ -110,7 +111,7 @@ pub struct MethodInfo {
     /// The budget the CLI and the evaluations use unless told otherwise: the papers' MNIST
     /// settings (ε = 0.3 in L∞, 2 in L2), larger than the page's starting value, which is chosen
     /// to show a flip while the digit still looks the same.
-    pub evaluation_eps: f32,
+    pub evaluation_eps: f64,
     /// Iterations: the slider in the page where it has one, and the default everywhere.
     pub steps: Option<Range>,
     /// Default iterations where the page has no slider for them (DeepFool's cap).
@@ -229,7 +230,7 @@ impl Method {
 
     /// The budget the CLI and the evaluations use unless told otherwise ([`MethodInfo::evaluation_eps`]).
     pub fn default_eps(self) -> f32 {
-        self.info().evaluation_eps
+        self.info().evaluation_eps as f32
     }
 
     /// The norm the attack bounds or minimises.
@@ -280,8 +281,9 @@ mod tests {
         assert_eq!(json["name"], "fgsm");
         assert_eq!(json["norm"], "L∞");
         assert_eq!(json["targeted"], "optional");
-        assert_eq!(json["eps"]["value"], 0.2f32 as f64);
-        assert_eq!(json["evaluationEps"], 0.3f32 as f64);
+        assert_eq!(json["eps"]["value"], 0.2);
+        assert_eq!(json["eps"]["step"], 0.005);
+        assert_eq!(json["evaluationEps"], 0.3);
         assert_eq!(serde_json::to_value(Method::Jsma.info()).unwrap()["targeted"], "required");
         assert!(serde_json::to_value(Method::Deepfool.info()).unwrap()["eps"].is_null());
     }

@@ -20,6 +20,7 @@ for (const mode of MODES) {
 
     test('dragging the ε slider flips the label, and back', async () => {
       await page.selectOption('#attack-method', 'fgsm');
+      await attackPanelIdle(page); // that run's result must not be taken for the next one's
       const setEps = (value) => page.evaluate((v) => {
         const input = document.getElementById('attack-eps');
         input.value = String(v);

@@ -9,13 +9,16 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { ROOT, launch, mnistTest, mode as modeNamed, report, requestsOf } from './helpers.mjs';
+import { ROOT, attackPanelIdle, launch, mnistTest, mode as modeNamed, report, requestsOf, settle } from './helpers.mjs';
 
 const digits = mnistTest(6);
 
 /** One batched FGSM on the page's standard engine: its call counts before and after, its routing
- * then, and the footer's sentence on batches. */
-function oneBatch(page) {
+ * then, and the footer's sentence on batches. The page's own panels are let finish first: the
+ * counts are the engine worker's, as of its last answer. */
+async function oneBatch(page) {
+  await settle(page);
+  await attackPanelIdle(page);
   return page.evaluate(async (digits) => {
     const { getEngine } = await import('/www/models.js');
     const engine = await getEngine('standard');
@@ -32,6 +35,8 @@ describe('routing on WebGPU (SwiftShader)', () => {
 
   test('each class of work is measured on both engines and runs on the faster; the footer and the API say where', { timeout: 300_000 }, async (t) => {
     const page = await session.open('/');
+    await settle(page);
+    await attackPanelIdle(page);
     const result = await page.evaluate(async (digits) => {
       const { getEngine } = await import('/www/models.js');
       const engine = await getEngine('standard');

@@ -72,6 +72,55 @@ for (const modeName of ['webgpu', 'no-webgpu']) {
       await page.close();
     });
 
+    test('while a gallery runs the page keeps drawing frames and a stroke is shown; Cancel stops it at once', { timeout: 300_000 }, async (t) => {
+      const page = await session.open('/');
+      await settle(page);
+      await page.click('#clear-button');
+      const gallery = await page.evaluate(() => {
+        const panel = document.querySelector('[data-fooling], #visualize-panel') ?? document.body;
+        const run = (window.__gallery = { frames: 0, done: false, inkAtDone: -1 });
+        const tick = () => { if (!run.done) { run.frames++; requestAnimationFrame(tick); } };
+        requestAnimationFrame(tick);
+        new MutationObserver(() => {
+          const state = document.querySelector('[data-fooling]')?.dataset.fooling;
+          if (run.done || !['done', 'error', 'cancelled'].includes(state)) return;
+          run.done = true;
+          run.state = state;
+          const canvas = document.getElementById('draw-canvas');
+          const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+          run.inkAtDone = 0;
+          for (let i = 0; i < data.length; i += 4) if (data[i] < 128) run.inkAtDone++;
+        }).observe(document, { attributes: true, subtree: true, attributeFilter: ['data-fooling'] });
+        document.getElementById('fooling-run').click();
+        return Boolean(panel);
+      });
+      assert.ok(gallery);
+      await stroke(page, SEVEN);
+      await page.waitForFunction(() => window.__gallery.done, null, { timeout: 240_000 });
+      const run = await page.evaluate(() => window.__gallery);
+      report(t, `${run.frames} animation frames during the fooling gallery (${run.state})`);
+      assert.equal(run.state, 'done');
+      assert.ok(run.frames > 1, 'animation frames kept coming while the engine worked');
+      assert.ok(run.inkAtDone > 0, 'the stroke drawn during the gallery was on the canvas before it ended');
+
+      // Cancel in the middle: the panel says so at once, and the engine answers the next call.
+      await page.evaluate(() => document.getElementById('fooling-run').click());
+      await page.waitForFunction(() => document.querySelector('[data-fooling]').dataset.fooling === 'running');
+      await page.waitForTimeout(300);
+      const cancelled = await page.evaluate(async () => {
+        document.getElementById('fooling-cancel').click();
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        const state = document.querySelector('[data-fooling]').dataset.fooling;
+        const status = document.getElementById('fooling-status').textContent;
+        const api = window.adversarialDigits;
+        const answer = await api.classify(api.current().pixels);
+        return { state, status, label: answer.label, shown: api.current().label };
+      });
+      assert.deepEqual([cancelled.state, cancelled.status], ['cancelled', 'Cancelled.']);
+      assert.equal(cancelled.label, cancelled.shown, 'the engine answers after the cancelled gallery');
+      await page.close();
+    });
+
     test('AbortSignal through the API: rejects with an AbortError, stops the work, later calls answer the same', { timeout: 240_000 }, async (t) => {
       const page = await session.open('/');
       const result = await page.evaluate(async () => {

@@ -4,13 +4,15 @@
 // optional last argument `{signal}` (an AbortSignal): a cancelled operation rejects at once with an
 // AbortError, and the work behind it stops:
 //   - not started yet: the worker drops it;
-//   - running for longer than STOP_AFTER_MS: the worker is ended and a new one takes its place
-//     (the wasm comes from the browser's cache; the calls still waiting are sent to the new one).
-//     The network's calls are single WebAssembly calls that cannot be interrupted from outside;
-//     a shorter one is left to finish, which costs less than a new worker.
+//   - running, if it is long work (protocol.js, `stoppable`: iterative attacks, batches,
+//     galleries) and still runs STOP_AFTER_MS after it started: the worker is ended and a new one
+//     takes its place (the wasm comes from the browser's cache; the calls still waiting are sent
+//     to the new one). The network's calls are single WebAssembly calls that cannot be
+//     interrupted from outside; short work (a prediction, FGSM) is left to finish, which costs
+//     less than a new worker and, on WebGPU, a new device.
 // In the page (no worker) a cancelled call still rejects at once, but the work runs to its end.
 
-import { OPERATIONS, abortError, errorFrom } from './protocol.js';
+import { OPERATIONS, abortError, errorFrom, stoppable } from './protocol.js';
 
 const WORKER_URL = new URL('./engine-worker.js', import.meta.url);
 /** A cancelled call that runs longer than this ends the worker (see above). */
@@ -140,6 +142,7 @@ function createConnection(started) {
       worker.postMessage({ type: 'cancel', id });
       return;
     }
+    if (!stoppable(call.message.op, call.message.args)) return; // it ends soon: its result goes to nobody
     const stopIfStillRunning = () => {
       if (running?.id === id && !restarting) restart();
     };

@@ -37,6 +37,17 @@ export const OPERATIONS = {
   parseMnist: 'helper',
 };
 
+/**
+ * Whether a cancelled call of `op` that is already running is worth stopping by replacing the
+ * worker (see www/engine/client.js): the iterative and batched work that can take seconds on a
+ * slow phone. A prediction, a gradient, FGSM or the feature maps finish sooner than a new
+ * worker (and, on WebGPU, a new device) would start.
+ */
+export function stoppable(op, args) {
+  if (op === 'attack') return args[2]?.method !== 'fgsm';
+  return ['attackLabels', 'minimalEpsilon', 'saliency', 'visualizeClasses', 'foolingImages'].includes(op);
+}
+
 /** An error's message as a clause (no final full stop), to embed in a sentence. The Rust side
  * already folds backend error chains into one line (`inference::one_line`). */
 export const errorClause = (error) => String(error?.message ?? error).trim().replace(/[.\s]+$/, '');
