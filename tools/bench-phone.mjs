@@ -9,14 +9,16 @@
 //     operation took;
 //   - pointer move to updated prediction, to updated FGSM result and to updated PGD-10 result,
 //     p50 and p95: a scripted finger draws on the canvas one move at a time and each move waits
-//     for its update (or 2 s), so each figure is one move's own latency;
+//     for its update (or 5 s), so each figure is one move's own latency;
 //   - Cancel to idle: from the Cancel press to the panel idle, for C&W, and to the next answer
 //     from the engine (the worker it replaced, if it stopped one).
 // Timings are reported, never asserted. Chromium's CPU throttling slows the page's renderer; the
 // "engine call" row (a PGD-10 timed inside the page, round trip to the worker) shows whether the
 // engine's worker was slowed as much.
 //
-//   node tools/bench-phone.mjs [--backends cpu,webgpu] [--tiers 1,4,6] [--moves N] [--json FILE]
+//   node tools/bench-phone.mjs [--backends cpu,webgpu] [--tiers 1,4,6] [--moves N] [--json FILE] [--root DIR]
+//     --root   serve another checkout (an earlier version, for a before/after table); what it
+//              lacks (a Cancel button, the worker) is reported as "–".
 import { writeFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { ROOT, startServer } from './serve.mjs';
@@ -76,7 +78,6 @@ async function during(page, start, done, arg) {
   return { ms: to - from, longest: await longestTask(page, from, to) };
 }
 
-const panelResults = () => Number(document.getElementById('attack-panel')?.dataset.results ?? 0);
 
 /** One operation from its panel: what starts it, and when it is over. */
 const OPERATIONS = {
@@ -106,13 +107,16 @@ const OPERATIONS = {
   },
 };
 
-/** A finger on the drawing canvas, one move at a time, each waiting for `updated` to change. */
-async function fingerLatency(page, cdp, counter) {
+/** A finger on the drawing canvas, one move at a time, each waiting for the next prediction
+ * (`what` = 'prediction') or attack result ('attack') shown. */
+async function fingerLatency(page, cdp, what) {
   await page.evaluate(() => document.getElementById('clear-button').click());
   await page.locator('#draw-canvas').scrollIntoViewIfNeeded();
   const box = await page.locator('#draw-canvas').boundingBox();
   const at = (f) => ({ x: box.x + box.width * (0.3 + 0.4 * f), y: box.y + box.height * (0.2 + 0.6 * f) });
   await page.evaluate(() => {
+    // How many predictions the demo has shown, or results its attack panel has (no eval: the page's CSP forbids it).
+    window.__shown = (w) => Number((w === 'attack' ? document.getElementById('attack-panel')?.dataset.results : document.documentElement.dataset.predictions) ?? 0);
     window.__moves = [];
     document.getElementById('draw-canvas').addEventListener('pointermove', (e) => window.__moves.push(e.timeStamp));
   });
@@ -120,10 +124,10 @@ async function fingerLatency(page, cdp, counter) {
   await touch('touchStart', at(0));
   const latencies = [];
   for (let i = 1; i <= MOVES; i++) {
-    const before = await page.evaluate(counter);
+    const before = await page.evaluate((w) => window.__shown(w), what);
     const sent = await page.evaluate(() => window.__moves.length);
     await touch('touchMove', at(i / MOVES));
-    const ok = await page.waitForFunction(([fn, n, m]) => window.__moves.length > m && eval(fn)() > n, [counter.toString(), before, sent], { timeout: 2000, polling: 'raf' }).then(() => true, () => false);
+    const ok = await page.waitForFunction(([w, n, m]) => window.__moves.length > m && window.__shown(w) > n, [what, before, sent], { timeout: 5000, polling: 'raf' }).then(() => true, () => false);
     if (!ok) continue;
     latencies.push(await page.evaluate(() => performance.now() - window.__moves[window.__moves.length - 1]));
   }
@@ -149,6 +153,7 @@ async function setAttack(page, method, eps, steps) {
 }
 
 async function cancelToIdle(page) {
+  if (!(await page.$('#attack-cancel'))) return null;
   await page.evaluate(() => { const s = document.getElementById('attack-method'); s.value = 'cw'; s.dispatchEvent(new Event('change', { bubbles: true })); });
   await page.waitForFunction(() => !document.getElementById('attack-cancel').hidden, null, { timeout: 60_000 });
   await page.waitForTimeout(150); // into the C&W
@@ -186,10 +191,10 @@ async function tier(browser, server, backend, rate) {
     return times.sort((a, b) => a - b)[2];
   });
   await setAttack(page, 'fgsm', 0.2);
-  out.predictLatency = await fingerLatency(page, cdp, () => Number(document.documentElement.dataset.predictions ?? 0));
-  out.fgsmLatency = await fingerLatency(page, cdp, panelResults);
+  out.predictLatency = await fingerLatency(page, cdp, 'prediction');
+  out.fgsmLatency = await fingerLatency(page, cdp, 'attack');
   await setAttack(page, 'pgd', 0.1, 10);
-  out.pgdLatency = await fingerLatency(page, cdp, panelResults);
+  out.pgdLatency = await fingerLatency(page, cdp, 'attack');
   out.cancel = await cancelToIdle(page);
   out.operations = {};
   for (const [name, op] of Object.entries(OPERATIONS)) {
@@ -209,7 +214,7 @@ async function slowNetwork(browser, server, backend) {
   return firstPrediction;
 }
 
-const server = await startServer({ port: 0, root: ROOT });
+const server = await startServer({ port: 0, root: args.root ?? ROOT });
 const results = [];
 const slow = {};
 for (const backend of BACKENDS) {
@@ -230,7 +235,7 @@ const cols = results.map((r) => `${r.backend === 'cpu' ? 'CPU' : 'WebGPU'} ${r.r
 const row = (cells) => `| ${cells.join(' | ')} |`;
 const lines = [row(['', ...cols]), row(['---', ...cols.map(() => '---:')])];
 const add = (label, cell) => lines.push(row([label, ...results.map(cell)]));
-add('engine runs in', (r) => r.where);
+add('engine runs in', (r) => r.where ?? 'page');
 add('navigation → first prediction, ms', (r) => ms(r.firstPrediction));
 add('… on Slow 4G (1x CPU), ms', (r) => (r.rate === 1 ? ms(slow[r.backend]) : ''));
 add('engine call: PGD-10, round trip, median ms', (r) => ms(r.engineCall));
@@ -238,8 +243,8 @@ const lat = (l) => `${ms(l.p50)} / ${ms(l.p95)}${l.n < MOVES ? ` (${MOVES - l.n}
 add('pointer move → prediction, p50 / p95 ms', (r) => lat(r.predictLatency));
 add('pointer move → FGSM result, p50 / p95 ms', (r) => lat(r.fgsmLatency));
 add('pointer move → PGD-10 result, p50 / p95 ms', (r) => lat(r.pgdLatency));
-add('Cancel (C&W) → panel idle, ms', (r) => ms(r.cancel.idleMs));
-add('Cancel (C&W) → next answer, ms', (r) => ms(r.cancel.answerMs));
+add('Cancel (C&W) → panel idle, ms', (r) => ms(r.cancel?.idleMs));
+add('Cancel (C&W) → next answer, ms', (r) => ms(r.cancel?.answerMs));
 for (const name of Object.keys(OPERATIONS)) {
   add(`${name}: longest main-thread task / whole run, ms`, (r) => `${r.operations[name].longest ? ms(r.operations[name].longest) : 'none > 50'} / ${ms(r.operations[name].ms)}`);
 }

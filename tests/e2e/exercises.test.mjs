@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { MODES, ROOT, afterNext, launch, mnistTest, mode as modeNamed, predictionAfter, settle } from './helpers.mjs';
+import { MODES, ROOT, afterNext, attackPanelIdle, launch, mnistTest, mode as modeNamed, predictionAfter, settle } from './helpers.mjs';
 
 const ROBUST = existsSync(join(ROOT, 'models/robust.safetensors'));
 
@@ -223,6 +223,9 @@ describe('exercises: every built-in challenge, solved and refused (no-webgpu)', 
     await setRange(p, 'attack-steps', 100);
     let verdict = null;
     for (let i = 0; i < 20 && verdict?.kind !== 'pass'; i++) {
+      // The page answers while the engine works: the previous digit's attack must be shown before
+      // the next digit is picked, or it would be taken for the next one's.
+      await attackPanelIdle(p);
       await nextAttack(p, () => p.click(`#samples .sample[data-index="${i}"]`));
       if ((await p.getAttribute('#attack-result', 'data-flipped')) !== 'true') continue;
       verdict = await verdictAfter(p, 'fool-the-robust-model');
