@@ -3,11 +3,12 @@
 // the demo, every embed and the API (www/engine/client.js starts it). The messages are declared in
 // www/engine/protocol.js.
 //
-// Calls run one at a time, in the order they came: a call the page cancels before it starts is
-// dropped; one that runs is left to finish (the page stops a long one by ending this worker).
+// Calls run one at a time, in the order they came, except that urgent ones (a single prediction,
+// the helpers: protocol.js) go first. A call the page cancels before it starts is dropped; one
+// that runs is left to finish (the page stops a long one by ending this worker).
 
 import { loadEngine } from './engine.js';
-import { OPERATIONS, errorMessage, transferables } from './protocol.js';
+import { OPERATIONS, errorMessage, transferables, urgent } from './protocol.js';
 
 /** @type {Map<string, Promise<object>>} the loaded engines, by the page's key */
 const engines = new Map();
@@ -74,7 +75,9 @@ async function pump() {
   if (busy) return;
   busy = true;
   while (queue.length) {
-    const { id, engine: key, op, args } = queue.shift();
+    // A prediction while drawing does not wait behind the attacks and views of the previous stroke.
+    const first = queue.findIndex((call) => urgent(call.op, call.args));
+    const { id, engine: key, op, args } = queue.splice(first < 0 ? 0 : first, 1)[0];
     if (cancelled.delete(id)) continue;
     postMessage({ type: 'started', id });
     let engine = null;

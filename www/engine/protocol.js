@@ -11,12 +11,13 @@
 //
 // `info` is the engine's state the page mirrors: {backend, fallbackReason, routing,
 // batchRouting, calls}. Errors cross as {name, message}: the page shows the same sentence the
-// engine wrote. The worker runs one call at a time, in order; results' typed arrays are
-// transferred, not copied.
+// engine wrote. The worker runs one call at a time, in order, except that urgent calls
+// (`urgent`: a single prediction, the helpers) go first; results' typed arrays are transferred,
+// not copied.
 
 /**
  * Every operation of an engine, with what it is: `kind` 'network' runs the network (queued,
- * cancellable), 'helper' is a stateless parser or measure (answered in order all the same).
+ * cancellable), 'helper' is a stateless parser or measure (cheap: it goes before queued work).
  */
 export const OPERATIONS = {
   classify: 'network',
@@ -46,6 +47,17 @@ export const OPERATIONS = {
 export function stoppable(op, args) {
   if (op === 'attack') return args[2]?.method !== 'fgsm';
   return ['attackLabels', 'minimalEpsilon', 'saliency', 'visualizeClasses', 'foolingImages'].includes(op);
+}
+
+/**
+ * Whether a call jumps the worker's queue: what the reader waits on while drawing (a single
+ * prediction, the drawing's preprocessing) and the stateless helpers, all a millisecond or two.
+ * Everything else keeps its order; each view waits for its own calls, so no view sees its calls
+ * reordered.
+ */
+export function urgent(op, args) {
+  if (op === 'classify') return args[0]?.length === 784;
+  return OPERATIONS[op] === 'helper';
 }
 
 /** An error's message as a clause (no final full stop), to embed in a sentence. The Rust side
