@@ -41,3 +41,22 @@ fn the_page_has_prose_for_every_method_and_no_other() {
         .collect();
     assert_eq!(names, catalogue(), "www/attack-methods.js's ATTACK_PROSE");
 }
+
+#[test]
+fn the_api_types_declare_the_catalogue_entries_fields() {
+    let types = read("www/api.d.ts");
+    let from = types.find("export interface AttackMethodInfo {").expect("AttackMethodInfo in www/api.d.ts");
+    let block = &types[from..from + types[from..].find("\n}").expect("the end of AttackMethodInfo")];
+    // Its fields: the lines `  name: …;` or `  name?: …;`.
+    let declared: BTreeSet<String> = block
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.trim().split_once(':').map(|(name, _)| name.trim_end_matches('?').to_string()))
+        .filter(|name| name.chars().all(|c| c.is_ascii_alphanumeric()))
+        .collect();
+    for method in Method::ALL {
+        let entry = serde_json::to_value(method.info()).unwrap();
+        let fields: BTreeSet<String> = entry.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(declared, fields, "{method}: www/api.d.ts's AttackMethodInfo against the catalogue's entry");
+    }
+}

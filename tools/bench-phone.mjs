@@ -79,20 +79,23 @@ async function during(page, start, done, arg) {
 }
 
 
-/** One operation from its panel: what starts it, and when it is over. */
+/** An attack run from the attack panel: `method` picked in its menu; over when its result is shown. */
+const panelAttack = (method) => ({
+  arg: method,
+  start: (m) => {
+    window.__n = Number(document.getElementById('attack-panel').dataset.results ?? 0);
+    const select = document.getElementById('attack-method');
+    select.value = m;
+    select.dispatchEvent(new Event('change', { bubbles: true }));
+  },
+  done: () => Number(document.getElementById('attack-panel').dataset.results ?? 0) > window.__n && !document.getElementById('attack-panel').hasAttribute('aria-busy'),
+});
+
+/** One operation from its panel: what starts it (with `arg`), and when it is over. */
 const OPERATIONS = {
-  'C&W (attack panel)': {
-    start: () => { window.__n = Number(document.getElementById('attack-panel').dataset.results ?? 0); const s = document.getElementById('attack-method'); s.value = 'cw'; s.dispatchEvent(new Event('change', { bubbles: true })); },
-    done: () => Number(document.getElementById('attack-panel').dataset.results ?? 0) > window.__n && !document.getElementById('attack-panel').hasAttribute('aria-busy'),
-  },
-  'JSMA (attack panel)': {
-    start: () => { window.__n = Number(document.getElementById('attack-panel').dataset.results ?? 0); const s = document.getElementById('attack-method'); s.value = 'jsma'; s.dispatchEvent(new Event('change', { bubbles: true })); },
-    done: () => Number(document.getElementById('attack-panel').dataset.results ?? 0) > window.__n && !document.getElementById('attack-panel').hasAttribute('aria-busy'),
-  },
-  'DeepFool (attack panel)': {
-    start: () => { window.__n = Number(document.getElementById('attack-panel').dataset.results ?? 0); const s = document.getElementById('attack-method'); s.value = 'deepfool'; s.dispatchEvent(new Event('change', { bubbles: true })); },
-    done: () => Number(document.getElementById('attack-panel').dataset.results ?? 0) > window.__n && !document.getElementById('attack-panel').hasAttribute('aria-busy'),
-  },
+  'C&W (attack panel)': panelAttack('cw'),
+  'JSMA (attack panel)': panelAttack('jsma'),
+  'DeepFool (attack panel)': panelAttack('deepfool'),
   'class gallery (150 steps)': {
     start: () => document.getElementById('class-vis-run').click(),
     done: () => ['done', 'error', 'cancelled'].includes(document.querySelector('[data-class-vis]')?.dataset.classVis),
@@ -154,7 +157,8 @@ async function setAttack(page, method, eps, steps) {
 
 async function cancelToIdle(page) {
   if (!(await page.$('#attack-cancel'))) return null;
-  await page.evaluate(() => { const s = document.getElementById('attack-method'); s.value = 'cw'; s.dispatchEvent(new Event('change', { bubbles: true })); });
+  const cw = panelAttack('cw');
+  await page.evaluate(cw.start, cw.arg);
   await page.waitForFunction(() => !document.getElementById('attack-cancel').hidden, null, { timeout: 60_000 });
   await page.waitForTimeout(150); // into the C&W
   return page.evaluate(async () => {
@@ -199,7 +203,7 @@ async function tier(browser, server, backend, rate) {
   out.operations = {};
   for (const [name, op] of Object.entries(OPERATIONS)) {
     await setAttack(page, 'fgsm', 0.2);
-    out.operations[name] = await during(page, op.start, op.done);
+    out.operations[name] = await during(page, op.start, op.done, op.arg);
   }
   out.longTaskTotal = await page.evaluate(() => window.__phone.longTasks.length);
   await context.close();

@@ -26,6 +26,7 @@ import { cpus, loadavg } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { requestsOf } from './requests.mjs';
 import { ROOT, startServer } from './serve.mjs';
 import { WARMUP_MS } from '../bench/shared.js';
 
@@ -186,16 +187,9 @@ async function measureApp(browser, server, key) {
       await app.waitForFunction(() => window.adversarialDigits?.fallbackReason != null || document.getElementById('backend').dataset.backend !== 'cpu', null, { timeout: 180_000 }).catch(() => {});
     }
     const marks = await app.evaluate(() => window.__benchMarks);
-    // Same-origin files whose download ended before the first prediction (Resource Timing), in
-    // the page and in the engine's worker (which fetches the wasm and the weights; its clock
-    // starts later: both are compared on the absolute time line).
-    const ended = (all) => [...all.performance.getEntriesByType('navigation'), ...all.performance.getEntriesByType('resource')]
-      .map((e) => ({ name: e.name, end: all.performance.timeOrigin + e.responseEnd }));
-    const files = (await Promise.all([app, ...app.workers()].map((where) => where.evaluate(`(${ended})(self)`).catch(() => []))))
-      .flat();
-    const limit = (await app.evaluate(() => performance.timeOrigin)) + marks.firstPrediction;
-    const origin = new URL(server.url).origin;
-    const before = files.filter((e) => e.name.startsWith(origin) && e.end <= limit).map((e) => new URL(e.name).pathname);
+    // Same-origin files whose download ended before the first prediction, in the page and in
+    // the engine's worker (which fetches the wasm and the weights).
+    const before = (await requestsOf(app)).filter((e) => e.end <= marks.firstPrediction).map((e) => e.path);
     const backend = await app.getAttribute('#backend', 'data-backend');
     const adapter = await app.evaluate(async () => {
       const a = await navigator.gpu?.requestAdapter?.().catch(() => null);

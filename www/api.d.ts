@@ -29,14 +29,15 @@ export interface AttackMethodInfo {
   norm: 'L∞' | 'L2' | 'L0';
   targeted: 'optional' | 'required' | 'never';
   iterative: boolean;
-  /** The budget's range (absent for the methods that minimise the change). */
-  eps?: ParameterRange;
+  /** The budget's range (null for the methods that minimise the change). */
+  eps: ParameterRange | null;
   /** The budget the CLI and evaluations use by default (the papers' MNIST settings). */
   evaluationEps: number;
-  steps?: ParameterRange;
+  /** The iterations' range (null where the page has no slider for them). */
+  steps: ParameterRange | null;
   defaultSteps: number;
-  /** few-pixel: how many pixels may change. */
-  pixels?: ParameterRange;
+  /** few-pixel: how many pixels may change (null for the others). */
+  pixels: ParameterRange | null;
 }
 export type SaliencyMethod = 'gradient' | 'smoothgrad' | 'gradient-x-input' | 'integrated-gradients';
 

@@ -40,7 +40,9 @@ function showBackend(info) {
   batches.dataset.backend = info.batchRouting?.backend ?? '';
   const routing = $('backend-routing');
   routing.textContent = routingSentence(info.routing, info.backend);
-  for (const kind of ['predict', 'attack', 'batch']) routing.dataset[kind] = info.routing?.[kind]?.backend ?? '';
+  // One data attribute per class of work the engine routes (its list, not a copy of it here).
+  for (const kind of Object.keys(routing.dataset)) delete routing.dataset[kind];
+  for (const [kind, r] of Object.entries(info.routing ?? {})) routing.dataset[kind] = r.backend;
   backendChanged(info);
 }
 

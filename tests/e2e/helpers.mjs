@@ -9,7 +9,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { requestsOf } from '../../tools/requests.mjs';
 import { startServer } from '../../tools/serve.mjs';
+
+export { requestsOf };
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -134,19 +137,6 @@ export async function launch(mode, { routes, server: serverOptions = {} } = {}) 
 export function inEngine(page, fn, arg) {
   const worker = page.workers().find((w) => w.url().endsWith('/www/engine/engine-worker.js'));
   return (worker ?? page).evaluate(fn, arg);
-}
-
-/**
- * The same-origin requests of the page and of its workers (the engine's worker fetches the wasm
- * and the weights): `[{path, start}]`, `start` on the page's clock (a worker's clock starts later).
- */
-export async function requestsOf(page) {
-  const origin = new URL(page.url()).origin;
-  const pageOrigin = await page.evaluate(() => performance.timeOrigin);
-  const timeline = (scope) => [...scope.performance.getEntriesByType('navigation'), ...scope.performance.getEntriesByType('resource')]
-    .map((e) => ({ name: e.name, start: scope.performance.timeOrigin + e.startTime }));
-  const all = (await Promise.all([page, ...page.workers()].map((where) => where.evaluate(`(${timeline})(self)`).catch(() => [])))).flat();
-  return all.filter((e) => e.name.startsWith(origin)).map((e) => ({ path: new URL(e.name).pathname, start: e.start - pageOrigin }));
 }
 
 const predictions = (page) => page.evaluate(() => Number(document.documentElement.dataset.predictions ?? 0));

@@ -9,6 +9,32 @@ import assert from 'node:assert/strict';
 import { SEVEN, afterNext, count, launch, mnistTest, mode as modeNamed, native, predictionAfter, report, settle, stroke } from './helpers.mjs';
 
 const ENGINE_WORKER = '/www/engine/engine-worker.js';
+
+/**
+ * Counts the page's animation frames from now until `window.__watch.finish(state)` is called, and
+ * records then how many pixels of the drawing canvas hold ink (a stroke drawn meanwhile is on the
+ * canvas only if the page's thread was free to draw it).
+ */
+const watchFrames = (page) => page.evaluate(() => {
+  const watch = (window.__watch = { frames: 0, done: false, ink: -1, state: null });
+  const tick = () => { if (!watch.done) { watch.frames++; requestAnimationFrame(tick); } };
+  requestAnimationFrame(tick);
+  watch.finish = (state = 'done') => {
+    if (watch.done) return;
+    const canvas = document.getElementById('draw-canvas');
+    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    watch.ink = 0;
+    for (let i = 0; i < data.length; i += 4) if (data[i] < 128) watch.ink++;
+    watch.state = state;
+    watch.done = true;
+  };
+});
+
+/** Waits for the watched work to end: {frames, ink, state}. */
+async function watched(page) {
+  await page.waitForFunction(() => window.__watch.done, null, { timeout: 240_000 });
+  return page.evaluate(() => ({ frames: window.__watch.frames, ink: window.__watch.ink, state: window.__watch.state }));
+}
 const results = (page) => count(page, '#attack-panel', 'results');
 const nextAttack = (page, action) => afterNext(page, '#attack-panel', 'results', action);
 
@@ -44,25 +70,17 @@ for (const modeName of ['webgpu', 'no-webgpu']) {
       await settle(page);
       await page.click('#clear-button');
       const before = await page.evaluate(() => Number(document.documentElement.dataset.predictions ?? 0));
+      await watchFrames(page);
       await page.evaluate(() => {
-        const run = (window.__cw = { frames: 0, done: false, inkAtDone: -1 });
-        const tick = () => { if (!run.done) { run.frames++; requestAnimationFrame(tick); } };
-        requestAnimationFrame(tick);
-        const api = window.adversarialDigits;
         const digit = new Float32Array(784);
         for (let i = 0; i < 784; i++) digit[i] = ((i * 37) % 101) / 100 > 0.8 ? 1 : 0;
         // Four binary-search rounds of C&W: a long single call, the kind that froze the page.
-        run.promise = api.attack({ pixels: digit, label: 3, method: 'cw', steps: 200, searchSteps: 4 }).then(() => {
-          run.done = true;
-          const canvas = document.getElementById('draw-canvas');
-          const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-          run.inkAtDone = 0;
-          for (let i = 0; i < data.length; i += 4) if (data[i] < 128) run.inkAtDone++;
-        });
+        window.adversarialDigits.attack({ pixels: digit, label: 3, method: 'cw', steps: 200, searchSteps: 4 })
+          .then(() => window.__watch.finish(), (error) => window.__watch.finish(`failed: ${error.message}`));
       });
       await stroke(page, SEVEN);
-      await page.waitForFunction(() => window.__cw.done, null, { timeout: 180_000 });
-      const run = await page.evaluate(() => ({ frames: window.__cw.frames, ink: window.__cw.inkAtDone }));
+      const run = await watched(page);
+      assert.equal(run.state, 'done');
       report(t, `${run.frames} animation frames during the C&W call; ${run.ink} inked canvas pixels when it ended`);
       assert.ok(run.frames > 1, 'animation frames kept coming while the engine worked');
       assert.ok(run.ink > 0, 'the stroke drawn during the attack was on the canvas before it ended');
@@ -76,32 +94,20 @@ for (const modeName of ['webgpu', 'no-webgpu']) {
       const page = await session.open('/');
       await settle(page);
       await page.click('#clear-button');
-      const gallery = await page.evaluate(() => {
-        const panel = document.querySelector('[data-fooling], #visualize-panel') ?? document.body;
-        const run = (window.__gallery = { frames: 0, done: false, inkAtDone: -1 });
-        const tick = () => { if (!run.done) { run.frames++; requestAnimationFrame(tick); } };
-        requestAnimationFrame(tick);
+      await watchFrames(page);
+      await page.evaluate(() => {
         new MutationObserver(() => {
           const state = document.querySelector('[data-fooling]')?.dataset.fooling;
-          if (run.done || !['done', 'error', 'cancelled'].includes(state)) return;
-          run.done = true;
-          run.state = state;
-          const canvas = document.getElementById('draw-canvas');
-          const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-          run.inkAtDone = 0;
-          for (let i = 0; i < data.length; i += 4) if (data[i] < 128) run.inkAtDone++;
+          if (['done', 'error', 'cancelled'].includes(state)) window.__watch.finish(state);
         }).observe(document, { attributes: true, subtree: true, attributeFilter: ['data-fooling'] });
         document.getElementById('fooling-run').click();
-        return Boolean(panel);
       });
-      assert.ok(gallery);
       await stroke(page, SEVEN);
-      await page.waitForFunction(() => window.__gallery.done, null, { timeout: 240_000 });
-      const run = await page.evaluate(() => window.__gallery);
+      const run = await watched(page);
       report(t, `${run.frames} animation frames during the fooling gallery (${run.state})`);
       assert.equal(run.state, 'done');
       assert.ok(run.frames > 1, 'animation frames kept coming while the engine worked');
-      assert.ok(run.inkAtDone > 0, 'the stroke drawn during the gallery was on the canvas before it ended');
+      assert.ok(run.ink > 0, 'the stroke drawn during the gallery was on the canvas before it ended');
 
       // Cancel in the middle: the panel says so at once, and the engine answers the next call.
       await page.evaluate(() => document.getElementById('fooling-run').click());

@@ -4,7 +4,7 @@
 // optional last argument `{signal}` (an AbortSignal): a cancelled operation rejects at once with an
 // AbortError, and the work behind it stops:
 //   - not started yet: the worker drops it;
-//   - running, if it is long work (protocol.js, `stoppable`: iterative attacks, batches,
+//   - running, if it is long work (protocol.js, OPERATIONS' `long`: iterative attacks, batches,
 //     galleries) and still runs STOP_AFTER_MS after it started: the worker is ended and a new one
 //     takes its place (the wasm comes from the browser's cache; the calls still waiting are sent
 //     to the new one). The network's calls are single WebAssembly calls that cannot be
@@ -12,7 +12,7 @@
 //     less than a new worker and, on WebGPU, a new device.
 // In the page (no worker) a cancelled call still rejects at once, but the work runs to its end.
 
-import { OPERATIONS, abortError, errorFrom, stoppable } from './protocol.js';
+import { abortError, errorFrom, stoppable } from './protocol.js';
 
 const WORKER_URL = new URL('./engine-worker.js', import.meta.url);
 /** A cancelled call that runs longer than this ends the worker (see above). */
@@ -322,4 +322,3 @@ export async function loadEngine({ backend = 'auto', weightsUrl, onChange = () =
   return mirror.engine;
 }
 
-export { OPERATIONS };

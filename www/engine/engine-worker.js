@@ -16,6 +16,18 @@ const queue = [];
 const cancelled = new Set();
 let busy = false;
 
+/**
+ * Resolves in a later task, after the messages already waiting (cancellations among them). Not
+ * setTimeout(0): nested timers are clamped to 4 ms, which a busy queue would pay on every call.
+ */
+const ticker = new MessageChannel();
+const ticks = [];
+ticker.port1.onmessage = () => ticks.shift()?.();
+const nextTask = () => new Promise((resolve) => {
+  ticks.push(resolve);
+  ticker.port2.postMessage(null);
+});
+
 const info = (engine) => ({
   backend: engine.backend,
   fallbackReason: engine.fallbackReason,
@@ -91,7 +103,7 @@ async function pump() {
     }
     cancelled.delete(id); // a cancellation that came too late
     // Lets messages that came meanwhile (cancellations) in before the next call starts.
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await nextTask();
   }
   busy = false;
 }
@@ -101,7 +113,7 @@ addEventListener('message', ({ data }) => {
   else if (data.type === 'cancel') cancelled.add(data.id);
   else if (data.type === 'call') {
     queue.push(data);
-    setTimeout(pump, 0);
+    nextTask().then(pump);
   }
 });
 

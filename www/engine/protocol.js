@@ -16,49 +16,41 @@
 // not copied.
 
 /**
- * Every operation of an engine, with what it is: `kind` 'network' runs the network (queued,
- * cancellable), 'helper' is a stateless parser or measure (cheap: it goes before queued work).
+ * Every operation of an engine, and how the worker schedules its calls (each flag is a boolean,
+ * or a function of the call's arguments where the cost depends on them):
+ * - `urgent`: goes before queued work. What the reader waits on while drawing (a single
+ *   prediction, the drawing's preprocessing) and the stateless helpers, a millisecond or two
+ *   each. Each view waits for its own calls, so no view sees its own calls reordered.
+ * - `long`: a cancelled call that is already running is stopped by replacing the worker
+ *   (www/engine/client.js): iterative and batched work, seconds on a slow phone. Anything else
+ *   finishes sooner than a new worker (and, on WebGPU, a new device) would start.
  */
 export const OPERATIONS = {
-  classify: 'network',
-  classifyBatch: 'network',
-  attack: 'network',
-  attackLabels: 'network',
-  gradient: 'network',
-  minimalEpsilon: 'network',
-  saliency: 'network',
-  visualizeClasses: 'network',
-  foolingImages: 'network',
-  featureMaps: 'network',
-  filters: 'network',
-  perturbationNorms: 'helper',
-  randomNoiseLike: 'helper',
-  preprocess: 'helper',
-  sniff: 'helper',
-  parseMnist: 'helper',
+  classify: { urgent: (pixels) => pixels?.length === 784 },
+  classifyBatch: {},
+  attack: { long: (pixels, label, options) => options?.method !== 'fgsm' },
+  attackLabels: { long: true },
+  gradient: {},
+  minimalEpsilon: { long: true },
+  saliency: { long: true },
+  visualizeClasses: { long: true },
+  foolingImages: { long: true },
+  featureMaps: {},
+  filters: {},
+  perturbationNorms: { urgent: true },
+  randomNoiseLike: { urgent: true },
+  preprocess: { urgent: true },
+  sniff: { urgent: true },
+  parseMnist: { urgent: true },
 };
 
-/**
- * Whether a cancelled call of `op` that is already running is worth stopping by replacing the
- * worker (see www/engine/client.js): the iterative and batched work that can take seconds on a
- * slow phone. A prediction, a gradient, FGSM or the feature maps finish sooner than a new
- * worker (and, on WebGPU, a new device) would start.
- */
-export function stoppable(op, args) {
-  if (op === 'attack') return args[2]?.method !== 'fgsm';
-  return ['attackLabels', 'minimalEpsilon', 'saliency', 'visualizeClasses', 'foolingImages'].includes(op);
-}
+const holds = (flag, args) => (typeof flag === 'function' ? flag(...args) : Boolean(flag));
 
-/**
- * Whether a call jumps the worker's queue: what the reader waits on while drawing (a single
- * prediction, the drawing's preprocessing) and the stateless helpers, all a millisecond or two.
- * Everything else keeps its order; each view waits for its own calls, so no view sees its calls
- * reordered.
- */
-export function urgent(op, args) {
-  if (op === 'classify') return args[0]?.length === 784;
-  return OPERATIONS[op] === 'helper';
-}
+/** Whether a call of `op` with `args` jumps the worker's queue (OPERATIONS, `urgent`). */
+export const urgent = (op, args) => holds(OPERATIONS[op]?.urgent, args);
+
+/** Whether a running, cancelled call of `op` is worth stopping by replacing the worker (OPERATIONS, `long`). */
+export const stoppable = (op, args) => holds(OPERATIONS[op]?.long, args);
 
 /** An error's message as a clause (no final full stop), to embed in a sentence. The Rust side
  * already folds backend error chains into one line (`inference::one_line`). */
