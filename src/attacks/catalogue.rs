@@ -208,6 +208,15 @@ impl Method {
         Method::ALL.into_iter().find(|m| m.name() == alias)
     }
 
+    /// [`Method::parse`], or the sentence the CLI and the page show for a name that is not a
+    /// method: it lists them all.
+    pub fn from_name(name: &str) -> Result<Method, String> {
+        Method::parse(name).ok_or_else(|| {
+            let names: Vec<_> = Method::ALL.iter().map(|m| m.name()).collect();
+            format!("unknown attack `{name}` (one of {})", names.join(", "))
+        })
+    }
+
     /// Whether `eps` bounds the perturbation (L∞ or L2 ball); the others minimise it.
     pub fn uses_eps(self) -> bool {
         self.info().eps.is_some()

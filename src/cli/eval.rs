@@ -27,7 +27,7 @@ pub struct Eval {
     #[arg(long)]
     pub transfer_to: Option<PathBuf>,
     /// The attack to evaluate against, by its name in the catalogue (a wrong name lists them all).
-    #[arg(long, value_parser = super::parse_method)]
+    #[arg(long, value_parser = Method::from_name)]
     pub attack: Option<Method>,
     /// Perturbation budget (L∞ or L2 radius).
     #[arg(long)]

@@ -21,7 +21,7 @@ pub struct Predict {
     pub samples: usize,
     /// Attack each digit first (with the method's default options and --eps) and report the
     /// adversarial predictions instead.
-    #[arg(long, value_parser = super::parse_method)]
+    #[arg(long, value_parser = Method::from_name)]
     pub attack: Option<Method>,
     #[arg(long)]
     pub eps: Option<f32>,

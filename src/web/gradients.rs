@@ -26,10 +26,7 @@ struct JsAttackOptions {
 fn parse_options(options: JsValue) -> Result<(Method, AttackOptions), JsError> {
     let parsed: JsAttackOptions = serde_wasm_bindgen::from_value(options)
         .map_err(|e| JsError::new(&format!("invalid attack options: {e}")))?;
-    let method = Method::parse(&parsed.method).ok_or_else(|| {
-        let names: Vec<_> = Method::ALL.iter().map(|m| m.name()).collect();
-        JsError::new(&format!("unknown attack `{}` (one of {})", parsed.method, names.join(", ")))
-    })?;
+    let method = Method::from_name(&parsed.method).map_err(|e| JsError::new(&e))?;
     Ok((method, parsed.options))
 }
 
