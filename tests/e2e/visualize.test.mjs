@@ -59,8 +59,14 @@ for (const mode of MODES) {
 
     test('off screen, the live views wait, and catch up when scrolled to', async () => {
       await page.evaluate(() => window.scrollTo(0, 0));
-      await page.waitForTimeout(300);
-      const before = await liveUpdates(page);
+      // A live update already in flight (the engine's worker answers after the scroll) is not one the
+      // off-screen panel started: wait until the count has been still for a while.
+      let before = await liveUpdates(page);
+      for (let still = 0; still < 5; still++) {
+        await page.waitForTimeout(100);
+        const now = await liveUpdates(page);
+        if (now !== before) { before = now; still = -1; }
+      }
       await page.evaluate(() => document.querySelector('#samples button:nth-child(4)').click());
       await page.waitForFunction(() => document.getElementById('preview-caption').textContent.includes('no. 4'), null, { timeout: 60_000 });
       await page.waitForTimeout(500);
