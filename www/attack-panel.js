@@ -6,7 +6,7 @@
 // run, and a result whose input is no longer current is dropped, never shown.
 
 import { describeMethods, methodByName } from './attack-methods.js';
-import { percent } from './bars.js';
+import { mountStrip, percent } from './bars.js';
 import { drawDigit, drawNoise, drawLegend } from './colormap.js';
 import { el } from './dom.js';
 import { createScheduler } from './scheduler.js';
@@ -15,36 +15,6 @@ const reducedMotion = () => window.matchMedia?.('(prefers-reduced-motion: reduce
 
 /** The panel's controls, by the names an embed's `controls` attribute uses. */
 export const ATTACK_CONTROLS = ['method', 'eps', 'steps', 'target', 'extras'];
-
-/** Two rows of ten bars: before and after the attack. */
-function compareBars() {
-  const root = el('div', { class: 'compare-bars', role: 'img', 'aria-label': 'Probabilities before and after the attack' });
-  const rows = {};
-  for (const which of ['before', 'after']) {
-    const row = el('div', { class: `compare-row ${which}` }, el('span', { class: 'compare-title', text: which === 'before' ? 'Before' : 'After' }));
-    rows[which] = [];
-    for (let d = 0; d < 10; d++) {
-      const fill = el('span', { class: 'compare-fill' });
-      const cell = el('span', { class: 'compare-cell', 'data-digit': String(d) }, el('span', { class: 'compare-track' }, fill), el('span', { class: 'compare-digit', text: String(d) }));
-      row.append(cell);
-      rows[which].push({ cell, fill });
-    }
-    root.append(row);
-  }
-  return {
-    root,
-    /** Draws ten probabilities, highlighting the predicted label `top`. */
-    draw(which, probabilities, top) {
-      rows[which].forEach(({ cell, fill }, d) => {
-        const p = probabilities ? probabilities[d] : 0;
-        fill.style.height = `${Math.max(0, Math.min(1, p)) * 100}%`;
-        cell.dataset.probability = p.toFixed(6);
-        cell.classList.toggle('top', d === top);
-        cell.title = `${d}: ${percent(p)}`;
-      });
-    },
-  };
-}
 
 /**
  * @param {HTMLElement} container
@@ -56,8 +26,16 @@ function compareBars() {
  *   `idPrefix` starts every id the panel creates (two panels on a page need different ones);
  *   `controls` lists the controls shown (ATTACK_CONTROLS; the others keep their values, hidden);
  *   `onResult` hears every result shown.
+ *   `layout: 'compact'` puts `picture` (the demo's digit, drawable) + noise = adversarial in one
+ *   row with ε and the before/after strip under it, and the other controls in `more` (a
+ *   <details>). The markup is built at once, so the panel holds its size while the engine
+ *   loads; `start()` connects it to the engine, whose catalogue of methods builds the controls
+ *   (`catalogue`, a copy of it, lets them take their places before).
  */
-export function mountAttackPanel(container, { engine, source, state, announce, idPrefix = '', controls = ATTACK_CONTROLS, onResult }) {
+export function mountAttackPanel(container, {
+  engine, source, state, announce, idPrefix = '', controls = ATTACK_CONTROLS, onResult, layout = 'full', picture = null, more = null,
+  catalogue = null,
+}) {
   const initial = {
     method: state?.get('attack') ?? 'fgsm',
     eps: state?.get('eps'),
@@ -69,9 +47,6 @@ export function mountAttackPanel(container, { engine, source, state, announce, i
   const shows = (control) => controls.includes(control);
 
   const methodSelect = el('select', { id: id('attack-method') });
-  // The methods, their norms, sliders and defaults: the engine's catalogue (src/attacks/catalogue.rs).
-  const methods = describeMethods(engine.attackMethods);
-  for (const m of methods) methodSelect.append(el('option', { value: m.name, text: `${m.label} (${m.norm})` }));
   const info = el('p', { id: id('attack-method-info'), class: 'method-info' });
   const epsInput = el('input', { id: id('attack-eps'), type: 'range' });
   const epsOutput = el('output', { id: id('attack-eps-value'), for: id('attack-eps') });
@@ -101,7 +76,7 @@ export function mountAttackPanel(container, { engine, source, state, announce, i
   const legend = el('canvas', { class: 'legend', width: 120, height: 8, 'aria-hidden': 'true' });
   drawLegend(legend);
   const legendText = el('span', { class: 'legend-text', id: id('attack-noise-scale') });
-  const bars = compareBars();
+  const bars = mountStrip();
   const result = el('p', { id: id('attack-result'), role: 'status', 'aria-live': 'polite', class: 'attack-result' });
   const norms = el('p', { id: id('attack-norms'), class: 'norms' });
   const randomButton = el('button', { id: id('attack-random'), type: 'button', text: 'Random noise of the same size' });
@@ -120,17 +95,41 @@ export function mountAttackPanel(container, { engine, source, state, announce, i
     el('div', { class: 'extra' }, downloadButton));
   extras.hidden = !shows('extras');
 
-  container.replaceChildren(
-    el('div', { class: 'attack-controls' }, methodLabel, info, epsLabel, stepsLabel, pixelsLabel, targetLabel),
-    el('div', { class: 'attack-images' },
-      el('figure', {}, canvases.original, captions.original),
-      el('figure', {}, canvases.noise, captions.noise, el('div', { class: 'legend-row' }, legend, legendText)),
-      el('figure', {}, canvases.adversarial, captions.adversarial)),
-    bars.root, el('div', { class: 'attack-status' }, result, cancelButton), norms, extras,
-  );
+  const legendRow = el('div', { class: 'legend-row' }, legend, legendText);
+  const status = el('div', { class: 'attack-status' }, result, cancelButton);
+  if (layout === 'compact') {
+    const op = (text) => el('span', { class: 'flip-op', 'aria-hidden': 'true', text });
+    container.replaceChildren(
+      el('div', { class: 'flip-row' },
+        el('figure', { class: 'flip-input' }, picture ?? canvases.original, captions.original), op('+'),
+        el('figure', {}, canvases.noise, captions.noise), op('='),
+        el('figure', {}, canvases.adversarial, captions.adversarial)),
+      el('div', { class: 'attack-controls' }, epsLabel, pixelsLabel),
+      bars.root, status,
+    );
+    more.append(el('div', { class: 'attack-controls' }, methodLabel, info, stepsLabel, targetLabel), legendRow, norms, extras);
+  } else {
+    container.replaceChildren(
+      el('div', { class: 'attack-controls' }, methodLabel, info, epsLabel, stepsLabel, pixelsLabel, targetLabel),
+      el('div', { class: 'attack-images' },
+        el('figure', {}, canvases.original, captions.original),
+        el('figure', {}, canvases.noise, captions.noise, legendRow),
+        el('figure', {}, canvases.adversarial, captions.adversarial)),
+      bars.root, status, norms, extras,
+    );
+  }
+  // Until start(): the settings the demo was given, not yet to be moved.
+  const inputs = { eps: [epsInput, epsOutput], steps: [stepsInput, stepsOutput], pixels: [pixelsInput, pixelsOutput] };
+  for (const [key, [input, output]] of Object.entries(inputs)) {
+    Object.assign(input, { min: 0, max: 1, step: 'any', disabled: true });
+    if (initial[key] != null) input.value = output.value = String(initial[key]);
+  }
+  methodSelect.disabled = targetSelect.disabled = true;
+  epsLabel.hidden = !shows('eps');
+  stepsLabel.hidden = pixelsLabel.hidden = targetLabel.hidden = true;
 
-  let method = methodByName(methods, initial.method);
-  if (initial.method != null && method.name !== initial.method) state?.set('attack', method.name); // not a method: the address says which one runs
+  let methods = [];
+  let method = null;
   let last = null; // {input, output}
   let animation = 0;
 
@@ -182,7 +181,15 @@ export function mountAttackPanel(container, { engine, source, state, announce, i
     return scale;
   }
 
-  function show(input, output) {
+  /**
+   * Draws a result: the pictures, captions, bars and sentences. Before start(), `range` (the ε
+   * slider's {min, max, step, value}) places the slider where the demo's own ε does not.
+   */
+  function paint(input, output, range = null) {
+    if (range && !methods.length) {
+      Object.assign(epsInput, { min: range.min, max: range.max, step: range.step });
+      if (initial.eps == null) epsInput.value = epsOutput.value = String(range.value);
+    }
     drawDigit(canvases.original, input.pixels);
     const scale = drawStep(output.pixels, output.noise);
     const before = input.probabilities;
@@ -196,8 +203,13 @@ export function mountAttackPanel(container, { engine, source, state, announce, i
     result.dataset.label = String(output.label);
     result.textContent = flipped
       ? `Flipped: the network now reads a ${output.label} (${percent(output.probabilities[output.label])}) where it read a ${input.label}.`
-      : `Not fooled: the network still reads a ${input.label}. ${method.eps ? 'Try a larger ε' : 'Try more steps'} or another method.`;
+      : `Not fooled: the network still reads a ${input.label}. ${method?.eps ? 'Try a larger ε' : 'Try more steps'} or another method.`;
     norms.textContent = `Size of the change: L∞ ${output.norms.linf.toFixed(3)}, L2 ${output.norms.l2.toFixed(2)}, L0 ${output.norms.l0} pixels; ${output.steps} step${output.steps === 1 ? '' : 's'}.`;
+    return flipped;
+  }
+
+  function show(input, output) {
+    const flipped = paint(input, output);
     container.dataset.results = String(Number(container.dataset.results ?? 0) + 1);
     onResult?.({ input, output, options: last.options }); // `last` is what is being shown
     if (flipped && announce) announce(`Attack flipped the ${input.label} into a ${output.label}.`);
@@ -273,38 +285,52 @@ export function mountAttackPanel(container, { engine, source, state, announce, i
   });
 
   const rerun = () => { minEpsResult.textContent = ''; run(); };
-  methodSelect.value = method.name;
-  configure(true);
-  targetSelect.value = initial.target === null ? '' : String(initial.target);
-  methodSelect.addEventListener('change', () => {
-    method = methodByName(methods, methodSelect.value);
-    configure(false);
-    state?.set('attack', method.name);
-    rerun();
-  });
-  epsInput.addEventListener('input', () => { epsOutput.value = epsInput.value; state?.set('eps', Number(epsInput.value)); rerun(); });
-  stepsInput.addEventListener('input', () => { stepsOutput.value = stepsInput.value; state?.set('steps', Number(stepsInput.value)); rerun(); });
-  pixelsInput.addEventListener('input', () => { pixelsOutput.value = pixelsInput.value; state?.set('pixels', Number(pixelsInput.value)); rerun(); });
-  targetSelect.addEventListener('change', () => { state?.set('target', targetSelect.value === '' ? null : Number(targetSelect.value)); rerun(); });
-  source.subscribe(rerun);
+  /** The methods, their norms, sliders and defaults: the catalogue (src/attacks/catalogue.rs). */
+  function useCatalogue(entries) {
+    methods = describeMethods(entries);
+    methodSelect.replaceChildren(...methods.map((m) => el('option', { value: m.name, text: `${m.label} (${m.norm})` })));
+    method = methodByName(methods, initial.method);
+    methodSelect.value = method.name;
+    configure(true);
+    targetSelect.value = initial.target === null ? '' : String(initial.target);
+  }
+  if (catalogue) useCatalogue(catalogue);
 
-  // The settings changed elsewhere (the address was edited, an embed's attribute changed).
-  const inputs = { eps: [epsInput, epsOutput], steps: [stepsInput, stepsOutput], pixels: [pixelsInput, pixelsOutput] };
-  state?.subscribe((key, value) => {
-    if (key === 'attack' && value !== method.name) {
-      method = methodByName(methods, value);
-      methodSelect.value = method.name;
+  /** Connects the panel to the engine (loaded by now): the methods, the controls, the first run. */
+  function start() {
+    useCatalogue(engine.attackMethods);
+    if (initial.method != null && method.name !== initial.method) state?.set('attack', method.name); // not a method: the address says which one runs
+    for (const control of [epsInput, stepsInput, pixelsInput, methodSelect, targetSelect]) control.disabled = false;
+    methodSelect.addEventListener('change', () => {
+      method = methodByName(methods, methodSelect.value);
       configure(false);
+      state?.set('attack', method.name);
       rerun();
-    } else if (inputs[key] && value != null && Number(inputs[key][0].value) !== value) {
-      inputs[key][0].value = String(value);
-      inputs[key][1].value = inputs[key][0].value;
-      rerun();
-    } else if (key === 'target' && targetSelect.value !== (value == null ? '' : String(value))) {
-      targetSelect.value = value == null ? '' : String(value);
-      rerun();
-    }
-  });
+    });
+    epsInput.addEventListener('input', () => { epsOutput.value = epsInput.value; state?.set('eps', Number(epsInput.value)); rerun(); });
+    stepsInput.addEventListener('input', () => { stepsOutput.value = stepsInput.value; state?.set('steps', Number(stepsInput.value)); rerun(); });
+    pixelsInput.addEventListener('input', () => { pixelsOutput.value = pixelsInput.value; state?.set('pixels', Number(pixelsInput.value)); rerun(); });
+    targetSelect.addEventListener('change', () => { state?.set('target', targetSelect.value === '' ? null : Number(targetSelect.value)); rerun(); });
+    source.subscribe(rerun);
+
+    // The settings changed elsewhere (the address was edited, an embed's attribute changed).
+    state?.subscribe((key, value) => {
+      if (key === 'attack' && value !== method.name) {
+        method = methodByName(methods, value);
+        methodSelect.value = method.name;
+        configure(false);
+        rerun();
+      } else if (inputs[key] && value != null && Number(inputs[key][0].value) !== value) {
+        inputs[key][0].value = String(value);
+        inputs[key][1].value = inputs[key][0].value;
+        rerun();
+      } else if (key === 'target' && targetSelect.value !== (value == null ? '' : String(value))) {
+        targetSelect.value = value == null ? '' : String(value);
+        rerun();
+      }
+    });
+    run();
+  }
 
   randomButton.addEventListener('click', async () => {
     if (!last) return;
@@ -320,7 +346,7 @@ export function mountAttackPanel(container, { engine, source, state, announce, i
 
   minEpsButton.addEventListener('click', async () => {
     const input = source.current();
-    if (!input || !method.eps) return;
+    if (!input || !method?.eps) return;
     minEpsResult.textContent = 'Searching…';
     minEpsButton.disabled = true;
     const controller = new AbortController();
@@ -360,8 +386,10 @@ export function mountAttackPanel(container, { engine, source, state, announce, i
     }, 'image/png');
   });
 
-  run();
   return {
+    start,
+    /** Shows a result computed elsewhere (a poster), before start(): nothing is run or reported. */
+    paint,
     run: rerun,
     /** What the panel shows now: {input, output, options}, or null before the first result. */
     lastResult: () => last,

@@ -61,3 +61,53 @@ export function mountVerdict(element) {
     },
   };
 }
+
+const STRIP_TITLES = { before: 'Before', after: 'After', now: 'Reads' };
+
+/**
+ * Rows of ten small vertical bars (`rows`: 'before', 'after', 'now'), the compact form of the
+ * bars: the attack's before and after, or one row for a prediction.
+ */
+export function mountStrip(rows = ['before', 'after'], label = 'Probabilities before and after the attack') {
+  const root = document.createElement('div');
+  root.className = 'compare-bars';
+  root.setAttribute('role', 'img');
+  root.setAttribute('aria-label', label);
+  const cells = {};
+  const span = (className, text) => {
+    const node = document.createElement('span');
+    node.className = className;
+    if (text != null) node.textContent = text;
+    return node;
+  };
+  for (const which of rows) {
+    const row = document.createElement('div');
+    row.className = `compare-row ${which}`;
+    row.append(span('compare-title', STRIP_TITLES[which]));
+    cells[which] = [];
+    for (let d = 0; d < 10; d++) {
+      const fill = span('compare-fill');
+      const track = span('compare-track');
+      track.append(fill);
+      const cell = span('compare-cell');
+      cell.dataset.digit = String(d);
+      cell.append(track, span('compare-digit', String(d)));
+      row.append(cell);
+      cells[which].push({ cell, fill });
+    }
+    root.append(row);
+  }
+  return {
+    root,
+    /** Draws ten probabilities in row `which`, highlighting the predicted label `top` (none for null). */
+    draw(which, probabilities, top = -1) {
+      cells[which].forEach(({ cell, fill }, d) => {
+        const p = probabilities ? probabilities[d] : 0;
+        fill.style.height = `${Math.max(0, Math.min(1, p)) * 100}%`;
+        cell.dataset.probability = p.toFixed(6);
+        cell.classList.toggle('top', probabilities != null && d === top);
+        cell.title = `${d}: ${percent(p)}`;
+      });
+    },
+  };
+}

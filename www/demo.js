@@ -10,7 +10,7 @@
 //                                         pixels, noise, norms, steps, success, model}
 
 import { ATTACK_CONTROLS, mountAttackPanel } from './attack-panel.js';
-import { mountBars, mountVerdict } from './bars.js';
+import { mountBars, mountStrip, mountVerdict } from './bars.js';
 import { decodeDigit, encodeDigit } from './digit-code.js';
 import { el } from './dom.js';
 import { mountDrawing } from './draw.js';
@@ -28,6 +28,8 @@ export const VIEWS = ['classify', 'attack', 'visualise', 'robust'];
 export const INPUT_CONTROLS = ['draw', 'upload', 'samples'];
 /** Every control a demo can show; `attack` in a list stands for all of the attack panel's. */
 export const CONTROLS = [...INPUT_CONTROLS, ...ATTACK_CONTROLS];
+/** `full`: a card per part (the page's layout); `compact`: digit + noise = adversarial in one row, the rest behind "More" (an embed's default). */
+export const LAYOUTS = ['compact', 'full'];
 
 /**
  * 'draw, samples, attack' → {controls: ['draw', 'samples', 'method', …], unknown: []}; 'all' or
@@ -54,10 +56,14 @@ const NOTHING = { show() {}, clear() {}, draw() {}, hint() {} }; // a renderer t
  * @param {HTMLElement} root an empty element; the demo fills it
  * @param {{state?: ReturnType<typeof createState>, views?: string[], controls?: string[],
  *   idPrefix?: string, weightsUrl?: URL, pasteTarget?: EventTarget, headingLevel?: number,
- *   samplesShown?: number, landmarks?: boolean}} [options]
+ *   samplesShown?: number, landmarks?: boolean, layout?: 'compact'|'full', startWhen?: Promise<unknown>,
+ *   poster?: {input: object, output: object, range?: object, catalogue?: object[]}|null}} [options]
  *   `state`: the demo's settings (the page passes the one in its address; by default a state of
  *   its own, in memory). `weightsUrl`: other weights for the standard model (the page's
  *   `?weights=`). `pasteTarget`: where pasting a picture counts (default: the demo itself).
+ *   The markup is built at once and keeps its size; the network is loaded once `startWhen`
+ *   resolves (an embed: when it comes near the viewport), and until then the demo shows `poster`
+ *   (an attack result computed beforehand: the pictures and labels of www/embed-poster.js).
  */
 export function mountDemo(root, {
   state = createState({ address: false }),
@@ -68,8 +74,13 @@ export function mountDemo(root, {
   pasteTarget = root,
   headingLevel = 2,
   landmarks = true,
-  samplesShown = 20,
+  samplesShown,
+  layout = 'full',
+  startWhen = null,
+  poster = null,
 } = {}) {
+  const compact = layout === 'compact';
+  samplesShown ??= compact ? 10 : 20;
   const id = (name) => idPrefix + name;
   const shows = (control) => controls.includes(control);
   const has = (view) => views.includes(view);
@@ -101,6 +112,8 @@ export function mountDemo(root, {
       ...(shows('upload') ? [el('label', { class: 'file-button' }, 'Upload a picture', fileInput)] : [])),
     ...(shows('upload') ? [el('p', { class: 'small', text: '…or drop a picture here, or paste one (a photo of a digit on paper works).' })] : []));
   const samplesStrip = el('div', { id: id('samples'), class: 'samples', role: 'group', 'aria-label': 'Sample digits' });
+  // The samples' places from the start: the strip fills in without moving anything.
+  samplesStrip.replaceChildren(...Array.from({ length: samplesShown }, () => el('span', { class: 'sample', 'aria-hidden': 'true' })));
   const hasInputs = INPUT_CONTROLS.some(shows);
   if (hasInputs) {
     card('input', 'A digit', {},
@@ -144,16 +157,67 @@ export function mountDemo(root, {
   }
 
   const message = el('p', { id: id('message'), class: 'message', role: 'alert', 'data-kind': '' });
-  const headings = cards.map((section) => section.querySelector('.card-title'));
-  headings.forEach((h, i) => { h.textContent = `${i + 1}. ${h.dataset.title}`; });
-  root.classList.add('demo');
-  root.replaceChildren(...cards, message);
+  // The compact layout: the same elements, fewer cards. The digit (drawable, or the picked one)
+  // heads the row; each view adds its main figure, and its other parts go behind a "More".
+  const more = {};
+  const picture = el('div', { class: `input-stack${shows('draw') ? ' drawable' : ''}`, 'data-source': 'none' }, ...(shows('draw') ? [drawCanvas] : []), previewCanvas);
+  let strip = null; // the classify view's bars, folded into a strip (compact, without the attack view)
+  if (compact) {
+    const disclosure = (name, summary) => {
+      more[name] = el('details', { class: 'more', id: id(`${name}-more`) }, el('summary', { text: summary }));
+      return more[name];
+    };
+    const title = (text) => el(`h${headingLevel}`, { class: 'visually-hidden', text });
+    const inputActions = el('div', { class: 'row input-actions' },
+      ...(shows('draw') ? [undoButton, clearButton] : []),
+      ...(shows('upload') ? [el('label', { class: 'file-button' }, 'Upload', fileInput)] : []));
+    // Each view's main figure, then the digits to pick from, then each view's "More".
+    const content = [];
+    const mores = [];
+    if (has('classify') || has('attack')) {
+      content.push(title(has('attack') ? 'Fool the network' : 'What the network reads'));
+      if (has('classify')) content.push(prediction);
+      if (has('attack')) {
+        content.push(attackBox, attackAnnouncer);
+      } else {
+        strip = mountStrip(['now'], 'The probability of each digit');
+        content.push(el('div', { class: 'flip-row single' }, el('figure', { class: 'flip-input' }, picture), strip.root));
+      }
+      const details = disclosure('attack', has('attack') ? 'More: the method, its settings, the size of the change' : 'More: how the digit is read');
+      if (has('classify')) {
+        details.append(el('div', { class: 'seen' }, previewCaption,
+          el('p', { class: 'small', text: 'The network reads 28×28 grey levels, white ink on black, the ink scaled into 20×20 pixels and centred by its centre of mass, like MNIST (LeCun et al., 1998).' })));
+      }
+      mores.push(details);
+    }
+    if (has('visualise')) {
+      content.push(title('What it looks at'), visualizeBox, visualizeAnnouncer);
+      mores.push(disclosure('visualise', 'More: other maps, the layers, what each digit looks like'));
+    }
+    if (has('robust')) {
+      content.push(title('A defended network'), robustBox, robustAnnouncer);
+      mores.push(disclosure('robust', 'More: the two networks, what the defence costs, robustness curves'));
+    }
+    if (shows('samples') || inputActions.childElementCount) {
+      content.push(el('div', { class: 'compact-inputs' }, ...(shows('samples') ? [samplesStrip] : []), ...(inputActions.childElementCount ? [inputActions] : [])));
+    }
+    content.push(...mores);
+    root.classList.add('demo', 'compact');
+    root.replaceChildren(el('div', { class: 'card compact-card' }, ...content), message);
+  } else {
+    const headings = cards.map((section) => section.querySelector('.card-title'));
+    headings.forEach((h, i) => { h.textContent = `${i + 1}. ${h.dataset.title}`; });
+    root.classList.add('demo');
+    root.replaceChildren(...cards, message);
+  }
 
   // --- Behaviour ----------------------------------------------------------------------------
   const messages = mountMessages(message);
-  const bars = has('classify') ? mountBars(barsBox) : NOTHING;
+  const stripBars = strip && { draw: (probabilities, label) => strip.draw('now', probabilities, label) };
+  const bars = !has('classify') ? NOTHING : compact ? stripBars ?? NOTHING : mountBars(barsBox);
   const verdict = has('classify') ? mountVerdict(prediction) : NOTHING;
-  const preview = has('classify') ? mountPreview(previewCanvas, previewCaption) : NOTHING;
+  // In the compact layout the preview is the row's first picture, whatever the views.
+  const preview = has('classify') || compact ? mountPreview(previewCanvas, previewCaption) : NOTHING;
   const announce = (text) => { attackAnnouncer.textContent = text; };
   const emit = (type, detail) => root.dispatchEvent(new CustomEvent(`adversarialdigits:${type}`, { bubbles: true, composed: true, detail }));
 
@@ -173,7 +237,9 @@ export function mountDemo(root, {
   };
   let lastRequest = null; // what to classify again when the model changes
   let linkedDigit = null; // the `drawn` value this demo wrote itself (not a link to follow)
-  let attackPanel = null;
+  let drawing = null;
+  /** The compact row's first picture: the drawing while the reader draws, else the digit the network reads. */
+  const pictureShows = (from) => { picture.dataset.source = from; };
 
   const scheduler = createScheduler(
     async ({ source: from, produce, caption }, signal) => {
@@ -187,6 +253,9 @@ export function mountDemo(root, {
         bars.draw(digit.probabilities, digit.label);
         verdict.show(digit.label, digit.probabilities);
         root.dataset.predictions = String(Number(root.dataset.predictions ?? 0) + 1);
+        pictureShows(digit.source === 'draw' ? 'draw' : 'digit');
+        // Compact: one picture holds both, so another digit replaces the drawing under it.
+        if (compact && digit.source !== 'draw') drawing?.reset();
         if (digit.source === 'draw' || digit.source === 'upload') {
           linkedDigit = encodeDigit(digit.pixels);
           state.set('drawn', linkedDigit);
@@ -211,6 +280,7 @@ export function mountDemo(root, {
     scheduler.cancel(); // a classification in flight must not come back
     lastRequest = null;
     preview.clear('draw', '');
+    pictureShows('draw');
     bars.draw(null);
     verdict.hint('Draw a digit to start.');
     if (state.get('drawn') != null) state.set('drawn', null);
@@ -219,7 +289,7 @@ export function mountDemo(root, {
 
   function mountInputs() {
     if (shows('draw')) {
-      const drawing = mountDrawing(drawCanvas, {
+      drawing = mountDrawing(drawCanvas, {
         onChange(kind) {
           if (state.get('sample') != null) state.set('sample', null);
           if (drawing.isEmpty()) {
@@ -242,6 +312,9 @@ export function mountDemo(root, {
           });
         },
       });
+      // The paper shows as soon as a stroke starts (the classified drawing follows).
+      drawCanvas.addEventListener('pointerdown', () => pictureShows('draw'));
+      drawCanvas.addEventListener('keydown', (event) => { if (event.key === ' ' || event.key === 'Enter') pictureShows('draw'); });
       clearButton.addEventListener('click', () => drawing.clear());
       undoButton.addEventListener('click', () => drawing.undo());
     }
@@ -250,7 +323,7 @@ export function mountDemo(root, {
     if (shows('upload')) {
       mountUpload({
         input: fileInput,
-        dropZones: shows('draw') ? [dropZone, drawCanvas] : [dropZone],
+        dropZones: compact ? [picture] : shows('draw') ? [dropZone, drawCanvas] : [dropZone],
         pasteTarget,
         async onFile(file) {
           try {
@@ -309,7 +382,34 @@ export function mountDemo(root, {
     }
   }
 
+  // The attack panel's markup now (it keeps its place while the network loads); its work once
+  // the engine is there.
+  const attackPanel = has('attack')
+    ? mountAttackPanel(attackBox, {
+      engine, source, state, announce, idPrefix, controls: ATTACK_CONTROLS.filter(shows),
+      layout, picture, more: more.attack, catalogue: poster?.catalogue,
+      onResult({ input, output, options }) {
+        emit('attack', {
+          method: options.method, eps: options.eps, target: options.target,
+          original: { label: input.label, probabilities: Array.from(input.probabilities), pixels: input.pixels },
+          label: output.label, probabilities: Array.from(output.probabilities), pixels: output.pixels, noise: output.noise,
+          norms: { ...output.norms }, steps: output.steps, success: output.label !== input.label, model: state.get('model'),
+        });
+      },
+    })
+    : null;
+  if (poster) {
+    preview.show(poster.input.pixels, 'poster', '');
+    pictureShows('digit');
+    attackPanel?.paint(poster.input, poster.output, poster.range);
+    bars.draw(poster.input.probabilities, poster.input.label);
+    verdict.show(poster.input.label, poster.input.probabilities);
+    root.dataset.poster = 'true';
+  }
+
   async function start() {
+    await startWhen;
+    delete root.dataset.poster;
     await useModel(state.get('model'));
     mountInputs();
     const strip = await mountSampleStrip();
@@ -323,23 +423,12 @@ export function mountDemo(root, {
     // Something to look at from the start: the linked digit, else the sample (the first one by default).
     if (!(state.get('drawn') != null && showLinked(state.get('drawn')))) strip?.show(state.get('sample') ?? 0);
 
-    if (has('attack')) {
-      attackPanel = mountAttackPanel(attackBox, {
-        engine, source, state, announce, idPrefix, controls: ATTACK_CONTROLS.filter(shows),
-        onResult({ input, output, options }) {
-          emit('attack', {
-            method: options.method, eps: options.eps, target: options.target,
-            original: { label: input.label, probabilities: Array.from(input.probabilities), pixels: input.pixels },
-            label: output.label, probabilities: Array.from(output.probabilities), pixels: output.pixels, noise: output.noise,
-            norms: { ...output.norms }, steps: output.steps, success: output.label !== input.label, model: state.get('model'),
-          });
-        },
-      });
-    }
+    attackPanel?.start();
     // The panels below the first screen are fetched once the first digit has been answered (or
-    // failed, or been dropped), so that the first prediction waits for none of them.
+    // failed, or been dropped), so that the first prediction waits for none of them. A compact
+    // demo has them in its one card: mounted with the rest of its markup, to keep its size.
     await scheduler.whenIdle();
-    await mountViews();
+    await (viewsMounted ?? mountViews());
     return engine;
   }
 
@@ -355,12 +444,14 @@ export function mountDemo(root, {
     };
     await Promise.all([
       panel('visualise', visualizeBox, './visualize-panel.js', ({ mountVisualizePanel }) =>
-        mountVisualizePanel(visualizeBox, { engine, source, idPrefix, announce: (text) => { visualizeAnnouncer.textContent = text; } })),
+        mountVisualizePanel(visualizeBox, { engine, source, idPrefix, more: more.visualise, announce: (text) => { visualizeAnnouncer.textContent = text; } })),
       panel('robust', robustBox, './robust-panel.js', ({ mountRobustPanel }) =>
-        mountRobustPanel(robustBox, { engine, source, state, idPrefix, announce: (text) => { robustAnnouncer.textContent = text; } })),
+        mountRobustPanel(robustBox, { engine, source, state, idPrefix, more: more.robust, announce: (text) => { robustAnnouncer.textContent = text; } })),
     ]);
   }
 
+  // Before the network: the panels show nothing until there is a digit, and only then use the engine.
+  const viewsMounted = compact ? mountViews() : null;
   const ready = start().then(
     (value) => {
       root.dataset.ready = 'true';

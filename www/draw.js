@@ -149,12 +149,16 @@ export function mountDrawing(canvas, { onChange }) {
       return image;
     },
     clear() {
+      this.reset();
+      onChange('clear');
+    },
+    /** Blank paper again, without a change to report (another digit has replaced the drawing). */
+    reset() {
       strokes.length = 0;
       pointer = null;
       stroke = null;
       if (pen) pen.stroke = null;
       paint();
-      onChange('clear');
     },
     undo() {
       if (stroke) return; // not in the middle of a stroke

@@ -5,7 +5,7 @@
 import './embed.js';
 import { STATE_ATTRIBUTES } from './state.js';
 
-const ATTRIBUTES = ['view', 'controls', 'theme', ...Object.keys(STATE_ATTRIBUTES)];
+const ATTRIBUTES = ['view', 'controls', 'layout', 'loading', 'theme', ...Object.keys(STATE_ATTRIBUTES)];
 const query = new URLSearchParams(location.search);
 const element = document.createElement('adversarial-digits');
 for (const name of ATTRIBUTES) {

@@ -28,9 +28,10 @@ const TRANSFER_METHODS = [
  *          state: {get: Function, set: Function, subscribe: Function}, announce?: (text: string) => void,
  *          idPrefix?: string}} options
  *   `engine`: the demo's engine (it follows `state.model`); the transfer view and the curves use
- *   both networks' engines from www/models.js.
+ *   both networks' engines from www/models.js. `more` (the compact layout's <details>): the
+ *   network switch and the transfer view stay in the panel, the rest goes there.
  */
-export function mountRobustPanel(container, { engine, source, state, announce = () => {}, idPrefix = '' }) {
+export function mountRobustPanel(container, { engine, source, state, announce = () => {}, idPrefix = '', more = null }) {
   const id = (name) => idPrefix + name;
 
   // --- Which network ------------------------------------------------------------------------
@@ -70,41 +71,45 @@ export function mountRobustPanel(container, { engine, source, state, announce = 
   const chartLegend = el('div', { class: 'chart-legend' });
   const curveTable = el('table', { id: id('curve-table'), class: 'curve-table' });
 
-  container.replaceChildren(
-    el('div', { class: 'attack-controls' },
-      el('label', { class: 'control', for: modelSelect.id }, el('span', { class: 'control-name', text: 'Network' }), modelSelect),
-      modelInfo),
-    el('p', { class: 'small' },
-      'The adversarially trained network saw, for every training digit, the worst version of it that a few steps of PGD could find within ε = 0.3, and learnt to read those too (',
-      el('a', { href: 'https://arxiv.org/abs/1706.06083', rel: 'noreferrer', text: 'Madry et al., 2017' }),
-      '; the per-epoch check against catastrophic overfitting follows ',
-      el('a', { href: 'https://arxiv.org/abs/2001.03994', rel: 'noreferrer', text: 'Wong, Rice & Kolter, 2020' }),
-      '). ',
-      el('strong', { text: 'What it costs: ' }),
-      'clean accuracy falls from 99.4% to 98.1%, and training takes about three times as long. ',
-      el('strong', { text: 'What it buys: ' }),
-      'under the strongest PGD we ran at ε = 0.3 (50 steps, 10 random starts, 1,000 test digits) it still reads 83.9% of the digits; the standard network reads none. ',
-      el('strong', { text: 'What it does not stop: ' }),
-      'budgets beyond the ε it was trained for, and attacks measured in other norms: C&W (L2) still fools it on 95% of the digits, with changes about twice as large, and DeepFool, JSMA and the few-pixel attack still work. Try them above with this network selected.'),
-
-    el('h3', { class: 'small-title', text: 'Transfer: craft on one network, test on both' }),
-    el('div', { class: 'attack-controls' },
-      el('label', { class: 'control', for: methodSelect.id }, el('span', { class: 'control-name', text: 'Attack' }), methodSelect),
-      el('label', { class: 'control', for: craftSelect.id }, el('span', { class: 'control-name', text: 'Crafted' }), craftSelect),
-      el('label', { class: 'control', for: epsInput.id }, el('span', { class: 'control-name', text: 'ε (L∞)' }), epsInput, epsOutput)),
-    el('div', { class: 'attack-images' },
-      el('figure', {}, transferOriginal, el('figcaption', { text: 'The digit' })),
-      el('figure', {}, transferNoise, el('figcaption', { text: 'The noise, amplified' })),
-      el('figure', {}, transferAdversarial, el('figcaption', { text: 'The adversarial digit' }))),
-    transferTable, transferStatus,
-
+  const networkControls = el('div', { class: 'attack-controls' },
+    el('label', { class: 'control', for: modelSelect.id }, el('span', { class: 'control-name', text: 'Network' }), modelSelect),
+    modelInfo);
+  const defence = el('p', { class: 'small' },
+    'The adversarially trained network saw, for every training digit, the worst version of it that a few steps of PGD could find within ε = 0.3, and learnt to read those too (',
+    el('a', { href: 'https://arxiv.org/abs/1706.06083', rel: 'noreferrer', text: 'Madry et al., 2017' }),
+    '; the per-epoch check against catastrophic overfitting follows ',
+    el('a', { href: 'https://arxiv.org/abs/2001.03994', rel: 'noreferrer', text: 'Wong, Rice & Kolter, 2020' }),
+    '). ',
+    el('strong', { text: 'What it costs: ' }),
+    'clean accuracy falls from 99.4% to 98.1%, and training takes about three times as long. ',
+    el('strong', { text: 'What it buys: ' }),
+    'under the strongest PGD we ran at ε = 0.3 (50 steps, 10 random starts, 1,000 test digits) it still reads 83.9% of the digits; the standard network reads none. ',
+    el('strong', { text: 'What it does not stop: ' }),
+    'budgets beyond the ε it was trained for, and attacks measured in other norms: C&W (L2) still fools it on 95% of the digits, with changes about twice as large, and DeepFool, JSMA and the few-pixel attack still work. Try them above with this network selected.');
+  const transferControls = el('div', { class: 'attack-controls' },
+    el('label', { class: 'control', for: methodSelect.id }, el('span', { class: 'control-name', text: 'Attack' }), methodSelect),
+    el('label', { class: 'control', for: craftSelect.id }, el('span', { class: 'control-name', text: 'Crafted' }), craftSelect),
+    el('label', { class: 'control', for: epsInput.id }, el('span', { class: 'control-name', text: 'ε (L∞)' }), epsInput, epsOutput));
+  const transferImages = el('div', { class: more ? 'flip-row trio' : 'attack-images' },
+    el('figure', {}, transferOriginal, el('figcaption', { text: 'The digit' })),
+    el('figure', {}, transferNoise, el('figcaption', { text: 'The noise, amplified' })),
+    el('figure', {}, transferAdversarial, el('figcaption', { text: 'The adversarial digit' })));
+  const curves = [
     el('h3', { class: 'small-title', text: 'Robustness curves' }),
     el('p', { class: 'small', text: 'Accuracy of both networks on real test digits as the budget ε grows, under FGSM and under PGD (20 steps, random start). The gap between the two attacks on the same network shows how much a single gradient step underestimates the danger.' }),
     el('div', { class: 'row' },
       el('label', { class: 'control', for: countSelect.id }, el('span', { class: 'control-name', text: 'On' }), countSelect),
       curveRun, curveCancel, curveProgress),
     curveStatus, chart, chartLegend, curveTable,
-  );
+  ];
+  const transferView = [transferControls, transferImages, transferTable, transferStatus];
+  if (more) {
+    transferControls.prepend(networkControls.firstChild); // one row of choices: the network, the attack, where it is crafted
+    container.replaceChildren(...transferView);
+    more.append(modelInfo, defence, ...curves);
+  } else {
+    container.replaceChildren(networkControls, defence, el('h3', { class: 'small-title', text: 'Transfer: craft on one network, test on both' }), ...transferView, ...curves);
+  }
   describeModel();
   state.subscribe((key, value) => {
     if (key !== 'model') return;
@@ -113,6 +118,23 @@ export function mountRobustPanel(container, { engine, source, state, announce = 
   });
 
   // --- Transfer, live -------------------------------------------------------------------------
+  /** The table and its sentence; without `rows`, their places (the same size, before the first result). */
+  function showTransfer(rows, crafted, method, eps) {
+    const head = el('tr', {}, el('th', { scope: 'col', text: 'Network' }), el('th', { scope: 'col', text: 'Reads the digit as' }), el('th', { scope: 'col', text: 'Reads the adversarial digit as' }));
+    const reads = ({ label, probabilities }) => `${label} (${percent(probabilities[label])})`;
+    const body = (rows ?? MODEL_NAMES.map((name) => ({ name }))).map(({ name, before, after }) => {
+      const fooled = before && after.label !== before.label;
+      return el('tr', before ? { 'data-model': name, 'data-before': before.label, 'data-after': after.label, 'data-fooled': String(fooled) } : { 'data-model': name },
+        el('th', { scope: 'row', text: `${MODELS[name].title}${name === crafted ? ' (crafted on)' : ''}` }),
+        el('td', { text: before ? reads(before) : '…' }),
+        el('td', { text: before ? `${reads(after)}${fooled ? ' — fooled' : ''}` : '…' }));
+    });
+    transferTable.replaceChildren(el('thead', {}, head), el('tbody', {}, ...body));
+    const label = TRANSFER_METHODS.find((m) => m.method === method).label;
+    transferStatus.textContent = `${label} at ε = ${eps.toFixed(2)}, crafted on the ${MODELS[crafted].title.toLowerCase()} network.`;
+  }
+  showTransfer(null, craftSelect.value, methodSelect.value, Number(epsInput.value));
+
   const engines = () => Promise.all(MODEL_NAMES.map((name) => getEngine(name)));
   const transfer = createScheduler(
     async ({ digit, method, crafted, eps }, signal) => {
@@ -135,17 +157,7 @@ export function mountRobustPanel(container, { engine, source, state, announce = 
         drawDigit(transferOriginal, digit.pixels);
         drawNoise(transferNoise, attack.noise);
         drawDigit(transferAdversarial, attack.pixels);
-        const head = el('tr', {}, el('th', { scope: 'col', text: 'Network' }), el('th', { scope: 'col', text: 'Reads the digit as' }), el('th', { scope: 'col', text: 'Reads the adversarial digit as' }));
-        const body = rows.map(({ name, before, after }) => {
-          const row = el('tr', { 'data-model': name, 'data-before': before.label, 'data-after': after.label, 'data-fooled': String(after.label !== before.label) },
-            el('th', { scope: 'row', text: `${MODELS[name].title}${name === crafted ? ' (crafted on)' : ''}` }),
-            el('td', { text: `${before.label} (${percent(before.probabilities[before.label])})` }),
-            el('td', { text: `${after.label} (${percent(after.probabilities[after.label])})${after.label !== before.label ? ' — fooled' : ''}` }));
-          return row;
-        });
-        transferTable.replaceChildren(el('thead', {}, head), el('tbody', {}, ...body));
-        const label = TRANSFER_METHODS.find((m) => m.method === method).label;
-        transferStatus.textContent = `${label} at ε = ${eps.toFixed(2)}, crafted on the ${MODELS[crafted].title.toLowerCase()} network.`;
+        showTransfer(rows, crafted, method, eps);
         container.dataset.transfers = String(Number(container.dataset.transfers ?? 0) + 1);
       },
       onError(error) {

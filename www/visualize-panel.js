@@ -75,9 +75,10 @@ export function drawTiles(canvas, { channels, height, width, values }, { columns
  *          announce?: (text: string) => void, idPrefix?: string}} options
  *   `engine`: saliency, featureMaps, filters, visualizeClasses, foolingImages (www/engine/client.js);
  *   it may change model under the panel (the demo's stand-in), so nothing is cached across calls
- *   but the results drawn.
+ *   but the results drawn. `more` (the compact layout's <details>): the saliency map stays in the
+ *   panel, everything else goes there.
  */
-export function mountVisualizePanel(container, { engine, source, announce = () => {}, idPrefix = '' }) {
+export function mountVisualizePanel(container, { engine, source, announce = () => {}, idPrefix = '', more = null }) {
   const id = (name) => idPrefix + name;
 
   // --- Saliency ---------------------------------------------------------------------------
@@ -121,15 +122,16 @@ export function mountVisualizePanel(container, { engine, source, announce = () =
   const fooling = gallery('fooling', 'Noise it reads as digits');
   fooling.button.textContent = 'Make noise it reads as digits';
 
-  container.replaceChildren(
-    el('h3', { class: 'small-title', text: 'Which pixels matter' }),
-    el('div', { class: 'attack-controls' },
-      el('label', { class: 'control', for: methodSelect.id }, el('span', { class: 'control-name', text: 'Method' }), methodSelect),
-      el('label', { class: 'control', for: classSelect.id }, el('span', { class: 'control-name', text: 'Explain' }), classSelect),
-      methodInfo),
-    el('div', { class: 'attack-images' },
-      el('figure', {}, saliencyDigit, el('figcaption', { text: 'The digit' })),
-      el('figure', {}, saliencyMap, saliencyCaption, el('div', { class: 'legend-row' }, legend, el('span', { class: 'legend-text', text: 'lowers ← score → raises' })))),
+  const saliencyControls = el('div', { class: 'attack-controls' },
+    el('label', { class: 'control', for: methodSelect.id }, el('span', { class: 'control-name', text: 'Method' }), methodSelect),
+    el('label', { class: 'control', for: classSelect.id }, el('span', { class: 'control-name', text: 'Explain' }), classSelect),
+    methodInfo);
+  const saliencyImages = el('div', { class: more ? 'flip-row pair' : 'attack-images' },
+    el('figure', {}, saliencyDigit, el('figcaption', { text: 'The digit' })),
+    el('figure', {}, saliencyMap, saliencyCaption, el('div', { class: 'legend-row' }, legend, el('span', { class: 'legend-text', text: 'lowers ← score → raises' }))));
+  const saliency = more ? [saliencyImages] : [el('h3', { class: 'small-title', text: 'Which pixels matter' }), saliencyControls, saliencyImages];
+  const rest = [
+    ...(more ? [saliencyControls] : []),
 
     el('h3', { class: 'small-title', text: 'Inside the network' }),
     el('p', { class: 'small', text: 'The first layer’s 16 filters, then what each layer computes for the digit above, brighter where a unit responds more. It changes as you draw.' }),
@@ -151,7 +153,9 @@ export function mountVisualizePanel(container, { engine, source, announce = () =
       'Start from random noise and push every pixel a little in the direction that makes one digit more likely, until the network is 99% sure. You still see noise; the network sees a digit (fooling images: ',
       el('a', { href: 'https://arxiv.org/abs/1412.1897', rel: 'noreferrer', text: 'Nguyen, Yosinski & Clune, 2015' }), '). Adversarial examples are the same climb, started from a real digit.'),
     el('div', { class: 'row' }, fooling.button, fooling.cancel, fooling.progress), fooling.status, fooling.grid,
-  );
+  ];
+  container.replaceChildren(...saliency, ...(more ? [] : rest));
+  more?.append(...rest);
 
   // --- Live views: saliency and feature maps ---------------------------------------------------
   let filtersOf = null; // the weights whose filters are drawn

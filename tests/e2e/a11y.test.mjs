@@ -49,9 +49,12 @@ describe('accessibility (no-webgpu)', () => {
     });
 
     test(`axe: the blog post has no serious or critical violation (${scheme})`, { timeout: 120_000 }, async (t) => {
-      const p = await session.open('/www/examples/blog-post.html', { until: embedsReady, allowErrors: AXE_NOISE });
+      const p = await session.open('/www/examples/blog-post.html', { until: embedsReady, allowErrors: AXE_NOISE, wake: true });
       await p.emulateMedia({ colorScheme: scheme });
-      await p.waitForFunction(() => [...document.querySelectorAll('adversarial-digits')].every((e) => e.shadowRoot.querySelector('.attack-result')?.textContent), null, { timeout: 60_000 });
+      await p.waitForFunction(() => [...document.querySelectorAll('adversarial-digits')].every((e) => {
+        const panel = e.shadowRoot.querySelector('.attack-panel');
+        return !panel || Number(panel.dataset.results ?? 0) > 0;
+      }), null, { timeout: 60_000 });
       const violations = await axeViolations(p);
       report(t, `${scheme}: ${violations.map((v) => `${v.id} (${v.impact}, ${v.nodes.length})`).join(', ') || 'no violation'}`);
       assert.deepEqual(serious(violations), []);

@@ -51,12 +51,12 @@ async function nextAttack(p, n, action) {
 }
 
 for (const mode of MODES) {
-  describe(`blog post with two embedded demos (${mode.name})`, () => {
+  describe(`blog post with embedded demos (${mode.name})`, () => {
     let session;
     let p;
     before(async () => {
       session = await launch(mode);
-      p = await session.open('/www/examples/blog-post.html', { until: allReady });
+      p = await session.open('/www/examples/blog-post.html', { until: allReady, wake: true });
       if (mode.expect === 'webgpu') await p.waitForFunction(() => window.adversarialDigits.backend === 'webgpu', null, { timeout: 120_000 });
       // Every result either demo shows, as the page's scripts would hear it.
       await p.evaluate(() => {
@@ -73,7 +73,7 @@ for (const mode of MODES) {
 
     test('both demos classify and attack, each as its attributes say', { timeout: 300_000 }, async () => {
       const { pixels, labels } = mnistTest(10);
-      // Demo 1 (classify attack, BIM): a sample, read and attacked.
+      // Demo 1 (classify attack, BIM, compact): a sample, read and attacked.
       await p.waitForFunction(() => document.querySelectorAll('adversarial-digits')[0].shadowRoot.querySelector('.attack-panel').dataset.results, null, { timeout: 120_000 });
       const first = await embedState(p, 0);
       assert.equal(first.prediction, String(labels[0]), 'demo 1 reads its first sample');
@@ -102,6 +102,8 @@ for (const mode of MODES) {
       assert.equal(demo1After.predictions, demo1Before.predictions, 'demo 1 did not react to demo 2');
       // Demo 1 with another sample and another method.
       await nextAttack(p, 0, () => p.locator('adversarial-digits').nth(0).locator('.sample[data-index="2"]').click());
+      // The method is behind "More" in the compact layout.
+      await p.locator('adversarial-digits').nth(0).locator('.more > summary').first().click();
       await nextAttack(p, 0, () => p.locator('adversarial-digits').nth(0).locator('select[id$="attack-method"]').selectOption('pgd'));
       await p.waitForTimeout(300);
       const pgd = await embedState(p, 0);
@@ -154,6 +156,9 @@ describe('an embed configured by its attributes (no-webgpu)', () => {
     const p = await session.open('/test/configured.html', { until: allReady });
     await p.waitForFunction(() => document.querySelector('adversarial-digits').shadowRoot.querySelector('.attack-panel').dataset.results, null, { timeout: 120_000 });
     const heard = p.evaluate(() => new Promise((resolve) => addEventListener('adversarialdigits:attack', (e) => resolve({ method: e.detail.method, eps: e.detail.eps, target: e.detail.target }), { once: true })));
+    // Compact (the default): the target is behind "More".
+    assert.equal((await embedState(p)).shown.target, false, 'closed "More"');
+    await p.locator('adversarial-digits .more > summary').first().click();
     const s = await embedState(p);
     const { labels } = mnistTest(10);
     assert.equal(s.method, 'pgd');
@@ -296,6 +301,14 @@ describe('sharing from the main page (no-webgpu)', () => {
     const code = await clipboard(p);
     assert.match(code, /<script type="module" src="http:\/\/[^"]+\/www\/embed\.js"><\/script>/);
     assert.match(code, /<adversarial-digits [^>]*digit="3"[^>]*eps="0.3"/);
+    // Compact by default; inside, the poster and a link back: what readers without JavaScript get.
+    assert.doesNotMatch(code, /layout=/);
+    assert.match(code, /<a href="http:\/\/[^"]+#[^"]*sample=3[^"]*"><img src="http:\/\/[^"]+\/www\/embed-poster\.png" width="600" height="475" alt="[^"]+"><\/a><\/adversarial-digits>$/);
+    await p.evaluate(() => { document.getElementById('share-status').textContent = ''; });
+    await p.selectOption('#embed-layout', 'full');
+    await p.click('#copy-embed');
+    await p.waitForFunction(() => /copied/.test(document.getElementById('share-status').textContent));
+    assert.match(await clipboard(p), /<adversarial-digits view="classify attack" layout="full"/);
     const mainResult = await p.getAttribute('#attack-result', 'data-label');
     // Serve the snippet as a page of its own and look.
     const host = await session.context.newPage();

@@ -77,9 +77,10 @@ export async function launch(mode, { routes, server: serverOptions = {} } = {}) 
    * `until`: for pages other than the demo's (embeds, examples), a function run in the page that
    * says when it is ready, instead of the demo's data-ready. `init`: a function run before the
    * page's own scripts, in the page and in the engine's worker (where the network and its GPU
-   * device live): it is prepended to the worker's module, so it must use `globalThis`.
+   * device live): it is prepended to the worker's module, so it must use `globalThis`. `wake`:
+   * start the page's lazy embeds at once (wakeEmbeds).
    */
-  async function open(path = '/', { waitForBackend = true, allowErrors = null, ready = 'true', init, until } = {}) {
+  async function open(path = '/', { waitForBackend = true, allowErrors = null, ready = 'true', init, until, wake = false } = {}) {
     const page = await context.newPage();
     page.on('console', (m) => {
       if (m.type() === 'error' && !(allowErrors && allowErrors.test(m.text()))) problems.push({ path, text: `console.error: ${m.text()}` });
@@ -96,6 +97,7 @@ export async function launch(mode, { routes, server: serverOptions = {} } = {}) 
       });
     }
     await page.goto(server.url + path);
+    if (wake) await wakeEmbeds(page);
     if (until) {
       await page.waitForFunction(until, null, { timeout: 120_000 });
       return page;
@@ -128,6 +130,14 @@ export async function launch(mode, { routes, server: serverOptions = {} } = {}) 
       await server.close();
     },
   };
+}
+
+/**
+ * Starts every <adversarial-digits> on `page` now, wherever it is (loading="eager"), for tests
+ * that are not about lazy loading: lazy embeds start only when scrolled near.
+ */
+export function wakeEmbeds(page) {
+  return page.evaluate(() => document.querySelectorAll('adversarial-digits').forEach((e) => e.setAttribute('loading', 'eager')));
 }
 
 /**
