@@ -160,7 +160,7 @@ export function mountDemo(root, {
   // The compact layout: the same elements, fewer cards. The digit (drawable, or the picked one)
   // heads the row; each view adds its main figure, and its other parts go behind a "More".
   const more = {};
-  const picture = el('div', { class: `input-stack${shows('draw') ? ' drawable' : ''}`, 'data-source': 'none' }, ...(shows('draw') ? [drawCanvas] : []), previewCanvas);
+  const picture = compact ? el('div', { class: `input-stack${shows('draw') ? ' drawable' : ''}`, 'data-source': 'none' }, ...(shows('draw') ? [drawCanvas] : []), previewCanvas) : null;
   let strip = null; // the classify view's bars, folded into a strip (compact, without the attack view)
   if (compact) {
     const disclosure = (name, summary) => {
@@ -239,7 +239,7 @@ export function mountDemo(root, {
   let linkedDigit = null; // the `drawn` value this demo wrote itself (not a link to follow)
   let drawing = null;
   /** The compact row's first picture: the drawing while the reader draws, else the digit the network reads. */
-  const pictureShows = (from) => { picture.dataset.source = from; };
+  const pictureShows = (from) => { if (picture) picture.dataset.source = from; };
 
   const scheduler = createScheduler(
     async ({ source: from, produce, caption }, signal) => {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EMBEDS, WIDTHS, embedSettled, hostPage, windowFor } from '../../tools/embed-shots.mjs';
-import { ROOT, launch, mode as modeNamed, report } from './helpers.mjs';
+import { ROOT, SEVEN, launch, mode as modeNamed, report, stroke } from './helpers.mjs';
 
 const AXE = readFileSync(join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
 const POSTER_MODULE = readFileSync(join(ROOT, 'www/embed-poster.js'), 'utf8');
@@ -83,6 +83,7 @@ describe('compact embeds (no-webgpu)', () => {
     session = await launch(modeNamed('no-webgpu'), {
       routes: {
         ...routes,
+        '/test/full.html': { type: 'text/html; charset=utf-8', body: hostPage('layout="full" view="classify attack visualise robust"') },
         // Far below the fold: it must load nothing until scrolled near.
         '/test/far.html': { type: 'text/html; charset=utf-8', body: hostPage('view="attack" controls="samples,eps"', { lazy: true, before: '<p>A paragraph of the post.</p>'.repeat(120) }) },
       },
@@ -103,10 +104,28 @@ describe('compact embeds (no-webgpu)', () => {
         assert.ok(height <= limitAt(embed.name, width), `${embed.name} at ${width} px: ${Math.round(height)} px > ${limitAt(embed.name, width)}`);
         assert.deepEqual(await p.evaluate(layoutFaults), [], `${embed.name} at ${width} px`);
       }
+      // What is behind "More" fits as well (no limit on the height there: the reader asked for it).
+      for (const summary of await p.locator('adversarial-digits .more > summary').all()) await summary.click();
+      for (const width of WIDTHS) {
+        await p.setViewportSize({ width: windowFor(width), height: 1000 });
+        await p.waitForTimeout(150);
+        assert.deepEqual(await p.evaluate(layoutFaults), [], `${embed.name} at ${width} px, "More" open`);
+      }
       report(t, `${embed.name}: ${heights.map((h, i) => `${h} px at ${WIDTHS[i]}`).join(', ')}`);
       await p.close();
     });
   }
+
+  test(`the full layout (every view): no empty grid cell, nothing past the edge at ${WIDTHS.join(', ')} px`, { timeout: 180_000 }, async () => {
+    const p = await session.open('/test/full.html', { until: () => document.querySelector('adversarial-digits')?.dataset.ready === 'true' });
+    await embedSettled(p);
+    for (const width of WIDTHS) {
+      await p.setViewportSize({ width: windowFor(width), height: 1000 });
+      await p.waitForTimeout(150);
+      assert.deepEqual(await p.evaluate(layoutFaults), [], `full layout at ${width} px`);
+    }
+    await p.close();
+  });
 
   for (const theme of ['light', 'dark']) {
     test(`axe: every compact view (${theme}), with "More" open too`, { timeout: 240_000 }, async () => {
@@ -142,6 +161,43 @@ describe('compact embeds (no-webgpu)', () => {
     assert.equal(await p.evaluate(() => document.querySelector('adversarial-digits').shadowRoot.querySelector('.more').open), true);
     await p.keyboard.press('Tab');
     assert.match(await focused(), /attack-method$/, 'the first control inside "More"');
+    await p.close();
+  });
+
+  test('drawing on the row\'s first picture: the paper shows, the drawing is read and attacked; a sample replaces it', { timeout: 120_000 }, async () => {
+    const p = await session.open('/test/classify-attack-light.html', { until: () => document.querySelector('adversarial-digits')?.dataset.ready === 'true' });
+    await embedSettled(p);
+    const read = () => p.evaluate(() => {
+      const r = document.querySelector('adversarial-digits').shadowRoot;
+      return {
+        shows: r.querySelector('.input-stack').dataset.source, label: r.querySelector('.prediction').dataset.label,
+        source: r.querySelector('[id$="preview-canvas"]').dataset.source, results: Number(r.querySelector('.attack-panel').dataset.results ?? 0),
+        original: r.querySelector('[id$="attack-original-caption"]').textContent,
+      };
+    });
+    const before = await read();
+    assert.equal(before.shows, 'digit', 'a sample is shown over the paper');
+    await stroke(p, SEVEN, await p.locator('adversarial-digits .draw-canvas').boundingBox());
+    await p.waitForFunction((n) => {
+      const r = document.querySelector('adversarial-digits').shadowRoot;
+      return r.querySelector('[id$="preview-canvas"]').dataset.source === 'draw' && Number(r.querySelector('.attack-panel').dataset.results ?? 0) > n;
+    }, before.results, { timeout: 60_000 });
+    const drawn = await read();
+    assert.equal(drawn.shows, 'draw', 'the paper shows while drawing');
+    assert.equal(drawn.label, '7', 'the drawn 7 is read as a 7');
+    assert.match(drawn.original, /Original: 7/);
+    // A sample picked afterwards replaces the drawing (blank paper under it).
+    await p.locator('adversarial-digits .sample[data-index="1"]').click();
+    await p.waitForFunction(() => document.querySelector('adversarial-digits').shadowRoot.querySelector('[id$="preview-canvas"]').dataset.source === 'sample', null, { timeout: 60_000 });
+    assert.equal((await read()).shows, 'digit');
+    const ink = await p.evaluate(() => {
+      const canvas = document.querySelector('adversarial-digits').shadowRoot.querySelector('.draw-canvas');
+      const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+      let dark = 0;
+      for (let i = 0; i < data.length; i += 4) if (data[i] < 128) dark++;
+      return dark;
+    });
+    assert.equal(ink, 0, 'the drawing was cleared when a sample replaced it');
     await p.close();
   });
 

@@ -19,15 +19,16 @@ function embedState(p, n = 0) {
     const host = document.querySelectorAll('adversarial-digits')[n];
     const r = host.shadowRoot;
     const q = (s) => r.querySelector(s);
-    const visible = (s) => { const e = q(s); return !!e && e.getClientRects().length > 0; };
+    // checkVisibility: not inside a closed "More" either.
+    const visible = (s) => { const e = q(s); return !!e && e.getClientRects().length > 0 && e.checkVisibility({ visibilityProperty: true }); };
     return {
       ready: host.dataset.ready,
       prediction: q('.prediction')?.dataset.label ?? null,
       predictions: Number(q('.demo').dataset.predictions ?? 0),
       attacks: Number(q('.attack-panel')?.dataset.results ?? 0),
-      method: q('.attack-panel select')?.value ?? null,
-      eps: q('.attack-panel input[type="range"]')?.value ?? null,
-      target: q('.attack-panel select[id$="attack-target"]')?.value ?? null,
+      method: q('select[id$="attack-method"]')?.value ?? null,
+      eps: q('input[id$="attack-eps"]')?.value ?? null,
+      target: q('select[id$="attack-target"]')?.value ?? null,
       result: q('.attack-result')?.textContent ?? null,
       flipped: q('.attack-result')?.dataset.flipped ?? null,
       adversarialLabel: q('.attack-result')?.dataset.label ?? null,
@@ -181,6 +182,7 @@ describe('an embed configured by its attributes (no-webgpu)', () => {
   test('fits a 360 px wide screen', async () => {
     const p = await session.open('/test/configured.html', { until: allReady });
     await p.setViewportSize({ width: 360, height: 800 });
+    await p.locator('adversarial-digits .more > summary').first().click(); // what is behind "More" fits too
     await p.waitForTimeout(200);
     const widths = await p.evaluate(() => {
       const host = document.querySelector('adversarial-digits');
