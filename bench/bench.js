@@ -56,7 +56,7 @@ export const OPERATIONS = [
   { name: 'mi-fgsm-10', share: 1 / 2, run: ({ engine, x, label }) => engine.attack(x, label, { method: 'mi-fgsm', eps: 0.2, steps: 10 }) },
   { name: 'pgd-l2-40', share: 1 / 3, run: ({ engine, x, label }) => engine.attack(x, label, { method: 'pgd-l2', eps: 2, steps: 40 }) },
   { name: 'deepfool', share: 1 / 3, run: ({ engine, x, label }) => engine.attack(x, label, { method: 'deepfool', eps: 0.2, steps: 50 }) },
-  { name: 'few-pixel-10', share: 1 / 3, run: ({ engine, x, label }) => engine.attack(x, label, { method: 'few-pixel', eps: 0.2, pixels: 10 }) },
+  { name: 'few-pixel-10', share: 1 / 3, run: ({ engine, x, label }) => engine.attack(x, label, { method: 'few-pixel', eps: 0.2, pixelsBudget: 10 }) },
   { name: 'jsma', share: 1 / 6, run: ({ engine, x, label }) => engine.attack(x, label, { method: 'jsma', eps: 0.2 }) },
   { name: 'cw (6x100)', share: 1 / 10, min: 2, run: ({ engine, x, label }) => engine.attack(x, label, { method: 'cw', eps: 0.2, steps: 100 }) },
   // What the page pays on top: the same engine in its worker (www/engine/client.js), a message

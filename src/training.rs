@@ -230,7 +230,6 @@ pub fn pgd_accuracy(model: &DigitNet, data: &Dataset, adversarial: &AdversarialC
         eps: adversarial.eps,
         steps: adversarial.check_steps,
         alpha: Some(adversarial.eps / 4.0),
-        restarts: 1,
         seed: 7,
         ..AttackOptions::default()
     };

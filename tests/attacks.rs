@@ -4,6 +4,7 @@
 mod common;
 
 use adversarial_digits::attacks::search::{minimal_epsilon, random_noise_like};
+use adversarial_digits::attacks::pgd::PgdParams;
 use adversarial_digits::attacks::{self, AttackOptions, Method, Norm, block_on, run};
 use adversarial_digits::evaluation::evaluate_attack;
 use adversarial_digits::gradients;
@@ -84,7 +85,7 @@ fn every_attack_keeps_its_contract() {
         let mut opts = AttackOptions::for_method(method);
         if method == Method::Cw {
             opts.steps = 30;
-            opts.search_steps = 3;
+            opts.cw.search_steps = 3;
         }
         let results = block_on(run(method, &model, &data.pixels, &labels, &opts, &device())).unwrap();
         assert_eq!(results.len(), 6);
@@ -102,10 +103,10 @@ fn every_attack_keeps_its_contract() {
                 _ => {}
             }
             if method == Method::Jsma {
-                assert!(r.norms.l0 as f32 <= opts.max_fraction * IMAGE_PIXELS as f32 + 2.0, "JSMA changed {} pixels", r.norms.l0);
+                assert!(r.norms.l0 as f32 <= opts.jsma.max_fraction * IMAGE_PIXELS as f32 + 2.0, "JSMA changed {} pixels", r.norms.l0);
             }
             if method == Method::FewPixel {
-                assert!(r.norms.l0 <= opts.pixels, "few-pixel changed {} pixels", r.norms.l0);
+                assert!(r.norms.l0 <= opts.few_pixel.pixels_budget, "few-pixel changed {} pixels", r.norms.l0);
             }
         }
     }
@@ -151,7 +152,7 @@ fn restarts_never_weaken_pgd() {
     let data = test_digits(20);
     let labels = labels(&data);
     let one = AttackOptions { eps: 0.1, steps: 10, ..AttackOptions::default() };
-    let three = AttackOptions { restarts: 3, ..one.clone() };
+    let three = AttackOptions { pgd: PgdParams { restarts: 3 }, ..one.clone() };
     let a = block_on(run(Method::Pgd, &model, &data.pixels, &labels, &one, &device())).unwrap();
     let b = block_on(run(Method::Pgd, &model, &data.pixels, &labels, &three, &device())).unwrap();
     let wins = |r: &[attacks::AttackResult]| r.iter().filter(|r| r.success).count();

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use adversarial_digits::attacks::Method;
+use adversarial_digits::attacks::{AttackOptions, Method};
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
@@ -40,6 +40,32 @@ fn the_page_has_prose_for_every_method_and_no_other() {
         .map(str::to_string)
         .collect();
     assert_eq!(names, catalogue(), "www/attack-methods.js's ATTACK_PROSE");
+}
+
+/// The field names declared in `interface` of www/api.d.ts (lines `  name: …;` or `  name?: …;`).
+fn interface_fields(types: &str, interface: &str) -> BTreeSet<String> {
+    let start = format!("export interface {interface} {{");
+    let from = types.find(&start).unwrap_or_else(|| panic!("{interface} in www/api.d.ts"));
+    let block = &types[from..from + types[from..].find("\n}").expect("the end of the interface")];
+    block
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim_start().starts_with("//") && !l.trim_start().starts_with("/*") && !l.trim_start().starts_with('*'))
+        .filter_map(|l| l.trim().split_once(':').map(|(name, _)| name.trim_end_matches('?').to_string()))
+        .filter(|name| name.chars().all(|c| c.is_ascii_alphanumeric()))
+        .collect()
+}
+
+#[test]
+fn the_api_types_declare_every_attack_option_the_engine_reads() {
+    // What the engine deserialises (each method's own parameters flattened in), against the API's
+    // AttackOptions less what the API itself takes (the digit, its label, the method, the signal).
+    let wire: BTreeSet<String> = serde_json::to_value(AttackOptions::default()).unwrap().as_object().unwrap().keys().cloned().collect();
+    let mut declared = interface_fields(&read("www/api.d.ts"), "AttackOptions");
+    for own in ["pixels", "label", "method", "signal"] {
+        assert!(declared.remove(own), "www/api.d.ts's AttackOptions lacks `{own}`");
+    }
+    assert_eq!(declared, wire, "www/api.d.ts's AttackOptions against src/attacks/options.rs");
 }
 
 #[test]

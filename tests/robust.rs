@@ -3,6 +3,7 @@
 
 mod common;
 
+use adversarial_digits::attacks::pgd::PgdParams;
 use adversarial_digits::attacks::{AttackOptions, Method};
 use adversarial_digits::gradients::one_hot;
 use adversarial_digits::evaluation::{evaluate_attack, evaluate_transfer};
@@ -11,7 +12,7 @@ use adversarial_digits::training::{AdversarialConfig, adversarial_examples};
 use common::*;
 
 fn pgd(eps: f32, steps: usize, restarts: usize) -> AttackOptions {
-    AttackOptions { eps, steps, alpha: Some(0.01), restarts, seed: 3, ..AttackOptions::for_method(Method::Pgd) }
+    AttackOptions { eps, steps, alpha: Some(0.01), seed: 3, pgd: PgdParams { restarts }, ..AttackOptions::for_method(Method::Pgd) }
 }
 
 #[test]

@@ -75,14 +75,33 @@ export interface AttackOptions {
   eps?: number;
   /** A digit to aim at; null or absent: any wrong digit (jsma: the next digit). */
   target?: number | null;
+  /** Iterations (the iterative methods, C&W per search step, DeepFool's maximum). */
   steps?: number;
+  /** Step size of bim, pgd, pgd-l2 and mi-fgsm (default: from eps and steps). */
   alpha?: number;
-  restarts?: number;
+  /** Seed of random starts. */
   seed?: number;
-  /** few-pixel: the most pixels it may change. */
-  pixelsBudget?: number;
   /** Keep every n-th iterate in `frames` (0: none). */
   recordEvery?: number;
+  // Each method's own parameters (src/attacks/<method>.rs):
+  /** pgd: random restarts, the strongest kept. */
+  restarts?: number;
+  /** mi-fgsm: the decay factor μ. */
+  momentum?: number;
+  /** deepfool: how far past the boundary each step goes. */
+  overshoot?: number;
+  /** cw: binary search steps over c. */
+  searchSteps?: number;
+  /** cw: the first c. */
+  initialC?: number;
+  /** cw: the confidence margin κ. */
+  confidence?: number;
+  /** cw: Adam's learning rate. */
+  learningRate?: number;
+  /** jsma: the largest fraction of pixels that may change. */
+  maxFraction?: number;
+  /** few-pixel: the most pixels it may change. */
+  pixelsBudget?: number;
   /** Cancels the attack: the promise rejects with an AbortError and the engine stops the work. */
   signal?: AbortSignal;
 }

@@ -78,13 +78,13 @@ export async function gradient(pixels, label, { signal } = {}) {
  * @returns {Promise<{pixels: Float32Array, noise: Float32Array, label: number, probabilities: Float32Array,
  *   norms: {l0: number, l2: number, linf: number}, steps: number, success: boolean}>}
  */
-export async function attack({ pixels, label, pixelsBudget, signal, ...options } = {}) {
+export async function attack({ pixels, label, signal, ...options } = {}) {
   await ready;
   const digit = currentDigit();
   const input = pixels != null ? pixelsOf(pixels) : digit?.pixels;
   if (!input) throw new Error('no digit: pass pixels, or draw one on the page first');
   const trueLabel = label ?? (pixels != null ? (await engine.classify(input, { signal })).label : digit.label);
-  return engine.attack(input, trueLabel, { method: 'fgsm', ...options, ...(pixelsBudget ? { pixels: pixelsBudget } : {}) }, { signal });
+  return engine.attack(input, trueLabel, { method: 'fgsm', ...options }, { signal });
 }
 
 let apiModel = null; // null: the page's own network (standard unless the page switched)

@@ -166,7 +166,7 @@ export function mountAttackPanel(container, {
       method: method.name,
       eps: method.eps ? Number(epsInput.value) : 0,
       ...(steps ? { steps } : method.defaultSteps > 1 ? { steps: method.defaultSteps } : {}),
-      ...(method.pixels ? { pixels: Number(pixelsInput.value) } : {}),
+      ...(method.pixels ? { pixelsBudget: Number(pixelsInput.value) } : {}),
       target: method.targeted === 'never' ? null : target,
       seed: 0,
       recordEvery: method.iterative && steps && !reducedMotion() ? Math.max(1, Math.ceil(steps / 12)) : 0,

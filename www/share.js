@@ -34,7 +34,8 @@ export function embedCodeFor(state, { view = 'classify attack', layout = 'compac
     if (value != null && value !== STATE_SPEC[key].default) attributes.push([attribute, value]);
   }
   const list = attributes.map(([name, value]) => ` ${name}="${attributeText(value)}"`).join('');
-  const poster = `<a href="${attributeText(linkFor(state, page))}"><img src="${POSTER_IMAGE}" ${POSTER_SIZE} alt="${attributeText(POSTER_ALT)}"></a>`;
+  // loading="lazy": where the script runs, the image is never shown, so never fetched.
+  const poster = `<a href="${attributeText(linkFor(state, page))}"><img src="${POSTER_IMAGE}" ${POSTER_SIZE} loading="lazy" alt="${attributeText(POSTER_ALT)}"></a>`;
   return `<script type="module" src="${EMBED_SCRIPT}"></script>\n<adversarial-digits${list}>${poster}</adversarial-digits>`;
 }
 

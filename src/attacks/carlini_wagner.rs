@@ -3,6 +3,26 @@ use burn::prelude::*;
 use super::{AttackOptions, Crafted, DigitNet, Goal, image_mask};
 use crate::gradients::{ComputeError, read};
 
+/// C&W's own parameters (the defaults are for interactive use; see [`carlini_wagner_l2`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct CwParams {
+    /// Binary search steps over the constant c.
+    pub search_steps: usize,
+    /// The first c.
+    pub initial_c: f32,
+    /// The confidence margin κ.
+    pub confidence: f32,
+    /// Adam's learning rate in tanh space.
+    pub learning_rate: f32,
+}
+
+impl Default for CwParams {
+    fn default() -> Self {
+        Self { search_steps: 6, initial_c: 1.0, confidence: 0.0, learning_rate: 0.1 }
+    }
+}
+
 /// Carlini & Wagner's L2 attack (Carlini & Wagner 2017, "Towards Evaluating the Robustness of
 /// Neural Networks").
 ///
@@ -30,14 +50,14 @@ pub async fn carlini_wagner_l2(
     let y = (images.clone() * 2.0 - 1.0) * 0.999_999;
     let w_start = ((y.clone() + 1.0) / (y.neg() + 1.0)).log() * 0.5;
 
-    let mut c = vec![options.initial_c; n];
+    let mut c = vec![options.cw.initial_c; n];
     let mut lower = vec![0.0f32; n];
     let mut upper = vec![f32::INFINITY; n];
     let mut best_l2 = Tensor::<1>::full([n], f32::INFINITY, &device);
     let mut best = images.clone();
     let steps = options.steps.max(1);
 
-    for _ in 0..options.search_steps.max(1) {
+    for _ in 0..options.cw.search_steps.max(1) {
         let c_tensor = Tensor::<1>::from_data(TensorData::new(c.clone(), [n]), &device);
         let mut w = w_start.clone();
         let mut m = w.zeros_like();
@@ -52,7 +72,7 @@ pub async fn carlini_wagner_l2(
             let chosen = (logits.clone() * hot.clone()).sum_dim(1).reshape([n]);
             let others = (logits - hot * 1e4).max_dim(1).reshape([n]);
             let margin = if goal.targeted() { others - chosen } else { chosen - others };
-            let f = margin.clone().clamp_min(-options.confidence);
+            let f = margin.clone().clamp_min(-options.cw.confidence);
             let loss = (distance.clone() + f * c_tensor.clone().autodiff()).sum();
             let grads = loss.backward();
             let g = w_var.grad(&grads).expect("gradient of w");
@@ -70,7 +90,7 @@ pub async fn carlini_wagner_l2(
             v = v * beta2 + g.powi_scalar(2) * (1.0 - beta2);
             let m_hat = m.clone() / (1.0 - beta1.powi(t as i32));
             let v_hat = v.clone() / (1.0 - beta2.powi(t as i32));
-            w = w - m_hat / (v_hat.sqrt() + epsilon) * options.learning_rate;
+            w = w - m_hat / (v_hat.sqrt() + epsilon) * options.cw.learning_rate;
         }
         let succeeded = read(succeeded).await?;
         for i in 0..n {
@@ -83,5 +103,5 @@ pub async fn carlini_wagner_l2(
             }
         }
     }
-    Ok(Crafted::new(best, steps * options.search_steps.max(1)))
+    Ok(Crafted::new(best, steps * options.cw.search_steps.max(1)))
 }

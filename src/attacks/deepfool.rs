@@ -5,6 +5,20 @@ use crate::gradients::{ComputeError, JacobianRows, read};
 use crate::inference::argmax;
 use crate::model::{CLASSES, IMAGE_PIXELS, images_tensor};
 
+/// DeepFool's own parameter.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct DeepFoolParams {
+    /// How far past the linearised boundary each step goes (0.02, the paper's value).
+    pub overshoot: f32,
+}
+
+impl Default for DeepFoolParams {
+    fn default() -> Self {
+        Self { overshoot: 0.02 }
+    }
+}
+
 /// DeepFool (Moosavi-Dezfooli, Fawzi & Frossard 2016, "DeepFool: a simple and accurate method
 /// to fool deep neural networks").
 ///
@@ -29,7 +43,7 @@ pub async fn deepfool(
     let mut active = vec![true; n];
     let max_iterations = options.steps.clamp(1, 50);
     let mut iterations = 0;
-    let overshoot = 1.0 + options.overshoot;
+    let overshoot = 1.0 + options.deepfool.overshoot;
     let current = |total: &[f32]| -> Vec<f32> {
         original.iter().zip(total).map(|(x, r)| (x + overshoot * r).clamp(0.0, 1.0)).collect()
     };

@@ -4,6 +4,21 @@ use super::{AttackOptions, Crafted, DigitNet, Goal, attack_direction_and_logits,
 use crate::gradients::{ComputeError, read};
 use crate::model::{CLASSES, IMAGE_PIXELS, images_tensor};
 
+/// The few-pixel attack's own parameter. Named `pixelsBudget` on the wire: `pixels` is the
+/// image everywhere else.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct FewPixelParams {
+    /// How many pixels may change (10).
+    pub pixels_budget: usize,
+}
+
+impl Default for FewPixelParams {
+    fn default() -> Self {
+        Self { pixels_budget: 10 }
+    }
+}
+
 /// How many single-pixel changes are tried exactly at each step.
 const CANDIDATES: usize = 8;
 
@@ -30,7 +45,7 @@ pub async fn few_pixel(
     let mut changed = vec![vec![false; IMAGE_PIXELS]; n];
     let mut active = vec![true; n];
     let mut steps = 0;
-    let budget = options.pixels.min(IMAGE_PIXELS);
+    let budget = options.few_pixel.pixels_budget.min(IMAGE_PIXELS);
 
     loop {
         // One forward pass gives both the labels (to stop) and the gradient (to rank pixels).

@@ -5,6 +5,20 @@ use crate::gradients::{ComputeError, JacobianRows, read};
 use crate::inference::argmax;
 use crate::model::{CLASSES, IMAGE_PIXELS, images_tensor};
 
+/// JSMA's own parameter.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct JsmaParams {
+    /// The largest fraction of pixels that may change (γ; 0.2).
+    pub max_fraction: f32,
+}
+
+impl Default for JsmaParams {
+    fn default() -> Self {
+        Self { max_fraction: 0.2 }
+    }
+}
+
 /// Jacobian-based Saliency Map Attack (Papernot, McDaniel, Jha, Fredrikson, Celik & Swami 2016,
 /// "The Limitations of Deep Learning in Adversarial Settings").
 ///
@@ -32,7 +46,7 @@ pub async fn jsma(
     let mut pixels = read(images).await?;
     // Pixels not yet changed (each pixel changes at most once).
     let mut domain = vec![vec![true; IMAGE_PIXELS]; n];
-    let max_iterations = ((IMAGE_PIXELS as f32 * options.max_fraction) / 2.0).floor() as usize;
+    let max_iterations = ((IMAGE_PIXELS as f32 * options.jsma.max_fraction) / 2.0).floor() as usize;
     let mut active = vec![true; n];
     let mut iterations = 0;
 

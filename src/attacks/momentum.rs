@@ -2,6 +2,20 @@ use burn::prelude::*;
 
 use super::{AttackOptions, Crafted, DigitNet, FrameRecorder, Goal, attack_direction, linf_iterations};
 
+/// MI-FGSM's own parameter.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct MomentumParams {
+    /// The decay factor μ of the accumulated gradient (1.0, the paper's choice).
+    pub momentum: f32,
+}
+
+impl Default for MomentumParams {
+    fn default() -> Self {
+        Self { momentum: 1.0 }
+    }
+}
+
 /// Momentum Iterative FGSM (Dong, Liao, Pang, Su, Zhu, Hu & Li 2018, "Boosting Adversarial
 /// Attacks with Momentum").
 ///
@@ -17,7 +31,7 @@ pub fn momentum_iterative_fgsm(model: &DigitNet, images: Tensor<4>, goal: &Goal,
     let momentum = |x: &Tensor<4>| {
         let g = attack_direction(model, x.clone(), goal);
         let l1 = g.clone().abs().sum_dim(3).sum_dim(2) + 1e-12;
-        accumulated = accumulated.clone() * options.momentum + g / l1;
+        accumulated = accumulated.clone() * options.momentum.momentum + g / l1;
         accumulated.clone()
     };
     let x = linf_iterations(images.clone(), images, options.eps, alpha, steps, momentum, &mut recorder);

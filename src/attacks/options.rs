@@ -1,8 +1,16 @@
-//! The attacks' options.
+//! What an attack is asked to do: the knobs every method shares, and each method's own
+//! parameters, declared (with their defaults and their paper's reasons) in the method's own module.
 
 use super::Method;
+use super::carlini_wagner::CwParams;
+use super::deepfool::DeepFoolParams;
+use super::few_pixel::FewPixelParams;
+use super::jsma::JsmaParams;
+use super::momentum::MomentumParams;
+use super::pgd::PgdParams;
 
-/// Options shared by all attacks; each uses the fields that apply to it.
+/// One attack request. Flat on the wire (`{eps, steps, restarts, momentum, …}` from JS and the
+/// CLI): each method's section is flattened in, and a method reads only its own.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct AttackOptions {
@@ -10,32 +18,26 @@ pub struct AttackOptions {
     pub eps: f32,
     /// Iterations (BIM, PGD, MI-FGSM, C&W per search step, DeepFool's maximum).
     pub steps: usize,
-    /// Step size; `None` picks the method's default from `eps` and `steps`.
+    /// Step size of the iterative methods; `None` picks the method's default from `eps` and `steps`.
     pub alpha: Option<f32>,
-    /// Random restarts (PGD): the strongest of the runs is kept.
-    pub restarts: usize,
     /// Class to reach; `None` means any wrong class.
     pub target: Option<usize>,
     /// Seed for random starts.
     pub seed: u64,
-    /// MI-FGSM's decay factor μ.
-    pub momentum: f32,
-    /// DeepFool's overshoot.
-    pub overshoot: f32,
-    /// C&W: binary search steps over the constant c.
-    pub search_steps: usize,
-    /// C&W: the first c.
-    pub initial_c: f32,
-    /// C&W: the confidence margin κ.
-    pub confidence: f32,
-    /// C&W: Adam's learning rate in tanh space.
-    pub learning_rate: f32,
-    /// JSMA: the largest fraction of pixels that may change (γ; 0.2 by default).
-    pub max_fraction: f32,
-    /// Few-pixel attack: how many pixels may change.
-    pub pixels: usize,
     /// Keep every `n`-th iterate of iterative L∞/L2 attacks (0: none), for animation.
     pub record_every: usize,
+    #[serde(flatten)]
+    pub pgd: PgdParams,
+    #[serde(flatten)]
+    pub momentum: MomentumParams,
+    #[serde(flatten)]
+    pub deepfool: DeepFoolParams,
+    #[serde(flatten)]
+    pub cw: CwParams,
+    #[serde(flatten)]
+    pub jsma: JsmaParams,
+    #[serde(flatten)]
+    pub few_pixel: FewPixelParams,
 }
 
 impl Default for AttackOptions {
@@ -44,18 +46,15 @@ impl Default for AttackOptions {
             eps: 0.3,
             steps: 40,
             alpha: None,
-            restarts: 1,
             target: None,
             seed: 0,
-            momentum: 1.0,
-            overshoot: 0.02,
-            search_steps: 6,
-            initial_c: 1.0,
-            confidence: 0.0,
-            learning_rate: 0.1,
-            max_fraction: 0.2,
-            pixels: 10,
             record_every: 0,
+            pgd: PgdParams::default(),
+            momentum: MomentumParams::default(),
+            deepfool: DeepFoolParams::default(),
+            cw: CwParams::default(),
+            jsma: JsmaParams::default(),
+            few_pixel: FewPixelParams::default(),
         }
     }
 }

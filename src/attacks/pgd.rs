@@ -6,6 +6,20 @@ use super::{
 };
 use crate::model::{IMAGE_PIXELS, images_tensor};
 
+/// PGD's own parameter (Madry et al. 2018 report the strongest of several random starts).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct PgdParams {
+    /// Random restarts: the strongest of the runs is kept (1: a single run).
+    pub restarts: usize,
+}
+
+impl Default for PgdParams {
+    fn default() -> Self {
+        Self { restarts: 1 }
+    }
+}
+
 /// Projected Gradient Descent with a random start, L∞ (Madry, Makelov, Schmidt, Tsipras & Vladu
 /// 2017, "Towards Deep Learning Models Resistant to Adversarial Attacks").
 ///
@@ -70,11 +84,11 @@ fn best_of_restarts(
     attempt: impl Fn(u64) -> Crafted,
 ) -> Crafted {
     let mut best = attempt(options.seed);
-    if options.restarts <= 1 {
+    if options.pgd.restarts <= 1 {
         return best;
     }
     let mut best_score = objective(model, best.adversarial.clone(), goal);
-    for r in 1..options.restarts {
+    for r in 1..options.pgd.restarts {
         let next = attempt(options.seed.wrapping_add(r as u64));
         let score = objective(model, next.adversarial.clone(), goal);
         let better = score.clone().greater(best_score.clone());

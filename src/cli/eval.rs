@@ -6,6 +6,10 @@ use burn::prelude::*;
 use clap::Args;
 
 use super::fail;
+use adversarial_digits::attacks::carlini_wagner::CwParams;
+use adversarial_digits::attacks::few_pixel::FewPixelParams;
+use adversarial_digits::attacks::jsma::JsmaParams;
+use adversarial_digits::attacks::pgd::PgdParams;
 use adversarial_digits::attacks::{AttackOptions, Method};
 use adversarial_digits::data::{DEFAULT_MNIST_DIR, Dataset, Split};
 use adversarial_digits::evaluation::{evaluate_attack, evaluate_transfer};
@@ -85,14 +89,17 @@ impl Eval {
             eps: eps.unwrap_or(defaults.eps),
             steps: steps.unwrap_or(defaults.steps),
             alpha: alpha.or(defaults.alpha),
-            restarts: restarts.unwrap_or(defaults.restarts),
             target,
-            pixels: pixels.unwrap_or(defaults.pixels),
-            max_fraction: max_fraction.unwrap_or(defaults.max_fraction),
-            search_steps: search_steps.unwrap_or(defaults.search_steps),
-            initial_c: initial_c.unwrap_or(defaults.initial_c),
-            learning_rate: learning_rate.unwrap_or(defaults.learning_rate),
             seed,
+            pgd: PgdParams { restarts: restarts.unwrap_or(defaults.pgd.restarts) },
+            few_pixel: FewPixelParams { pixels_budget: pixels.unwrap_or(defaults.few_pixel.pixels_budget) },
+            jsma: JsmaParams { max_fraction: max_fraction.unwrap_or(defaults.jsma.max_fraction) },
+            cw: CwParams {
+                search_steps: search_steps.unwrap_or(defaults.cw.search_steps),
+                initial_c: initial_c.unwrap_or(defaults.cw.initial_c),
+                learning_rate: learning_rate.unwrap_or(defaults.cw.learning_rate),
+                ..defaults.cw
+            },
             ..defaults
         };
         let model_name = model.display().to_string();
