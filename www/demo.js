@@ -9,19 +9,19 @@
 //   adversarialdigits:attack      detail {method, eps, target, original, label, probabilities,
 //                                         pixels, noise, norms, steps, success, model}
 
-import { ATTACK_CONTROLS, mountAttackPanel } from './attack-panel.js';
-import { mountBars, mountStrip, mountVerdict } from './bars.js';
-import { decodeDigit, encodeDigit } from './digit-code.js';
+import { ATTACK_CONTROLS, mountAttackPanel } from './panels/attack-panel.js';
+import { mountBars, mountStrip, mountVerdict } from './render/bars.js';
+import { decodeDigit, encodeDigit } from './input/digit-code.js';
 import { el } from './dom.js';
-import { mountDrawing } from './draw.js';
+import { mountDrawing } from './input/draw.js';
 import { errorClause as reason } from './engine/protocol.js';
-import { mountMessages } from './messages.js';
+import { mountMessages } from './render/messages.js';
 import { MODELS, getEngine } from './models.js';
-import { mountPreview } from './preview.js';
-import { loadSamplesOnce, mountSamples } from './samples.js';
+import { mountPreview } from './render/preview.js';
+import { loadSamplesOnce, mountSamples } from './input/samples.js';
 import { createScheduler } from './scheduler.js';
 import { createState } from './state.js';
-import { decodeImage, mountUpload } from './upload.js';
+import { decodeImage, mountUpload } from './input/upload.js';
 
 /** What a demo can show, in page order. `classify`: preview, bars and verdict. */
 export const VIEWS = ['classify', 'attack', 'visualise', 'robust'];
@@ -63,7 +63,7 @@ const NOTHING = { show() {}, clear() {}, draw() {}, hint() {} }; // a renderer t
  *   `?weights=`). `pasteTarget`: where pasting a picture counts (default: the demo itself).
  *   The markup is built at once and keeps its size; the network is loaded once `startWhen`
  *   resolves (an embed: when it comes near the viewport), and until then the demo shows `poster`
- *   (an attack result computed beforehand: the pictures and labels of www/embed-poster.js).
+ *   (an attack result computed beforehand: the pictures and labels of www/embed/poster.js).
  */
 export function mountDemo(root, {
   state = createState({ address: false }),
@@ -88,6 +88,7 @@ export function mountDemo(root, {
   // --- Markup -----------------------------------------------------------------------------
   const cards = [];
   const card = (name, title, { wide = false } = {}, ...content) => {
+    if (compact) return; // one card, assembled below from the same elements
     const heading = el(`h${headingLevel}`, { id: id(`${name}-title`), class: 'card-title' });
     heading.dataset.title = title;
     // Named sections are landmarks: the page's own demo has them; embeds (two on a page would
@@ -443,9 +444,9 @@ export function mountDemo(root, {
       }
     };
     await Promise.all([
-      panel('visualise', visualizeBox, './visualize-panel.js', ({ mountVisualizePanel }) =>
+      panel('visualise', visualizeBox, './panels/visualize-panel.js', ({ mountVisualizePanel }) =>
         mountVisualizePanel(visualizeBox, { engine, source, idPrefix, more: more.visualise, announce: (text) => { visualizeAnnouncer.textContent = text; } })),
-      panel('robust', robustBox, './robust-panel.js', ({ mountRobustPanel }) =>
+      panel('robust', robustBox, './panels/robust-panel.js', ({ mountRobustPanel }) =>
         mountRobustPanel(robustBox, { engine, source, state, idPrefix, more: more.robust, announce: (text) => { robustAnnouncer.textContent = text; } })),
     ]);
   }

@@ -27,10 +27,10 @@
 import { connect, followBackend } from './api.js';
 import { LAYOUTS, VIEWS, mountDemo, parseControls } from './demo.js';
 import { el } from './dom.js';
-import { POSTER } from './embed-poster.js';
+import { POSTER } from './embed/poster.js';
 import { STATE_ATTRIBUTES, STATE_SPEC, createState, parseValue } from './state.js';
 
-const STYLESHEETS = ['./style.css', './embed.css'].map((path) => new URL(path, import.meta.url).href);
+const STYLESHEETS = ['./style.css', './embed/embed.css'].map((path) => new URL(path, import.meta.url).href);
 
 /** Attributes that change which parts the demo has: it is built again. */
 const LAYOUT_ATTRIBUTES = ['view', 'controls', 'layout'];
@@ -48,7 +48,7 @@ function parseViews(text) {
 
 const bytes = (base64) => Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
 const unit = (base64) => Float32Array.from(bytes(base64), (v) => v / 255);
-/** The poster (www/embed-poster.js, made by tools/poster.mjs) as an attack result the panel draws. */
+/** The poster (www/embed/poster.js, made by tools/poster.mjs) as an attack result the panel draws. */
 function posterResult() {
   const input = { ...POSTER.input, pixels: unit(POSTER.input.pixels), probabilities: Float32Array.from(POSTER.input.probabilities) };
   const pixels = unit(POSTER.output.pixels);

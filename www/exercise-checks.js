@@ -18,7 +18,8 @@
 //              minConfidence?
 // Every kind: model? ("standard" | "robust"), hint? (shown with a wrong answer).
 
-import { percent } from './bars.js';
+import { download } from './download.js';
+import { percent } from './render/bars.js';
 
 export const KINDS = ['perturb', 'min-eps', 'code', 'draw'];
 export const NORMS = { linf: 'L∞', l2: 'L2', l0: 'L0' };
@@ -110,13 +111,7 @@ export function validateExerciseSet(json, methods) {
 export async function loadExerciseSet(url, methods) {
   const address = new URL(url, location.href);
   if (address.origin !== location.origin) throw new Error(`${url}: exercises are loaded from this site only`);
-  let response;
-  try {
-    response = await fetch(address);
-  } catch (error) {
-    throw new Error(`${url} could not be downloaded (${error.message})`);
-  }
-  if (!response.ok) throw new Error(`${url} could not be downloaded (HTTP ${response.status})`);
+  const response = await download(address, url);
   let json;
   try {
     json = JSON.parse(await response.text());

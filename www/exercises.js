@@ -9,7 +9,7 @@ import { TimeLimitError, runLearnerCode } from './exercise-runner.js';
 import { el } from './dom.js';
 import { errorClause as reason } from './engine/protocol.js';
 import { MODELS, getEngine } from './models.js';
-import { loadSamplesOnce } from './samples.js';
+import { loadSamplesOnce } from './input/samples.js';
 
 export const BUILTIN_EXERCISES = new URL('./exercises/builtin.json', import.meta.url);
 const STORAGE_KEY = 'adversarial-digits:exercises:v1';

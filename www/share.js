@@ -6,7 +6,7 @@ import { el } from './dom.js';
 import { STATE_ATTRIBUTES, STATE_SPEC } from './state.js';
 
 const EMBED_SCRIPT = new URL('./embed.js', import.meta.url).href;
-const POSTER_IMAGE = new URL('./embed-poster.png', import.meta.url).href;
+const POSTER_IMAGE = new URL('./embed/poster.png', import.meta.url).href;
 const POSTER_SIZE = 'width="600" height="475"'; // tools/poster.mjs's screenshot
 const POSTER_ALT = 'A handwritten 7, plus noise amplified to be seen, gives a digit that still looks like a 7; the network reads it as a 2. Open the live demo.';
 /** The embed layouts "Copy embed code" offers (www/demo.js's LAYOUTS), with what each is for. */

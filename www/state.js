@@ -18,7 +18,7 @@ export const STATE_SPEC = {
   backend: { type: 'enum', values: ['auto', 'webgpu', 'cpu'], default: 'auto', query: true },
   model: { type: 'enum', values: ['standard', 'robust'], default: 'standard', hash: true, attribute: 'model' }, // the network the demo uses
   sample: { type: 'number', default: null, hash: true, attribute: 'digit', min: 0 }, // index of the picked MNIST sample
-  drawn: { type: 'string', default: null, hash: true, attribute: 'drawn', pattern: /^1[A-Za-z0-9_-]{1,2100}$/ }, // a drawn or uploaded digit (www/digit-code.js)
+  drawn: { type: 'string', default: null, hash: true, attribute: 'drawn', pattern: /^1[A-Za-z0-9_-]{1,2100}$/ }, // a drawn or uploaded digit (www/input/digit-code.js)
   // A method's name: the attack panel checks it against the engine's catalogue (an unknown one
   // falls back to the first method), so the list of methods is not repeated here.
   attack: { type: 'string', pattern: /^[a-z0-9-]{1,32}$/, default: 'fgsm', hash: true, attribute: 'attack' },

@@ -1,9 +1,9 @@
-// www/digit-code.js, the digit in a link (`#drawn=1…`): exact to 1/255 on real digits, short,
+// www/input/digit-code.js, the digit in a link (`#drawn=1…`): exact to 1/255 on real digits, short,
 // and any damaged code is refused rather than shown as a wrong digit. No browser needed.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeDigit, encodeDigit } from '../../www/digit-code.js';
+import { decodeDigit, encodeDigit } from '../../www/input/digit-code.js';
 import { mnistTest } from './helpers.mjs';
 
 test('real digits come back to the nearest 1/255, in a short code', () => {

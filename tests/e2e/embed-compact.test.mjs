@@ -12,7 +12,7 @@ import { EMBEDS, WIDTHS, embedSettled, hostPage, windowFor } from '../../tools/e
 import { ROOT, SEVEN, launch, mode as modeNamed, report, stroke } from './helpers.mjs';
 
 const AXE = readFileSync(join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
-const POSTER_MODULE = readFileSync(join(ROOT, 'www/embed-poster.js'), 'utf8');
+const POSTER_MODULE = readFileSync(join(ROOT, 'www/embed/poster.js'), 'utf8');
 const POSTER = JSON.parse(POSTER_MODULE.slice(POSTER_MODULE.indexOf('{'), POSTER_MODULE.lastIndexOf('}') + 1));
 
 /** Height limits (px) at a 736 px column and wider; at 320-390 px, 1.5 times as much. */
@@ -244,7 +244,7 @@ describe('compact embeds (no-webgpu)', () => {
     assert.equal(posters.length, 5);
     for (const poster of posters) assert.deepEqual(poster, { href: '../../index.html', loaded: true, shown: true });
     await p.goto(`${session.server.url}/embed.html?view=attack`);
-    const framed = await p.evaluate(() => ({ img: document.querySelector('img[src="www/embed-poster.png"]')?.complete, link: document.querySelector('a[href="index.html"]') != null }));
+    const framed = await p.evaluate(() => ({ img: document.querySelector('img[src="www/embed/poster.png"]')?.complete, link: document.querySelector('a[href="index.html"]') != null }));
     assert.deepEqual(framed, { img: true, link: true });
     await context.close();
   });

@@ -305,7 +305,7 @@ describe('sharing from the main page (no-webgpu)', () => {
     assert.match(code, /<adversarial-digits [^>]*digit="3"[^>]*eps="0.3"/);
     // Compact by default; inside, the poster and a link back: what readers without JavaScript get.
     assert.doesNotMatch(code, /layout=/);
-    assert.match(code, /<a href="http:\/\/[^"]+#[^"]*sample=3[^"]*"><img src="http:\/\/[^"]+\/www\/embed-poster\.png" width="600" height="475" loading="lazy" alt="[^"]+"><\/a><\/adversarial-digits>$/);
+    assert.match(code, /<a href="http:\/\/[^"]+#[^"]*sample=3[^"]*"><img src="http:\/\/[^"]+\/www\/embed\/poster\.png" width="600" height="475" loading="lazy" alt="[^"]+"><\/a><\/adversarial-digits>$/);
     await p.evaluate(() => { document.getElementById('share-status').textContent = ''; });
     await p.selectOption('#embed-layout', 'full');
     await p.click('#copy-embed');

@@ -19,6 +19,7 @@
 // Every Engine method goes through `call(kind, name, ...args)`; the named wrappers below are one
 // line each.
 
+import { download } from '../download.js';
 import { errorClause } from './protocol.js';
 
 export { errorClause };
@@ -28,14 +29,7 @@ const GPU_MODULE = new URL('../../pkg/adversarial_digits.js', import.meta.url);
 const GPU_WASM = new URL('../../pkg/adversarial_digits_bg.wasm', import.meta.url).href;
 
 async function fetchBytes(url, what) {
-  let response;
-  try {
-    response = await fetch(url);
-  } catch (error) {
-    throw new Error(`${what} could not be downloaded (${error.message})`);
-  }
-  if (!response.ok) throw new Error(`${what} could not be downloaded (HTTP ${response.status})`);
-  return new Uint8Array(await response.arrayBuffer());
+  return new Uint8Array(await (await download(url, what)).arrayBuffer());
 }
 
 async function loadModule(url) {

@@ -2,7 +2,7 @@
 // in the embedded demo, and a log of the learner's attacks from the demo's events.
 
 import { mountExercises } from '../exercises.js';
-import { percent } from '../bars.js';
+import { percent } from '../render/bars.js';
 
 const lab = document.getElementById('lab');
 const rows = document.querySelector('#attempts tbody');

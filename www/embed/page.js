@@ -2,8 +2,8 @@
 // attribute names: ?view=attack&eps=0.2&digit=3…), for hosts that can frame a page but not run
 // a script of their own.
 
-import './embed.js';
-import { STATE_ATTRIBUTES } from './state.js';
+import '../embed.js';
+import { STATE_ATTRIBUTES } from '../state.js';
 
 const ATTRIBUTES = ['view', 'controls', 'layout', 'loading', 'theme', ...Object.keys(STATE_ATTRIBUTES)];
 const query = new URLSearchParams(location.search);

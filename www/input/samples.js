@@ -1,6 +1,6 @@
 // A strip of real MNIST test digits to pick from (www/data/: the first 100 test digits, IDX).
 
-import { drawDigit } from './colormap.js';
+import { drawDigit } from '../render/colormap.js';
 
 const FILES = ['samples-images-idx3-ubyte', 'samples-labels-idx1-ubyte'];
 
@@ -8,7 +8,7 @@ const FILES = ['samples-images-idx3-ubyte', 'samples-labels-idx1-ubyte'];
 export async function loadSamples(parseMnist) {
   const [images, labels] = await Promise.all(
     FILES.map(async (name) => {
-      const response = await fetch(new URL(`./data/${name}`, import.meta.url));
+      const response = await fetch(new URL(`../data/${name}`, import.meta.url));
       if (!response.ok) throw new Error(`the sample digits are missing (HTTP ${response.status})`);
       return new Uint8Array(await response.arrayBuffer());
     }),

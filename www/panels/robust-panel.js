@@ -2,14 +2,14 @@
 // costs and what it does not stop, a transfer view (craft on one network, test on both), and
 // robustness curves computed in the browser. The maths is the engine's; this module asks and draws.
 
-import { percent } from './bars.js';
-import { drawLineChart, drawLegendItems, fillTable } from './chart.js';
-import { drawDigit, drawNoise } from './colormap.js';
-import { el, whenOnScreen } from './dom.js';
-import { errorClause as reason } from './engine/protocol.js';
-import { MODELS, MODEL_NAMES, getEngine } from './models.js';
-import { loadSamples } from './samples.js';
-import { createScheduler } from './scheduler.js';
+import { percent } from '../render/bars.js';
+import { drawLineChart, drawLegendItems, fillTable } from '../render/chart.js';
+import { drawDigit, drawNoise } from '../render/colormap.js';
+import { el, whenOnScreen } from '../dom.js';
+import { errorClause as reason } from '../engine/protocol.js';
+import { MODELS, MODEL_NAMES, getEngine } from '../models.js';
+import { loadSamples } from '../input/samples.js';
+import { createScheduler } from '../scheduler.js';
 
 /** ε values of the curves, and the attacks drawn (PGD with 20 steps of 2.5 ε / 20). */
 export const CURVE_EPS = [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4];

@@ -5,11 +5,11 @@
 // input wins"): while one attack is in flight, further changes collapse into a single pending
 // run, and a result whose input is no longer current is dropped, never shown.
 
-import { describeMethods, methodByName } from './attack-methods.js';
-import { mountStrip, percent } from './bars.js';
-import { drawDigit, drawNoise, drawLegend } from './colormap.js';
-import { el } from './dom.js';
-import { createScheduler } from './scheduler.js';
+import { describeMethods, methodByName } from '../attack-methods.js';
+import { mountStrip, percent } from '../render/bars.js';
+import { drawDigit, drawNoise, drawLegend } from '../render/colormap.js';
+import { el } from '../dom.js';
+import { createScheduler } from '../scheduler.js';
 
 const reducedMotion = () => window.matchMedia?.('(prefers-reduced-motion: reduce)').matches;
 

@@ -3,10 +3,10 @@
 // cancel button: class visualisations and fooling images. All the maths is the engine's
 // (src/visualize/); this module only asks and draws.
 
-import { percent } from './bars.js';
-import { diverging, drawDigit, drawLegend, drawNoise } from './colormap.js';
-import { el, whenOnScreen } from './dom.js';
-import { createScheduler } from './scheduler.js';
+import { percent } from '../render/bars.js';
+import { diverging, drawDigit, drawLegend, drawNoise } from '../render/colormap.js';
+import { el, whenOnScreen } from '../dom.js';
+import { createScheduler } from '../scheduler.js';
 
 export const SALIENCY_METHODS = [
   {
