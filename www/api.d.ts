@@ -60,7 +60,7 @@ export interface CurrentDigit {
   label: number;
   probabilities: number[];
   /** Where it came from. */
-  source: 'draw' | 'upload' | 'sample' | 'link' | 'api';
+  source: 'draw' | 'upload' | 'camera' | 'sample' | 'link' | 'api';
   caption?: string;
 }
 

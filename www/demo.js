@@ -22,10 +22,11 @@ import { loadSamplesOnce, mountSamples } from './input/samples.js';
 import { createScheduler } from './scheduler.js';
 import { createState } from './state.js';
 import { decodeImage, mountUpload } from './input/upload.js';
+import { mountCamera } from './input/camera.js';
 
 /** What a demo can show, in page order. `classify`: preview, bars and verdict. */
 export const VIEWS = ['classify', 'attack', 'visualise', 'robust'];
-export const INPUT_CONTROLS = ['draw', 'upload', 'samples'];
+export const INPUT_CONTROLS = ['draw', 'upload', 'camera', 'samples'];
 /** Every control a demo can show; `attack` in a list stands for all of the attack panel's. */
 export const CONTROLS = [...INPUT_CONTROLS, ...ATTACK_CONTROLS];
 /** `full`: a card per part (the page's layout); `compact`: digit + noise = adversarial in one row, the rest behind "More" (an embed's default). */
@@ -112,6 +113,16 @@ export function mountDemo(root, {
       ...(shows('draw') ? [undoButton, clearButton] : []),
       ...(shows('upload') ? [el('label', { class: 'file-button' }, 'Upload a picture', fileInput)] : [])),
     ...(shows('upload') ? [el('p', { class: 'small', text: '…or drop a picture here, or paste one (a photo of a digit on paper works).' })] : []));
+  // The camera: buttons, and its picture with the guide box (shown while it runs).
+  const cameraStart = el('button', { type: 'button', id: id('camera-start'), text: 'Use the camera' });
+  const cameraFreeze = el('button', { type: 'button', id: id('camera-freeze'), text: 'Freeze this frame' });
+  const cameraStop = el('button', { type: 'button', id: id('camera-stop'), text: 'Stop the camera' });
+  const cameraVideo = el('video', { id: id('camera-video'), muted: true, playsinline: true, 'aria-label': 'The camera’s picture; the square is what the network reads' });
+  cameraVideo.muted = true;
+  const cameraView = el('div', { class: 'camera-view', hidden: true }, cameraVideo, el('div', { class: 'camera-guide', 'aria-hidden': 'true' }));
+  const cameraBox = el('div', { class: 'camera' },
+    el('div', { class: 'row' }, cameraStart, cameraFreeze, cameraStop), cameraView,
+    el('p', { class: 'small', text: 'Hold a digit written on paper inside the square. The picture stays in this page: nothing is sent or kept.' }));
   const samplesStrip = el('div', { id: id('samples'), class: 'samples', role: 'group', 'aria-label': 'Sample digits' });
   // The samples' places from the start: the strip fills in without moving anything.
   samplesStrip.replaceChildren(...Array.from({ length: samplesShown }, () => el('span', { class: 'sample', 'aria-hidden': 'true' })));
@@ -119,6 +130,7 @@ export function mountDemo(root, {
   if (hasInputs) {
     card('input', 'A digit', {},
       ...(shows('draw') || shows('upload') ? [dropZone] : []),
+      ...(shows('camera') ? [cameraBox] : []),
       ...(shows('samples')
         ? [el(`h${headingLevel + 1}`, { class: 'small-title', text: shows('draw') ? 'Or pick a handwritten digit from MNIST’s test set' : 'Pick a handwritten digit from MNIST’s test set' }), samplesStrip]
         : []));
@@ -161,7 +173,9 @@ export function mountDemo(root, {
   // The compact layout: the same elements, fewer cards. The digit (drawable, or the picked one)
   // heads the row; each view adds its main figure, and its other parts go behind a "More".
   const more = {};
-  const picture = compact ? el('div', { class: `input-stack${shows('draw') ? ' drawable' : ''}`, 'data-source': 'none' }, ...(shows('draw') ? [drawCanvas] : []), previewCanvas) : null;
+  const picture = compact
+    ? el('div', { class: `input-stack${shows('draw') ? ' drawable' : ''}`, 'data-source': 'none' }, ...(shows('draw') ? [drawCanvas] : []), ...(shows('camera') ? [cameraView] : []), previewCanvas)
+    : null;
   let strip = null; // the classify view's bars, folded into a strip (compact, without the attack view)
   if (compact) {
     const disclosure = (name, summary) => {
@@ -171,7 +185,11 @@ export function mountDemo(root, {
     const title = (text) => el(`h${headingLevel}`, { class: 'visually-hidden', text });
     const inputActions = el('div', { class: 'row input-actions' },
       ...(shows('draw') ? [undoButton, clearButton] : []),
-      ...(shows('upload') ? [el('label', { class: 'file-button' }, 'Upload', fileInput)] : []));
+      ...(shows('upload') ? [el('label', { class: 'file-button' }, 'Upload', fileInput)] : []),
+      ...(shows('camera') ? [cameraStart, cameraFreeze, cameraStop] : []));
+    cameraStart.textContent = 'Camera';
+    cameraFreeze.textContent = 'Freeze';
+    cameraStop.textContent = 'Stop';
     // Each view's main figure, then the digits to pick from, then each view's "More".
     const content = [];
     const mores = [];
@@ -239,6 +257,7 @@ export function mountDemo(root, {
   let lastRequest = null; // what to classify again when the model changes
   let linkedDigit = null; // the `drawn` value this demo wrote itself (not a link to follow)
   let drawing = null;
+  let camera = null;
   /** The compact row's first picture: the drawing while the reader draws, else the digit the network reads. */
   const pictureShows = (from) => { if (picture) picture.dataset.source = from; };
 
@@ -254,7 +273,7 @@ export function mountDemo(root, {
         bars.draw(digit.probabilities, digit.label);
         verdict.show(digit.label, digit.probabilities);
         root.dataset.predictions = String(Number(root.dataset.predictions ?? 0) + 1);
-        pictureShows(digit.source === 'draw' ? 'draw' : 'digit');
+        pictureShows(digit.source === 'draw' || (digit.source === 'camera' && camera?.live) ? digit.source : 'digit');
         // Compact: one picture holds both, so another digit replaces the drawing under it.
         if (compact && digit.source !== 'draw') drawing?.reset();
         if (digit.source === 'draw' || digit.source === 'upload') {
@@ -274,6 +293,7 @@ export function mountDemo(root, {
     },
   );
   const classify = (request) => {
+    if (request.source !== 'camera') camera?.stop(); // another digit ends the camera's frames
     lastRequest = request;
     scheduler.request(request);
   };
@@ -318,6 +338,30 @@ export function mountDemo(root, {
       drawCanvas.addEventListener('keydown', (event) => { if (event.key === ' ' || event.key === 'Enter') pictureShows('draw'); });
       clearButton.addEventListener('click', () => drawing.clear());
       undoButton.addEventListener('click', () => drawing.undo());
+    }
+
+    // The camera: each frame's guide box, preprocessed as an upload; the newest frame wins.
+    if (shows('camera')) {
+      camera = mountCamera({
+        start: cameraStart, freeze: cameraFreeze, stop: cameraStop, video: cameraVideo, view: cameraView,
+        onFrame(image) {
+          if (state.get('sample') != null) state.set('sample', null);
+          classify({
+            source: 'camera',
+            caption: 'The camera’s picture, the square inside the guide.',
+            async produce() {
+              try {
+                return (await engine.preprocess(image.data, image.width, image.height)).pixels;
+              } catch (error) {
+                throw Object.assign(new Error(`Nothing to read in the square yet: ${reason(error)}. Hold a digit inside it.`), { hint: true });
+              }
+            },
+          });
+        },
+        onFreeze: () => messages.show('hint', 'Frozen: this frame is the digit now.'),
+        onError: (text) => messages.show('error', `The camera was not used: ${text}.`),
+        onState: (now) => { if (now === 'live') pictureShows('camera'); },
+      });
     }
 
     // Uploads. A bad file leaves the digit and the prediction as they were and says why.

@@ -1,0 +1,133 @@
+// The camera (issue 20): nothing asks for it before the reader does; then Chromium's fake camera,
+// playing a committed video of a 7 on paper (tests/e2e/fixtures/camera-seven.y4m, written by
+// tools/camera-fixture.mjs), is read live through the upload preprocessing; Freeze keeps a frame
+// as the digit, Stop and another digit end the camera; a refused camera leaves the digit as it
+// was and says why; the compact embed shows the camera in its picture.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { ROOT, launch, mnistTest } from './helpers.mjs';
+
+const FIXTURE = join(ROOT, 'tests/e2e/fixtures/camera-seven.y4m');
+const CAMERA = {
+  name: 'camera', expect: 'cpu', adapter: false,
+  args: ['--disable-features=WebGPU', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${FIXTURE}`],
+};
+
+/** Counts the page's camera requests (in the page, before its scripts run). */
+function countCameraRequests() {
+  window.cameraRequests = 0;
+  const original = navigator.mediaDevices?.getUserMedia?.bind(navigator.mediaDevices);
+  if (original) navigator.mediaDevices.getUserMedia = (...args) => { window.cameraRequests++; return original(...args); };
+}
+/** The camera refused, as when the reader says no. */
+function refuseCamera() {
+  navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
+}
+
+const read = (p) => p.evaluate(() => ({
+  label: document.getElementById('prediction').dataset.label ?? null,
+  source: document.getElementById('preview-canvas').dataset.source,
+  predictions: Number(document.querySelector('.demo').dataset.predictions ?? 0),
+  live: !document.querySelector('.camera-view').hidden,
+  tracks: (document.getElementById('camera-video').srcObject?.getTracks() ?? []).map((t) => t.readyState),
+  message: document.getElementById('message').textContent,
+}));
+
+describe('the camera (fake capture device, no-webgpu)', () => {
+  let session;
+  const { labels } = mnistTest(10);
+  before(async () => {
+    session = await launch(CAMERA);
+    await session.context.grantPermissions(['camera']);
+  });
+  after(async () => session?.close());
+
+  test('asked for only on the button; read live as a 7; Freeze keeps a frame; Stop and a sample end it', { timeout: 180_000 }, async () => {
+    const p = await session.open('/', { init: countCameraRequests });
+    await p.waitForTimeout(500);
+    assert.equal(await p.evaluate(() => window.cameraRequests), 0, 'the camera was asked for before the button');
+    assert.equal((await read(p)).live, false);
+
+    await p.click('#camera-start');
+    await p.waitForFunction(() => document.getElementById('preview-canvas').dataset.source === 'camera', null, { timeout: 60_000 });
+    assert.equal(await p.evaluate(() => window.cameraRequests), 1);
+    const first = await read(p);
+    assert.deepEqual(first.tracks, ['live']);
+    assert.equal(first.live, true);
+    assert.equal(first.label, String(labels[0]), 'the 7 on paper is read as a 7');
+    // Live: frame after frame is read while the camera runs.
+    await p.waitForFunction((n) => Number(document.querySelector('.demo').dataset.predictions) >= n + 3, first.predictions, { timeout: 60_000 });
+
+    // Freeze: the camera ends, the frame stays the digit, and the attack panel attacks it.
+    await p.click('#camera-freeze');
+    await p.waitForFunction(() => !document.getElementById('attack-panel').hasAttribute('aria-busy'), null, { timeout: 60_000 });
+    const frozen = await read(p);
+    assert.equal(frozen.live, false);
+    assert.deepEqual(frozen.tracks, [], 'the camera is off');
+    assert.equal(frozen.source, 'camera');
+    assert.equal(frozen.label, String(labels[0]));
+    await p.waitForTimeout(600);
+    assert.equal((await read(p)).predictions, frozen.predictions, 'no frame is read after Freeze');
+    assert.match(await p.textContent('#attack-original-caption'), new RegExp(`Original: ${labels[0]}`));
+
+    // Again, then a sample: the sample is the digit and the camera is off.
+    await p.click('#camera-start');
+    await p.waitForFunction(() => !document.querySelector('.camera-view').hidden, null, { timeout: 60_000 });
+    await p.click('#samples .sample[data-index="1"]');
+    await p.waitForFunction(() => document.getElementById('preview-canvas').dataset.source === 'sample', null, { timeout: 60_000 });
+    await p.waitForTimeout(300);
+    const sample = await read(p);
+    assert.equal(sample.live, false);
+    assert.deepEqual(sample.tracks, []);
+    assert.equal(sample.label, String(labels[1]));
+
+    // Stop.
+    await p.click('#camera-start');
+    await p.waitForFunction(() => !document.querySelector('.camera-view').hidden, null, { timeout: 60_000 });
+    await p.click('#camera-stop');
+    const stopped = await read(p);
+    assert.equal(stopped.live, false);
+    assert.deepEqual(stopped.tracks, []);
+    await p.close();
+  });
+
+  test('a refused camera: a clear message, and the digit stays as it was', { timeout: 120_000 }, async () => {
+    const p = await session.open('/#sample=2', { init: refuseCamera });
+    const before = await read(p);
+    await p.click('#camera-start');
+    await p.waitForFunction(() => /camera was not used/.test(document.getElementById('message').textContent), null, { timeout: 30_000 });
+    const after = await read(p);
+    assert.match(after.message, /did not allow the camera/);
+    assert.equal(after.live, false);
+    assert.equal(after.label, before.label);
+    assert.equal(after.source, before.source);
+    assert.equal(await p.isVisible('#camera-start'), true, 'the reader can try again');
+    await p.close();
+  });
+
+  test('the compact embed shows the camera in its picture and attacks a frame', { timeout: 120_000 }, async () => {
+    await session.context.route('**/test/camera-embed.html', (route) => route.fulfill({
+      contentType: 'text/html',
+      body: '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>camera embed</title><link rel="icon" href="data:,"><script type="module" src="/www/embed.js"></script></head>' +
+        '<body><adversarial-digits view="attack" controls="camera,samples,eps" loading="eager"></adversarial-digits></body></html>',
+    }));
+    const p = await session.open('/test/camera-embed.html', { until: () => document.querySelector('adversarial-digits')?.dataset.ready === 'true' });
+    const embed = p.locator('adversarial-digits');
+    const results = () => p.evaluate(() => Number(document.querySelector('adversarial-digits').shadowRoot.querySelector('.attack-panel').dataset.results ?? 0));
+    await p.waitForFunction(() => Number(document.querySelector('adversarial-digits').shadowRoot.querySelector('.attack-panel').dataset.results ?? 0) > 0, null, { timeout: 60_000 });
+    await embed.locator('[id$="camera-start"]').click();
+    await p.waitForFunction(() => document.querySelector('adversarial-digits').shadowRoot.querySelector('.input-stack').dataset.source === 'camera', null, { timeout: 60_000 });
+    const video = await embed.locator('.input-stack video').boundingBox();
+    const stack = await embed.locator('.input-stack').boundingBox();
+    assert.ok(video && Math.abs(video.width - stack.width) < 2 && Math.abs(video.height - stack.height) < 2, 'the video fills the picture');
+    const n = await results();
+    await embed.locator('[id$="camera-freeze"]').click();
+    await p.waitForFunction((n) => Number(document.querySelector('adversarial-digits').shadowRoot.querySelector('.attack-panel').dataset.results ?? 0) > n, n, { timeout: 60_000 });
+    assert.match(await embed.locator('[id$="attack-original-caption"]').textContent(), new RegExp(`Original: ${labels[0]}`));
+    await p.close();
+  });
+
+  test('no request outside the origin, no error', () => session.assertClean());
+});
