@@ -242,3 +242,59 @@ fn bad_attack_input_is_an_error() {
     err(&data.pixels, &[1], AttackOptions { eps: f32::NAN, ..AttackOptions::default() });
     err(&data.pixels, &[1], AttackOptions { steps: 1_000_000, ..AttackOptions::default() });
 }
+
+#[test]
+fn simba_fools_the_network_from_its_answers_alone_within_its_query_budget() {
+    // Guo et al. report SimBA-pixel fooling nearly every image; here, the standard network on 20
+    // test digits with the catalogue's defaults (ε = 0.2, every pixel tried once).
+    let model = standard_model();
+    let data = test_digits(20);
+    let labels = labels(&data);
+    let opts = AttackOptions::for_method(Method::Simba);
+    let results = block_on(run(Method::Simba, &model, &data.pixels, &labels, &opts, &device())).unwrap();
+    let fooled = results.iter().filter(|r| r.success).count();
+    assert!(fooled >= 16, "SimBA fooled {fooled} of 20");
+    for r in &results {
+        // Each kept change moves one pixel by at most ε, one change per query at most.
+        assert!(r.norms.linf <= opts.eps + 1e-5, "a pixel moved {} > ε", r.norms.linf);
+        assert!(r.norms.l0 < r.steps.max(1), "{} pixels changed in {} queries", r.norms.l0, r.steps);
+        assert!(r.steps <= 1 + 2 * opts.steps, "{} queries for {} pixels tried", r.steps, opts.steps);
+    }
+    // Seeded: the same seed gives the same attack; another seed, another order of pixels.
+    let few = &data.pixels[..4 * IMAGE_PIXELS];
+    let a = block_on(run(Method::Simba, &model, few, &labels[..4], &opts, &device())).unwrap();
+    let b = block_on(run(Method::Simba, &model, few, &labels[..4], &opts, &device())).unwrap();
+    let c = block_on(run(Method::Simba, &model, few, &labels[..4], &AttackOptions { seed: 9, ..opts.clone() }, &device())).unwrap();
+    assert!(a.iter().zip(&b).all(|(x, y)| x.adversarial == y.adversarial), "the same seed gave another attack");
+    assert!(a.iter().zip(&c).any(|(x, y)| x.adversarial != y.adversarial), "another seed gave the same attack");
+}
+
+#[test]
+fn simba_asks_a_black_box_for_scores_only_and_counts_its_queries_as_the_paper() {
+    // A stand-in network known only through its answers: a 7 while the image is bright on
+    // average, a 1 once it is dark enough. SimBA gets the closure, never a model.
+    use adversarial_digits::attacks::{Goal, ScoreOracle, simba};
+    let answers = |pixels: Vec<f32>| -> Vec<f32> {
+        pixels
+            .chunks(IMAGE_PIXELS)
+            .flat_map(|image| {
+                let mean = image.iter().sum::<f32>() / IMAGE_PIXELS as f32;
+                let seven = 1.0 / (1.0 + (-200.0 * (mean - 0.45)).exp());
+                let mut p = vec![0.0; 10];
+                p[7] = seven;
+                p[1] = 1.0 - seven;
+                p
+            })
+            .collect()
+    };
+    let mut oracle = ScoreOracle::new(move |pixels| Box::pin(std::future::ready(Ok(answers(pixels)))));
+    let opts = AttackOptions::for_method(Method::Simba);
+    let (adversarial, queries) = block_on(simba(&mut oracle, vec![0.5; IMAGE_PIXELS], &Goal::untargeted(&[7]), &opts)).unwrap();
+    let mean = adversarial.iter().sum::<f32>() / IMAGE_PIXELS as f32;
+    assert!(mean < 0.45, "not fooled: mean {mean}");
+    let darker = adversarial.iter().filter(|&&v| v < 0.5).count();
+    assert_eq!(adversarial.iter().filter(|&&v| v > 0.5).count(), 0, "a lighter try was kept though every darker one helps");
+    // Every darker try helped: one query each, plus the first; the lighter ones never asked.
+    assert_eq!(queries, vec![1 + darker]);
+    assert_eq!(oracle.queries(), 1 + darker);
+}

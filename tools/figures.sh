@@ -19,3 +19,4 @@ run --attack deepfool
 run --attack cw
 run --attack jsma
 run --attack few-pixel --pixels 10
+run --attack simba --eps 0.2

@@ -13,7 +13,7 @@ export type Backend = 'webgpu' | 'cpu';
 /** The networks: trained on clean digits, or adversarially trained. */
 export type ModelName = 'standard' | 'robust';
 /** The attacks: the names of the engine's catalogue (src/attacks/catalogue.rs; tests/catalogue.rs checks this list). */
-export type AttackMethod = 'fgsm' | 'bim' | 'pgd' | 'pgd-l2' | 'mi-fgsm' | 'deepfool' | 'cw' | 'jsma' | 'few-pixel';
+export type AttackMethod = 'fgsm' | 'bim' | 'pgd' | 'pgd-l2' | 'mi-fgsm' | 'deepfool' | 'cw' | 'jsma' | 'few-pixel' | 'simba';
 
 /** A parameter's range in the page and its starting value. */
 export interface ParameterRange {
@@ -71,11 +71,11 @@ export interface AttackOptions {
   label?: number;
   /** Default 'fgsm'. */
   method?: AttackMethod;
-  /** The budget: L∞ for fgsm, bim, pgd, mi-fgsm; L2 for pgd-l2. */
+  /** The budget: L∞ for fgsm, bim, pgd, mi-fgsm; L2 for pgd-l2; simba's step. Default: the method's `evaluationEps`. */
   eps?: number;
   /** A digit to aim at; null or absent: any wrong digit (jsma: the next digit). */
   target?: number | null;
-  /** Iterations (the iterative methods, C&W per search step, DeepFool's maximum). */
+  /** Iterations (the iterative methods, C&W per search step, DeepFool's maximum, the pixels simba tries). Default: the method's `defaultSteps`. */
   steps?: number;
   /** Step size of bim, pgd, pgd-l2 and mi-fgsm (default: from eps and steps). */
   alpha?: number;

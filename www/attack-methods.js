@@ -58,6 +58,12 @@ export const ATTACK_PROSE = {
     paper: 'after Su, Vargas & Sakurai (2019), One Pixel Attack for Fooling Deep Neural Networks',
     paperUrl: 'https://arxiv.org/abs/1710.08864',
   },
+  'simba': {
+    label: 'SimBA',
+    summary: 'No gradient at all: it tries the pixels one by one in random order, ε darker or lighter, and keeps a change when the probability of the true digit falls. It reads only the network’s answers (a black-box attack); ε is its step, and Steps the pixels it may try.',
+    paper: 'Guo et al. (2019), Simple Black-box Adversarial Attacks',
+    paperUrl: 'https://arxiv.org/abs/1905.07121',
+  },
 };
 
 /**

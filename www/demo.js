@@ -151,7 +151,7 @@ export function mountDemo(root, {
   const attackAnnouncer = el('p', { id: id('attack-announcer'), class: 'visually-hidden', 'aria-live': 'polite' });
   if (has('attack')) {
     card('attack', 'Fool it', { wide: true },
-      el('p', { text: 'An adversarial example adds a small, carefully chosen change to every pixel. Each method below computes it from the gradient of the network’s loss with respect to the input pixels: the direction in which the answer changes fastest.' }),
+      el('p', { text: 'An adversarial example adds a small, carefully chosen change to every pixel. The methods below compute it from the gradient of the network’s loss with respect to the input pixels, the direction in which the answer changes fastest; all but SimBA, which finds it from the network’s answers alone, as an attacker who cannot see inside would.' }),
       attackBox, attackAnnouncer);
   }
   const visualizeBox = el('div', { id: id('visualize-panel'), class: 'visualize-panel' });

@@ -29,6 +29,7 @@ pub enum Method {
     Cw,
     Jsma,
     FewPixel,
+    Simba,
 }
 
 /// How the size of a perturbation is measured.
@@ -121,7 +122,7 @@ pub struct MethodInfo {
 }
 
 impl Method {
-    pub const ALL: [Method; 9] = [
+    pub const ALL: [Method; 10] = [
         Method::Fgsm,
         Method::Bim,
         Method::Pgd,
@@ -131,6 +132,7 @@ impl Method {
         Method::Cw,
         Method::Jsma,
         Method::FewPixel,
+        Method::Simba,
     ];
 
     /// The method's catalogue entry: everything the CLI, the page and the API know of it.
@@ -158,6 +160,8 @@ impl Method {
             Method::Cw => entry(Norm::L2, Optional, true, None, 0.0, range(10.0, 200.0, 1.0, 100.0), 0, None),
             Method::Jsma => entry(Norm::L0, Required, true, None, 0.0, None, 0, None),
             Method::FewPixel => entry(Norm::L0, Optional, true, None, 0.0, None, 0, range(1.0, 40.0, 1.0, 10.0)),
+            // ε is SimBA's step; `steps`, the pixels it may try.
+            Method::Simba => entry(Norm::L2, Optional, true, range(0.05, 1.0, 0.05, 0.2), 0.2, range(50.0, 784.0, 1.0, 784.0), 0, None),
         }
     }
 
@@ -173,6 +177,13 @@ impl Method {
             Method::Cw => carlini_wagner_l2(model, images, goal, options).await?,
             Method::Jsma => jsma(model, images, goal, options).await?,
             Method::FewPixel => few_pixel(model, images, goal, options).await?,
+            Method::Simba => {
+                // A black-box attack: it gets the network's answers, not the network.
+                let device = images.device();
+                let mut oracle = ScoreOracle::of_model(model, &device);
+                let (pixels, queries) = simba(&mut oracle, crate::gradients::read(images).await?, goal, options).await?;
+                Crafted::new(crate::model::images_tensor(&pixels, &device), queries.into_iter().max().unwrap_or(0))
+            }
         })
     }
 
@@ -192,6 +203,7 @@ impl Method {
             Method::Cw => "cw",
             Method::Jsma => "jsma",
             Method::FewPixel => "few-pixel",
+            Method::Simba => "simba",
         }
     }
 
@@ -217,7 +229,8 @@ impl Method {
         })
     }
 
-    /// Whether `eps` bounds the perturbation (L∞ or L2 ball); the others minimise it.
+    /// Whether the method takes `eps`: a bound on the perturbation (an L∞ or L2 ball), or SimBA's
+    /// step; the others minimise the change.
     pub fn uses_eps(self) -> bool {
         self.info().eps.is_some()
     }
@@ -280,7 +293,7 @@ mod tests {
             }
             assert_eq!(info.pixels.is_some(), method == Method::FewPixel);
             // L∞ and L2 budgets bound the ball the attack stays in; L0 and the minimising methods have none.
-            assert_eq!(info.eps.is_some(), matches!(method, Method::Fgsm | Method::Bim | Method::Pgd | Method::PgdL2 | Method::MiFgsm));
+            assert_eq!(info.eps.is_some(), matches!(method, Method::Fgsm | Method::Bim | Method::Pgd | Method::PgdL2 | Method::MiFgsm | Method::Simba));
         }
     }
 

@@ -1,5 +1,5 @@
-//! Adversarial attacks: small changes to a digit, crafted from the network's own gradient, that
-//! change its answer.
+//! Adversarial attacks: small changes to a digit, crafted from the network's own gradient (or,
+//! for SimBA, found from its answers alone), that change its answer.
 //!
 //! One module per attack, each a single function named after the method, documented with its
 //! paper, the norm it bounds or minimises, and its defaults. They all take a batch of images
@@ -26,6 +26,7 @@ pub mod basic_iterative;
 mod catalogue;
 mod goal;
 mod options;
+mod oracle;
 mod run;
 mod steps;
 pub mod carlini_wagner;
@@ -36,11 +37,13 @@ pub mod jsma;
 pub mod momentum;
 pub mod pgd;
 pub mod search;
+pub mod simba;
 
 pub use basic_iterative::basic_iterative_method;
 pub use catalogue::{Method, MethodInfo, Norm, Range, Targeting};
 pub use goal::{Goal, attack_direction, attack_direction_and_logits, image_mask, l2_norm, objective, uniform_noise};
 pub use options::AttackOptions;
+pub use oracle::ScoreOracle;
 #[cfg(not(target_arch = "wasm32"))]
 pub use run::block_on;
 pub use run::{AttackResult, Crafted, L0_THRESHOLD, Norms, measure, run};
@@ -52,3 +55,4 @@ pub use fgsm::fgsm;
 pub use jsma::jsma;
 pub use momentum::momentum_iterative_fgsm;
 pub use pgd::{projected_gradient_descent, projected_gradient_descent_l2};
+pub use simba::simba;

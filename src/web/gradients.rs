@@ -15,10 +15,13 @@ use crate::visualize::fooling::{self, FoolingOptions};
 use crate::visualize::saliency::{self, SaliencyMethod, SaliencyOptions};
 
 /// Options as the JS API takes them: `{method, eps, steps, alpha, restarts, target, seed, ...}`.
+/// A budget or a number of steps left out is the method's own (the catalogue's, as in the CLI).
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct JsAttackOptions {
     method: String,
+    eps: Option<f32>,
+    steps: Option<usize>,
     #[serde(flatten)]
     options: AttackOptions,
 }
@@ -27,7 +30,12 @@ fn parse_options(options: JsValue) -> Result<(Method, AttackOptions), JsError> {
     let parsed: JsAttackOptions = serde_wasm_bindgen::from_value(options)
         .map_err(|e| JsError::new(&format!("invalid attack options: {e}")))?;
     let method = Method::from_name(&parsed.method).map_err(|e| JsError::new(&e))?;
-    Ok((method, parsed.options))
+    let options = AttackOptions {
+        eps: parsed.eps.unwrap_or(method.default_eps()),
+        steps: parsed.steps.unwrap_or(method.default_steps()),
+        ..parsed.options
+    };
+    Ok((method, options))
 }
 
 /// Everything an attack call receives, checked before any work starts.

@@ -39,7 +39,7 @@ for (const mode of MODES) {
     });
 
     test('every method runs from the panel and says what it is', async () => {
-      for (const method of ['bim', 'pgd', 'mi-fgsm', 'pgd-l2', 'deepfool', 'few-pixel']) {
+      for (const method of ['bim', 'pgd', 'mi-fgsm', 'pgd-l2', 'deepfool', 'few-pixel', 'simba']) {
         await nextResult(page, () => page.selectOption('#attack-method', method));
         assert.match(await page.textContent('#attack-method-info'), /\(\d{4}\)/, `${method} cites its paper`);
         assert.match(await page.textContent('#attack-result'), /Flipped|Not fooled/);
@@ -76,6 +76,24 @@ for (const mode of MODES) {
         assert.equal(r.label, reference.predictions[i], `image ${i}: browser ${r.label}, native ${reference.predictions[i]}`);
       });
       assert.deepEqual(browser.gradient, { length: 784, finite: true, nonzero: true });
+    });
+
+    test('SimBA through the API, with the method\'s own defaults, reads as the native CLI\'s', { timeout: 300_000 }, async () => {
+      const { pixels, labels } = mnistTest(5);
+      const reference = native(['predict', '--samples', '5', '--attack', 'simba']);
+      const browser = await page.evaluate(async ({ pixels, labels }) => {
+        const out = [];
+        for (let i = 0; i < pixels.length; i++) {
+          const r = await window.adversarialDigits.attack({ pixels: pixels[i], label: labels[i], method: 'simba' });
+          out.push({ label: r.label, linf: r.norms.linf, steps: r.steps });
+        }
+        return out;
+      }, { pixels, labels });
+      browser.forEach((r, i) => {
+        assert.ok(r.linf <= 0.2 + 1e-5, `a pixel moved ${r.linf}: the default step is 0.2`);
+        assert.ok(r.steps > 1, 'queries counted');
+        assert.equal(r.label, reference.predictions[i], `image ${i}: browser ${r.label}, native ${reference.predictions[i]}`);
+      });
     });
 
     test('an iterative attack replays its steps and ends on the adversarial digit', { timeout: 180_000 }, async () => {

@@ -60,8 +60,10 @@ describe('the camera (fake capture device, no-webgpu)', () => {
     // Live: frame after frame is read while the camera runs.
     await p.waitForFunction((n) => Number(document.querySelector('.demo').dataset.predictions) >= n + 3, first.predictions, { timeout: 60_000 });
 
-    // Freeze: the camera ends, the frame stays the digit, and the attack panel attacks it.
+    // Freeze: the camera ends, the frame stays the digit, and the attack panel attacks it. The
+    // frozen frame's own answer may still be on its way: wait until the count is still.
     await p.click('#camera-freeze');
+    for (let last = -1, now = (await read(p)).predictions; now !== last; last = now, now = (await read(p)).predictions) await p.waitForTimeout(500);
     await p.waitForFunction(() => !document.getElementById('attack-panel').hasAttribute('aria-busy'), null, { timeout: 60_000 });
     const frozen = await read(p);
     assert.equal(frozen.live, false);

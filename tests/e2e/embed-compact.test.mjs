@@ -228,6 +228,8 @@ describe('compact embeds (no-webgpu)', () => {
     const posterPixels = Buffer.from(POSTER.output.pixels, 'base64');
     const worst = Math.max(...live.pixels.map((v, i) => Math.abs(v - posterPixels[i] / 255)));
     assert.ok(worst <= 1 / 255, `the poster's adversarial digit differs from the engine's by ${worst} (rerun tools/poster.mjs)`);
+    const catalogue = await p.evaluate(() => window.adversarialDigits.attackMethods);
+    assert.deepEqual(POSTER.catalogue, catalogue, 'the poster\'s copy of the catalogue is the engine\'s (rerun tools/poster.mjs)');
     const height = await p.evaluate(() => document.querySelector('adversarial-digits').getBoundingClientRect().height);
     assert.ok(Math.abs(height - early.height) <= 1, `the embed changed height when it came alive: ${early.height} → ${height}`);
     await p.close();

@@ -110,10 +110,12 @@ for (const modeName of ['webgpu', 'no-webgpu']) {
       assert.ok(run.ink > 0, 'the stroke drawn during the gallery was on the canvas before it ended');
 
       // Cancel in the middle: the panel says so at once, and the engine answers the next call.
-      await page.evaluate(() => document.getElementById('fooling-run').click());
-      await page.waitForFunction(() => document.querySelector('[data-fooling]').dataset.fooling === 'running');
-      await page.waitForTimeout(300);
+      // Two animation frames after the start, in the page itself: a whole gallery takes about
+      // 300 ms on the CPU, so a wait measured from the test's side could see it finish first.
       const cancelled = await page.evaluate(async () => {
+        document.getElementById('fooling-run').click();
+        for (let i = 0; i < 2; i++) await new Promise((resolve) => requestAnimationFrame(resolve));
+        if (document.querySelector('[data-fooling]').dataset.fooling !== 'running') return { state: 'not running when cancelled' };
         document.getElementById('fooling-cancel').click();
         await new Promise((resolve) => setTimeout(resolve, 0));
         const state = document.querySelector('[data-fooling]').dataset.fooling;

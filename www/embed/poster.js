@@ -16,6 +16,7 @@ export const POSTER = {
     {"name":"deepfool","norm":"L2","targeted":"never","iterative":true,"eps":null,"evaluationEps":0,"steps":null,"defaultSteps":50,"pixels":null},
     {"name":"cw","norm":"L2","targeted":"optional","iterative":true,"eps":null,"evaluationEps":0,"steps":{"min":10,"max":200,"step":1,"value":100},"defaultSteps":100,"pixels":null},
     {"name":"jsma","norm":"L0","targeted":"required","iterative":true,"eps":null,"evaluationEps":0,"steps":null,"defaultSteps":0,"pixels":null},
-    {"name":"few-pixel","norm":"L0","targeted":"optional","iterative":true,"eps":null,"evaluationEps":0,"steps":null,"defaultSteps":0,"pixels":{"min":1,"max":40,"step":1,"value":10}}
+    {"name":"few-pixel","norm":"L0","targeted":"optional","iterative":true,"eps":null,"evaluationEps":0,"steps":null,"defaultSteps":0,"pixels":{"min":1,"max":40,"step":1,"value":10}},
+    {"name":"simba","norm":"L2","targeted":"optional","iterative":true,"eps":{"min":0.05,"max":1,"step":0.05,"value":0.2},"evaluationEps":0.2,"steps":{"min":50,"max":784,"step":1,"value":784},"defaultSteps":784,"pixels":null}
   ]
 };
