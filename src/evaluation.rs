@@ -44,6 +44,8 @@ pub struct AttackReport {
     pub l0: Summary,
     pub l2: Summary,
     pub linf: Summary,
+    /// Structural similarity to the original (1: looks the same).
+    pub ssim: Summary,
     /// Fraction of pixels changed by the successful perturbations (mean).
     pub changed_fraction: f64,
     pub seconds_per_image: f64,
@@ -52,7 +54,7 @@ pub struct AttackReport {
 impl AttackReport {
     pub fn describe(&self, model: &str) -> String {
         format!(
-            "model {model}, attack {}, {} test digits\n  clean accuracy       {:.2}%\n  adversarial accuracy {:.2}%\n  success rate         {:.2}%\n  L0   mean {:.1} median {:.1} (mean {:.2}% of pixels)\n  L2   mean {:.3} median {:.3}\n  L∞   mean {:.3} median {:.3}\n  time {:.1} ms per image",
+            "model {model}, attack {}, {} test digits\n  clean accuracy       {:.2}%\n  adversarial accuracy {:.2}%\n  success rate         {:.2}%\n  L0   mean {:.1} median {:.1} (mean {:.2}% of pixels)\n  L2   mean {:.3} median {:.3}\n  L∞   mean {:.3} median {:.3}\n  SSIM mean {:.3} median {:.3}\n  time {:.1} ms per image",
             self.attack,
             self.samples,
             self.clean_accuracy * 100.0,
@@ -65,6 +67,8 @@ impl AttackReport {
             self.l2.median,
             self.linf.mean,
             self.linf.median,
+            self.ssim.mean,
+            self.ssim.median,
             self.seconds_per_image * 1000.0
         )
     }
@@ -106,6 +110,7 @@ pub fn evaluate_attack(
         l0: Summary::of(&pick(&|i| results[i].norms.l0 as f64)),
         l2: Summary::of(&pick(&|i| results[i].norms.l2 as f64)),
         linf: Summary::of(&pick(&|i| results[i].norms.linf as f64)),
+        ssim: Summary::of(&pick(&|i| results[i].norms.ssim as f64)),
         changed_fraction: Summary::of(&pick(&|i| results[i].norms.l0 as f64 / IMAGE_PIXELS as f64)).mean,
         seconds_per_image: seconds / n,
     }

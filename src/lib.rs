@@ -18,6 +18,7 @@
 //! - [`gradients`]: the loss, its input gradient, the logits' Jacobian, read-backs: what the
 //!   attacks, the visualisations and training share.
 //! - [`attacks`]: adversarial examples, one module per method, and their catalogue.
+//! - [`ssim`]: the structural similarity of two digits, how alike they look to a person.
 //! - [`visualize`]: saliency, class visualisation, fooling images, feature maps.
 //! - [`benchmark`]: the page's operations timed natively (the CLI's `bench`, a GPU through wgpu).
 
@@ -34,6 +35,7 @@ pub mod kernels;
 pub mod model;
 pub mod preprocess;
 pub mod rng;
+pub mod ssim;
 pub mod training;
 pub mod attacks;
 pub mod visualize;

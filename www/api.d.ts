@@ -46,6 +46,8 @@ export interface Norms {
   l0: number;
   l2: number;
   linf: number;
+  /** Structural similarity to the original (Wang et al. 2004): 1 when it looks the same. */
+  ssim: number;
 }
 
 export interface Classification {

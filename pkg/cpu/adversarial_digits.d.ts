@@ -97,7 +97,7 @@ export function parseMnist(images: Uint8Array | number[], labels: Uint8Array | n
 
 /**
  * Sizes of the change from `original` to `candidate` (784 values each), as the attacks measure
- * them: `{l0, l2, linf}` (L0 counts pixels moved by more than a tenth of a grey level).
+ * them: `{l0, l2, linf, ssim}` (L0 counts pixels moved by more than a tenth of a grey level).
  */
 export function perturbationNorms(original: Float32Array | number[], candidate: Float32Array | number[]): any;
 

@@ -297,7 +297,7 @@ export function parseMnist(images, labels) {
 
 /**
  * Sizes of the change from `original` to `candidate` (784 values each), as the attacks measure
- * them: `{l0, l2, linf}` (L0 counts pixels moved by more than a tenth of a grey level).
+ * them: `{l0, l2, linf, ssim}` (L0 counts pixels moved by more than a tenth of a grey level).
  * @param {Float32Array | number[]} original
  * @param {Float32Array | number[]} candidate
  * @returns {any}

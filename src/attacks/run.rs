@@ -7,24 +7,29 @@ use crate::gradients::{ComputeError, read};
 use crate::inference::{argmax, probabilities_of};
 use crate::model::{CLASSES, DigitNet, IMAGE_PIXELS, images_tensor};
 
-/// Sizes of a perturbation.
+/// Sizes of a change to a digit: how many pixels, how far, and how different it looks.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Norms {
     /// Pixels changed by more than [`L0_THRESHOLD`].
     pub l0: usize,
     pub l2: f32,
     pub linf: f32,
+    /// The structural similarity of the two pictures ([`crate::ssim`]): 1 when they look the same.
+    pub ssim: f32,
 }
 
 /// A pixel counts as changed for L0 when it moves by more than this (a tenth of a grey level).
 pub const L0_THRESHOLD: f32 = 1.0 / 2550.0;
 
 impl Norms {
-    pub fn of(perturbation: &[f32]) -> Self {
+    /// The sizes of the change from `original` to `changed` (784 values each).
+    pub fn between(original: &[f32], changed: &[f32]) -> Self {
+        let perturbation: Vec<f32> = changed.iter().zip(original).map(|(c, o)| c - o).collect();
         Self {
             l0: perturbation.iter().filter(|d| d.abs() > L0_THRESHOLD).count(),
             l2: perturbation.iter().map(|d| d * d).sum::<f32>().sqrt(),
             linf: perturbation.iter().fold(0.0, |m, d| m.max(d.abs())),
+            ssim: crate::ssim::ssim(original, changed),
         }
     }
 }
@@ -127,7 +132,7 @@ pub async fn measure(
             let label = argmax(&probabilities);
             let success = goal.reached(i, label);
             AttackResult {
-                norms: Norms::of(&perturbation),
+                norms: Norms::between(&pixels[i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS], &adversarial),
                 frames: row[IMAGE_PIXELS + CLASSES..].chunks(IMAGE_PIXELS).map(<[f32]>::to_vec).collect(),
                 adversarial,
                 perturbation,

@@ -49,7 +49,8 @@ pub async fn minimal_epsilon(
 pub fn random_noise_like(original: &[f32], perturbation: &[f32], norm: Norm, seed: u64) -> Vec<f32> {
     assert_eq!(original.len(), perturbation.len());
     let mut rng = SplitMix64::new(seed);
-    let size = Norms::of(perturbation);
+    let changed: Vec<f32> = original.iter().zip(perturbation).map(|(o, d)| o + d).collect();
+    let size = Norms::between(original, &changed);
     let noise: Vec<f32> = match norm {
         Norm::L2 => {
             let direction: Vec<f32> = (0..original.len()).map(|_| rng.normal()).collect();

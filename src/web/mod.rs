@@ -166,14 +166,13 @@ pub fn random_noise_like(original: &[f32], perturbation: &[f32], norm: &str, see
 }
 
 /// Sizes of the change from `original` to `candidate` (784 values each), as the attacks measure
-/// them: `{l0, l2, linf}` (L0 counts pixels moved by more than a tenth of a grey level).
+/// them: `{l0, l2, linf, ssim}` (L0 counts pixels moved by more than a tenth of a grey level).
 #[wasm_bindgen(js_name = perturbationNorms)]
 pub fn perturbation_norms(original: &[f32], candidate: &[f32]) -> Result<JsValue, JsValue> {
     if original.len() != IMAGE_PIXELS || candidate.len() != IMAGE_PIXELS {
         return Err(fail("expected two arrays of 784 values"));
     }
-    let change: Vec<f32> = candidate.iter().zip(original).map(|(c, o)| c - o).collect();
-    to_js(&attacks::Norms::of(&change))
+    to_js(&attacks::Norms::between(original, candidate))
 }
 
 /// The attacks' catalogue ([`crate::attacks::MethodInfo`], one entry per method): `[{name, norm,

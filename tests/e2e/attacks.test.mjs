@@ -78,6 +78,36 @@ for (const mode of MODES) {
       assert.deepEqual(browser.gradient, { length: 784, finite: true, nonzero: true });
     });
 
+    test('SSIM beside the norms, and the methods ranked by how visible their change is', { timeout: 300_000 }, async () => {
+      // The API's SSIM against the page's own computation of it from the two pictures is the Rust
+      // test's job (tests/ssim.rs); here: it is there, and it orders what the page shows.
+      const { pixels, labels } = mnistTest(1);
+      const same = await page.evaluate(async ({ x, y }) => {
+        const a = await window.adversarialDigits.attack({ pixels: x, label: y, method: 'fgsm', eps: 0 });
+        const b = await window.adversarialDigits.attack({ pixels: x, label: y, method: 'fgsm', eps: 0.3 });
+        return { zero: a.norms.ssim, large: b.norms.ssim };
+      }, { x: pixels[0], y: labels[0] });
+      assert.ok(Math.abs(same.zero - 1) < 1e-6, `no change: SSIM ${same.zero}`);
+      assert.ok(same.large > -1 && same.large < 0.9, `FGSM at 0.3: SSIM ${same.large}`);
+      await nextResult(page, () => page.selectOption('#attack-method', 'pgd'));
+      assert.match(await page.textContent('#attack-norms'), /SSIM 0\.\d{3}/);
+      if (mode.expect !== 'cpu') return; // the ranking: ten attacks, once is enough
+      await page.click('#samples .sample[data-index="0"]');
+      await attackPanelIdle(page);
+      await page.click('#attack-rank');
+      await page.waitForFunction(() => !document.getElementById('attack-rank-table').hidden, null, { timeout: 240_000 });
+      const rows = await page.evaluate(() => [...document.querySelectorAll('#attack-rank-table tbody tr')].map((r) => ({ method: r.dataset.method, ssim: Number(r.dataset.ssim), fooled: r.dataset.fooled === 'true' })));
+      const methods = await page.evaluate(() => window.adversarialDigits.attackMethods.map((m) => m.name));
+      assert.deepEqual(rows.map((r) => r.method).sort(), [...methods].sort(), 'every method of the catalogue is ranked');
+      const firstNotFooled = rows.findIndex((r) => !r.fooled);
+      const fooled = firstNotFooled < 0 ? rows : rows.slice(0, firstNotFooled);
+      // At the page's starting budgets some methods do not fool this confident 7; FGSM at 0.2 does
+      // (the first screen's flip).
+      assert.ok(fooled.some((r) => r.method === 'fgsm'), `FGSM among the fooling ones: ${JSON.stringify(rows)}`);
+      assert.ok(rows.slice(fooled.length).every((r) => !r.fooled), 'the fooled ones first');
+      fooled.slice(1).forEach((r, i) => assert.ok(r.ssim <= fooled[i].ssim, `not in SSIM order at ${r.method}`));
+    });
+
     test('SimBA through the API, with the method\'s own defaults, reads as the native CLI\'s', { timeout: 300_000 }, async () => {
       const { pixels, labels } = mnistTest(5);
       const reference = native(['predict', '--samples', '5', '--attack', 'simba']);

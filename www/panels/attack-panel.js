@@ -86,13 +86,18 @@ export function mountAttackPanel(container, {
   const cancelButton = el('button', { id: id('attack-cancel'), type: 'button', class: 'cancel', text: 'Cancel', hidden: '' });
   const minEpsResult = el('p', { id: id('attack-min-eps-result'), class: 'min-eps', 'aria-live': 'polite' });
   const downloadButton = el('button', { id: id('attack-download'), type: 'button', text: 'Download adversarial PNG' });
+  // Every method on this digit, ranked by how alike the result looks (SSIM), not by its norms.
+  const rankButton = el('button', { id: id('attack-rank'), type: 'button', text: 'Rank the methods by how visible the change is' });
+  const rankStatus = el('p', { id: id('attack-rank-status'), class: 'min-eps', 'aria-live': 'polite' });
+  const rankTable = el('table', { id: id('attack-rank-table'), class: 'rank-table', hidden: true });
 
   const methodLabel = el('label', { class: 'control', for: id('attack-method') }, el('span', { class: 'control-name', text: 'Method' }), methodSelect);
   methodLabel.hidden = !shows('method');
   const extras = el('div', { class: 'attack-extras' },
     el('div', { class: 'extra' }, randomButton, el('figure', {}, canvases.random, captions.random)),
     el('div', { class: 'extra' }, minEpsButton, minEpsResult),
-    el('div', { class: 'extra' }, downloadButton));
+    el('div', { class: 'extra' }, downloadButton),
+    el('div', { class: 'extra rank' }, rankButton, rankStatus, rankTable));
   extras.hidden = !shows('extras');
 
   const legendRow = el('div', { class: 'legend-row' }, legend, legendText);
@@ -204,7 +209,7 @@ export function mountAttackPanel(container, {
     result.textContent = flipped
       ? `Flipped: the network now reads a ${output.label} (${percent(output.probabilities[output.label])}) where it read a ${input.label}.`
       : `Not fooled: the network still reads a ${input.label}. ${method?.eps ? 'Try a larger ε' : 'Try more steps'} or another method.`;
-    norms.textContent = `Size of the change: L∞ ${output.norms.linf.toFixed(3)}, L2 ${output.norms.l2.toFixed(2)}, L0 ${output.norms.l0} pixels; ${output.steps} step${output.steps === 1 ? '' : 's'}.`;
+    norms.textContent = `Size of the change: L∞ ${output.norms.linf.toFixed(3)}, L2 ${output.norms.l2.toFixed(2)}, L0 ${output.norms.l0} pixels; SSIM ${output.norms.ssim.toFixed(3)} (1: looks the same); ${output.steps} step${output.steps === 1 ? '' : 's'}.`;
     return flipped;
   }
 
@@ -235,7 +240,8 @@ export function mountAttackPanel(container, {
 
   // Every change of the digit or of a setting requests a run; only the newest result is shown.
   let searching = null; // the AbortController of the smallest-ε search, while it runs
-  const showCancel = () => { cancelButton.hidden = !(attacks.busy || searching); };
+  let ranking = null; // the AbortController of the ranking, while it runs
+  const showCancel = () => { cancelButton.hidden = !(attacks.busy || searching || ranking); };
   const idle = () => queueMicrotask(() => {
     if (!attacks.busy) container.removeAttribute('aria-busy');
     showCancel();
@@ -273,6 +279,7 @@ export function mountAttackPanel(container, {
     const wasAttacking = attacks.busy;
     attacks.cancel();
     searching?.abort();
+    ranking?.abort();
     container.removeAttribute('aria-busy');
     container.dataset.cancelled = 'true';
     // The job in flight settles a moment later (and comes back to nobody): nothing runs now.
@@ -371,6 +378,44 @@ export function mountAttackPanel(container, {
     } finally {
       minEpsButton.disabled = false;
       if (searching === controller) searching = null;
+      showCancel();
+    }
+  });
+
+  // SSIM (Wang et al., 2004) measures what a person sees: local brightness, contrast and
+  // structure; L0, L2 and L∞ only count how much the numbers changed.
+  rankButton.addEventListener('click', async () => {
+    const input = source.current();
+    if (!input || ranking || !methods.length) return;
+    const controller = new AbortController();
+    ranking = controller;
+    rankButton.disabled = true;
+    showCancel();
+    const rows = [];
+    try {
+      for (const [n, m] of methods.entries()) {
+        rankStatus.textContent = `Running ${m.label} (${n + 1} of ${methods.length})…`;
+        // Each method at the page's starting settings (the rest: its own defaults).
+        const settings = { method: m.name, seed: 0, ...(m.eps ? { eps: m.eps.value } : {}), ...(m.steps ? { steps: m.steps.value } : {}), ...(m.pixels ? { pixelsBudget: m.pixels.value } : {}) };
+        rows.push({ m, output: await engine.attack(input.pixels, input.label, settings, { signal: controller.signal }) });
+      }
+      if (source.current() !== input) return;
+      // The changes that fool it, least visible first; then those that do not.
+      const fooled = (row) => row.output.label !== input.label;
+      rows.sort((a, b) => Number(fooled(b)) - Number(fooled(a)) || b.output.norms.ssim - a.output.norms.ssim);
+      const cell = (tag, text) => el(tag, tag === 'th' ? { scope: 'row', text } : { text });
+      rankTable.replaceChildren(
+        el('thead', {}, el('tr', {}, ...['Method', 'Reads', 'SSIM', 'L2', 'L∞'].map((text) => el('th', { scope: 'col', text })))),
+        el('tbody', {}, ...rows.map(({ m, output }) => el('tr', { 'data-method': m.name, 'data-ssim': output.norms.ssim.toFixed(4), 'data-fooled': String(fooled({ output })) },
+          cell('th', m.label), cell('td', fooled({ output }) ? `${output.label} (fooled)` : `${output.label}`),
+          cell('td', output.norms.ssim.toFixed(3)), cell('td', output.norms.l2.toFixed(2)), cell('td', output.norms.linf.toFixed(3))))));
+      rankTable.hidden = false;
+      rankStatus.textContent = `Every method on this digit at its starting settings, the least visible change that fools the network first (SSIM: 1 looks the same).`;
+    } catch (error) {
+      rankStatus.textContent = error.name === 'AbortError' ? 'Ranking cancelled.' : `The ranking failed: ${error.message}`;
+    } finally {
+      rankButton.disabled = false;
+      if (ranking === controller) ranking = null;
       showCancel();
     }
   });
