@@ -108,6 +108,28 @@ for (const mode of MODES) {
       fooled.slice(1).forEach((r, i) => assert.ok(r.ssim <= fooled[i].ssim, `not in SSIM order at ${r.method}`));
     });
 
+    test('"Print a sheet" opens the digit and its adversarial version, 4 cm wide, in a tab of this site', { timeout: 120_000 }, async () => {
+      if (mode.expect !== 'cpu') return; // the page's side only
+      await attackPanelIdle(page);
+      const [tab] = await Promise.all([session.context.waitForEvent('page'), page.click('#attack-print')]);
+      await tab.waitForLoadState('load');
+      await tab.emulateMedia({ media: 'print' });
+      const sheet = await tab.evaluate(() => ({
+        url: location.protocol,
+        title: document.querySelector('h1').textContent,
+        images: [...document.images].map((i) => ({ loaded: i.complete && i.naturalWidth === 28, cm: i.getBoundingClientRect().width / (96 / 2.54) })),
+        captions: [...document.querySelectorAll('figcaption')].map((c) => c.textContent),
+      }));
+      const original = await page.getAttribute('#prediction', 'data-label');
+      const adversarial = await page.getAttribute('#attack-result', 'data-label');
+      assert.equal(sheet.url, 'blob:');
+      assert.equal(sheet.title, `adversarial-digits: a ${original} that the network reads as a ${adversarial}`);
+      assert.equal(sheet.images.length, 3);
+      for (const image of sheet.images) assert.ok(image.loaded && Math.abs(image.cm - 4) < 0.01, JSON.stringify(image));
+      assert.match(sheet.captions[1], new RegExp(`read as ${adversarial}`));
+      await tab.close();
+    });
+
     test('SimBA through the API, with the method\'s own defaults, reads as the native CLI\'s', { timeout: 300_000 }, async () => {
       const { pixels, labels } = mnistTest(5);
       const reference = native(['predict', '--samples', '5', '--attack', 'simba']);

@@ -8,6 +8,7 @@
 import { describeMethods, methodByName } from '../attack-methods.js';
 import { mountStrip, percent } from '../render/bars.js';
 import { drawDigit, drawNoise, drawLegend } from '../render/colormap.js';
+import { printSheet } from '../render/print-sheet.js';
 import { el } from '../dom.js';
 import { createScheduler } from '../scheduler.js';
 
@@ -86,6 +87,8 @@ export function mountAttackPanel(container, {
   const cancelButton = el('button', { id: id('attack-cancel'), type: 'button', class: 'cancel', text: 'Cancel', hidden: '' });
   const minEpsResult = el('p', { id: id('attack-min-eps-result'), class: 'min-eps', 'aria-live': 'polite' });
   const downloadButton = el('button', { id: id('attack-download'), type: 'button', text: 'Download adversarial PNG' });
+  const printButton = el('button', { id: id('attack-print'), type: 'button', text: 'Print a sheet' });
+  const printStatus = el('p', { id: id('attack-print-status'), class: 'min-eps', 'aria-live': 'polite' });
   // Every method on this digit, ranked by how alike the result looks (SSIM), not by its norms.
   const rankButton = el('button', { id: id('attack-rank'), type: 'button', text: 'Rank the methods by how visible the change is' });
   const rankStatus = el('p', { id: id('attack-rank-status'), class: 'min-eps', 'aria-live': 'polite' });
@@ -96,7 +99,7 @@ export function mountAttackPanel(container, {
   const extras = el('div', { class: 'attack-extras' },
     el('div', { class: 'extra' }, randomButton, el('figure', {}, canvases.random, captions.random)),
     el('div', { class: 'extra' }, minEpsButton, minEpsResult),
-    el('div', { class: 'extra' }, downloadButton),
+    el('div', { class: 'extra' }, downloadButton, printButton, printStatus),
     el('div', { class: 'extra rank' }, rankButton, rankStatus, rankTable));
   extras.hidden = !shows('extras');
 
@@ -417,6 +420,27 @@ export function mountAttackPanel(container, {
       rankButton.disabled = false;
       if (ranking === controller) ranking = null;
       showCancel();
+    }
+  });
+
+  // The digit and its adversarial version on paper, to photograph and upload (or show the camera).
+  printButton.addEventListener('click', () => {
+    if (!last) return;
+    const { input, output, options: settings } = last;
+    const what = `${methodByName(methods, settings.method).label}${settings.eps ? `, ε = ${settings.eps}` : ''}`;
+    try {
+      printSheet({
+        title: `adversarial-digits: a ${input.label} that the network reads as a ${output.label}`,
+        items: [
+          { pixels: input.pixels, caption: `Original: read as ${input.label} (${percent(input.probabilities[input.label])})` },
+          { pixels: output.pixels, caption: `Adversarial (${what}): read as ${output.label} (${percent(output.probabilities[output.label])})` },
+          { pixels: output.noise, noise: true, caption: 'The noise, amplified (not to photograph)' },
+        ],
+        note: 'Photograph the printed digits (straight on, in good light, the digit filling the camera’s square) and give the photo to the demo, by upload or with the camera: does the network still read the adversarial one as it did on screen?',
+      });
+      printStatus.textContent = 'The sheet opened in a new tab.';
+    } catch (error) {
+      printStatus.textContent = `The sheet could not be opened: ${error.message}.`;
     }
   });
 
