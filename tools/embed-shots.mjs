@@ -13,6 +13,9 @@ export const EMBEDS = [
   { name: 'classify', attributes: 'view="classify" controls="draw,samples"' },
   { name: 'visualise', attributes: 'view="visualise" controls="samples"' },
   { name: 'robust', attributes: 'view="robust" controls="samples"' },
+  // With every control (the attributes left out): drawing, upload and camera join the row.
+  { name: 'attack-all-controls', attributes: 'view="attack"', shot: false }, // the README shows the next one
+  { name: 'classify-attack-all-controls', attributes: 'view="classify attack"' },
 ];
 export const WIDTHS = [1200, 736, 390, 320];
 
@@ -57,7 +60,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
         await embedSettled(page);
         const box = await page.locator('adversarial-digits').boundingBox();
         heights.push(Math.round(box.height));
-        if (shots && width === 736) await page.locator('adversarial-digits').screenshot({ path: `${ROOT}/docs/embed-${embed.name}.png` });
+        if (shots && width === 736 && embed.shot !== false) await page.locator('adversarial-digits').screenshot({ path: `${ROOT}/docs/embed-${embed.name}.png` });
         await page.close();
       }
       rows.push(`| \`${embed.attributes}\` | ${heights.join(' | ')} |`);

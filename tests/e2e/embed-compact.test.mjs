@@ -16,7 +16,7 @@ const POSTER_MODULE = readFileSync(join(ROOT, 'www/embed/poster.js'), 'utf8');
 const POSTER = JSON.parse(POSTER_MODULE.slice(POSTER_MODULE.indexOf('{'), POSTER_MODULE.lastIndexOf('}') + 1));
 
 /** Height limits (px) at a 736 px column and wider; at 320-390 px, 1.5 times as much. */
-const LIMITS = { attack: 520, 'classify-attack': 640, classify: 520, visualise: 520, robust: 640 };
+const LIMITS = { attack: 520, 'classify-attack': 640, classify: 520, visualise: 520, robust: 640, 'attack-all-controls': 520, 'classify-attack-all-controls': 640 };
 const limitAt = (name, width) => (width >= 736 ? LIMITS[name] : LIMITS[name] * 1.5);
 
 /** The engine's files: the worker, both wasm builds and their glue, the standard weights. */
