@@ -5,8 +5,12 @@ export function mountMessages(element) {
   return {
     show(kind, text) {
       clearTimeout(timer);
-      element.dataset.kind = kind;
-      element.textContent = text;
+      // The same message again (a camera frame with nothing in it, frame after frame) is not
+      // written again: an alert region would announce it every time.
+      if (element.dataset.kind !== kind || element.textContent !== text) {
+        element.dataset.kind = kind;
+        element.textContent = text;
+      }
       if (kind === 'hint') timer = setTimeout(() => this.clear(), 6000);
     },
     clear() {
