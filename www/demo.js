@@ -115,8 +115,8 @@ export function mountDemo(root, {
     ...(shows('upload') ? [el('p', { class: 'small', text: '…or drop a picture here, or paste one (a photo of a digit on paper works).' })] : []));
   // The camera: buttons, and its picture with the guide box (shown while it runs).
   const cameraStart = el('button', { type: 'button', id: id('camera-start'), text: 'Use the camera' });
-  const cameraFreeze = el('button', { type: 'button', id: id('camera-freeze'), text: 'Freeze this frame' });
-  const cameraStop = el('button', { type: 'button', id: id('camera-stop'), text: 'Stop the camera' });
+  const cameraFreeze = el('button', { type: 'button', id: id('camera-freeze'), text: 'Freeze this frame', hidden: true });
+  const cameraStop = el('button', { type: 'button', id: id('camera-stop'), text: 'Stop the camera', hidden: true });
   const cameraVideo = el('video', { id: id('camera-video'), muted: true, playsinline: true, 'aria-label': 'The camera’s picture; the square is what the network reads' });
   cameraVideo.muted = true;
   const cameraView = el('div', { class: 'camera-view', hidden: true }, cameraVideo, el('div', { class: 'camera-guide', 'aria-hidden': 'true' }));
@@ -187,9 +187,11 @@ export function mountDemo(root, {
       ...(shows('draw') ? [undoButton, clearButton] : []),
       ...(shows('upload') ? [el('label', { class: 'file-button' }, 'Upload', fileInput)] : []),
       ...(shows('camera') ? [cameraStart, cameraFreeze, cameraStop] : []));
-    cameraStart.textContent = 'Camera';
-    cameraFreeze.textContent = 'Freeze';
-    cameraStop.textContent = 'Stop';
+    // Short words in the row; the full names for assistive technology (they contain the words).
+    for (const [button, word] of [[cameraStart, 'Camera'], [cameraFreeze, 'Freeze'], [cameraStop, 'Stop']]) {
+      button.setAttribute('aria-label', button.textContent);
+      button.textContent = word;
+    }
     // Each view's main figure, then the digits to pick from, then each view's "More".
     const content = [];
     const mores = [];
