@@ -110,11 +110,12 @@ for (const modeName of ['webgpu', 'no-webgpu']) {
       assert.ok(run.ink > 0, 'the stroke drawn during the gallery was on the canvas before it ended');
 
       // Cancel in the middle: the panel says so at once, and the engine answers the next call.
-      // Two animation frames after the start, in the page itself: a whole gallery takes about
-      // 300 ms on the CPU, so a wait measured from the test's side could see it finish first.
+      // In the page itself, once the first chunk has been sent to the worker (the start's
+      // microtasks) and before any answer can come back (a task): a whole gallery takes about
+      // 300 ms on the CPU, so any wait measured in time could see it finish first.
       const cancelled = await page.evaluate(async () => {
         document.getElementById('fooling-run').click();
-        for (let i = 0; i < 2; i++) await new Promise((resolve) => requestAnimationFrame(resolve));
+        for (let i = 0; i < 3; i++) await Promise.resolve();
         if (document.querySelector('[data-fooling]').dataset.fooling !== 'running') return { state: 'not running when cancelled' };
         document.getElementById('fooling-cancel').click();
         await new Promise((resolve) => setTimeout(resolve, 0));
