@@ -170,11 +170,17 @@ for (const name of ['webgpu', 'no-webgpu']) {
       const page = await session.open('/', { init: markFirstPrediction });
       if (name === 'webgpu') await page.waitForFunction(() => document.getElementById('backend').dataset.backend === 'webgpu', null, { timeout: 120_000 });
       const first = await page.evaluate(() => window.__firstPrediction);
-      const entries = await requestsOf(page);
+      // The later parts load once the first prediction is shown, a chain of module imports each:
+      // wait until all have been asked for (or a minute has passed) before looking.
+      const later = LATER.filter((path) => !(path.startsWith('/pkg/') && name !== 'webgpu'));
+      let entries = await requestsOf(page);
+      for (const start = Date.now(); Date.now() - start < 60_000 && !later.every((path) => entries.some((e) => e.path === path));) {
+        await page.waitForTimeout(200);
+        entries = await requestsOf(page);
+      }
       assert.ok(first > 0, 'a first prediction was shown');
       const requested = (path) => entries.filter((e) => e.path === path);
-      for (const path of LATER) {
-        if (path.startsWith('/pkg/') && name !== 'webgpu') continue;
+      for (const path of later) {
         assert.ok(requested(path).length > 0, `${path} is loaded at all`);
         assert.ok(requested(path).every((e) => e.start > first), `${path} was requested before the first prediction`);
       }
