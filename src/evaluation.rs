@@ -48,6 +48,10 @@ pub struct AttackReport {
     pub ssim: Summary,
     /// Fraction of pixels changed by the successful perturbations (mean).
     pub changed_fraction: f64,
+    /// The black-box attacks' queries per successful attack, as their papers report them; absent
+    /// for the attacks that read the gradient.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queries: Option<Summary>,
     pub seconds_per_image: f64,
 }
 
@@ -70,7 +74,7 @@ impl AttackReport {
             self.ssim.mean,
             self.ssim.median,
             self.seconds_per_image * 1000.0
-        )
+        ) + &self.queries.map_or(String::new(), |q| format!("\n  queries mean {:.1} median {:.1} (successful attacks)", q.mean, q.median))
     }
 }
 
@@ -112,6 +116,7 @@ pub fn evaluate_attack(
         linf: Summary::of(&pick(&|i| results[i].norms.linf as f64)),
         ssim: Summary::of(&pick(&|i| results[i].norms.ssim as f64)),
         changed_fraction: Summary::of(&pick(&|i| results[i].norms.l0 as f64 / IMAGE_PIXELS as f64)).mean,
+        queries: method.black_box().then(|| Summary::of(&pick(&|i| results[i].queries.unwrap_or(0) as f64))),
         seconds_per_image: seconds / n,
     }
 }

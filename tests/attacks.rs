@@ -298,3 +298,65 @@ fn simba_asks_a_black_box_for_scores_only_and_counts_its_queries_as_the_paper() 
     assert_eq!(queries, vec![1 + darker]);
     assert_eq!(oracle.queries(), 1 + darker);
 }
+
+#[test]
+fn the_square_attack_fools_the_standard_network_in_tens_of_queries_inside_the_box() {
+    // Andriushchenko et al. report near-100% success in tens of queries on undefended MNIST
+    // networks at ε = 0.3; here, 20 test digits with the catalogue's defaults (1,000 queries).
+    let model = standard_model();
+    let data = test_digits(20);
+    let labels = labels(&data);
+    let opts = AttackOptions::for_method(Method::Square);
+    assert_eq!((opts.eps, opts.square.queries), (0.3, 1000));
+    let results = block_on(run(Method::Square, &model, &data.pixels, &labels, &opts, &device())).unwrap();
+    let fooled = results.iter().filter(|r| r.success).count();
+    assert!(fooled >= 19, "Square fooled {fooled} of 20");
+    let mut queries: Vec<usize> = results.iter().map(|r| r.queries.expect("a black-box attack counts its queries")).collect();
+    queries.sort();
+    assert!(queries[10] <= 100, "median {} queries", queries[10]);
+    for r in &results {
+        assert!(r.norms.linf <= opts.eps + 1e-5, "a pixel moved {} > ε", r.norms.linf);
+        assert!(r.queries.unwrap() <= opts.square.queries);
+    }
+    // Targeted: every digit to the next one, within the same budget.
+    let targeted = AttackOptions { target: Some(3), ..opts.clone() };
+    let results = block_on(run(Method::Square, &model, &data.pixels[..5 * IMAGE_PIXELS], &labels[..5], &targeted, &device())).unwrap();
+    assert!(results.iter().filter(|r| r.label == 3).count() >= 4, "{:?}", results.iter().map(|r| r.label).collect::<Vec<_>>());
+    // Seeded.
+    let few = &data.pixels[..3 * IMAGE_PIXELS];
+    let a = block_on(run(Method::Square, &model, few, &labels[..3], &opts, &device())).unwrap();
+    let b = block_on(run(Method::Square, &model, few, &labels[..3], &opts, &device())).unwrap();
+    let c = block_on(run(Method::Square, &model, few, &labels[..3], &AttackOptions { seed: 5, ..opts.clone() }, &device())).unwrap();
+    assert!(a.iter().zip(&b).all(|(x, y)| x.adversarial == y.adversarial), "the same seed gave another attack");
+    assert!(a.iter().zip(&c).any(|(x, y)| x.adversarial != y.adversarial), "another seed gave the same attack");
+    // White-box attacks report no queries.
+    let fgsm = block_on(run(Method::Fgsm, &model, few, &labels[..3], &AttackOptions::default(), &device())).unwrap();
+    assert!(fgsm.iter().all(|r| r.queries.is_none()));
+}
+
+#[test]
+fn the_square_attack_asks_a_black_box_for_scores_only_and_never_exceeds_its_budget() {
+    // A stand-in network that no bounded change fools: it reads a 7 whatever the image. The
+    // attack gets the closure, spends exactly its budget, and stays in the ε-box.
+    use adversarial_digits::attacks::{Goal, ScoreOracle, square};
+    let stubborn = |pixels: Vec<f32>| -> Vec<f32> {
+        pixels.chunks(adversarial_digits::model::IMAGE_PIXELS).flat_map(|image| {
+            let mean = image.iter().sum::<f32>() / IMAGE_PIXELS as f32;
+            let mut p = vec![0.01 * mean; 10];
+            p[7] = 1.0 - 0.09 * mean;
+            p
+        }).collect()
+    };
+    let mut oracle = ScoreOracle::new(move |pixels| Box::pin(std::future::ready(Ok(stubborn(pixels)))));
+    let mut opts = AttackOptions::for_method(Method::Square);
+    opts.square.queries = 137;
+    let original: Vec<f32> = (0..2 * IMAGE_PIXELS).map(|i| (i % 29) as f32 / 28.0).collect();
+    let (adversarial, queries) = block_on(square(&mut oracle, original.clone(), &Goal::untargeted(&[7, 7]), &opts)).unwrap();
+    assert_eq!(queries, vec![137, 137]);
+    assert_eq!(oracle.queries(), 2 * 137);
+    assert!(adversarial.iter().zip(&original).all(|(a, o)| (a - o).abs() <= opts.eps + 1e-6 && (0.0..=1.0).contains(a)));
+    // An image already fooled costs one query.
+    let mut oracle = ScoreOracle::new(move |pixels| Box::pin(std::future::ready(Ok(stubborn(pixels)))));
+    let (_, queries) = block_on(square(&mut oracle, original[..IMAGE_PIXELS].to_vec(), &Goal::untargeted(&[3]), &opts)).unwrap();
+    assert_eq!(queries, vec![1]);
+}

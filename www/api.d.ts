@@ -13,7 +13,7 @@ export type Backend = 'webgpu' | 'cpu';
 /** The networks: trained on clean digits, or adversarially trained. */
 export type ModelName = 'standard' | 'robust';
 /** The attacks: the names of the engine's catalogue (src/attacks/catalogue.rs; tests/catalogue.rs checks this list). */
-export type AttackMethod = 'fgsm' | 'bim' | 'pgd' | 'pgd-l2' | 'mi-fgsm' | 'deepfool' | 'cw' | 'jsma' | 'few-pixel' | 'simba';
+export type AttackMethod = 'fgsm' | 'bim' | 'pgd' | 'pgd-l2' | 'mi-fgsm' | 'deepfool' | 'cw' | 'jsma' | 'few-pixel' | 'simba' | 'square';
 
 /** A parameter's range in the page and its starting value. */
 export interface ParameterRange {
@@ -38,6 +38,10 @@ export interface AttackMethodInfo {
   defaultSteps: number;
   /** few-pixel: how many pixels may change (null for the others). */
   pixels: ParameterRange | null;
+  /** What of the network it reads: its gradient (white-box), or only its scores or its top label (black-box). */
+  access: 'gradient' | 'scores' | 'label';
+  /** square: the query budget's range (null for the others). */
+  queries: ParameterRange | null;
 }
 export type SaliencyMethod = 'gradient' | 'smoothgrad' | 'gradient-x-input' | 'integrated-gradients';
 
@@ -73,7 +77,7 @@ export interface AttackOptions {
   label?: number;
   /** Default 'fgsm'. */
   method?: AttackMethod;
-  /** The budget: L∞ for fgsm, bim, pgd, mi-fgsm; L2 for pgd-l2; simba's step. Default: the method's `evaluationEps`. */
+  /** The budget: L∞ for fgsm, bim, pgd, mi-fgsm, square; L2 for pgd-l2; simba's step. Default: the method's `evaluationEps`. */
   eps?: number;
   /** A digit to aim at; null or absent: any wrong digit (jsma: the next digit). */
   target?: number | null;
@@ -104,6 +108,10 @@ export interface AttackOptions {
   maxFraction?: number;
   /** few-pixel: the most pixels it may change. */
   pixelsBudget?: number;
+  /** square: the query budget, the images it may ask the network about (default 1000). */
+  queries?: number;
+  /** square: the share of the image its first squares cover (default 0.8). */
+  pInit?: number;
   /** Cancels the attack: the promise rejects with an AbortError and the engine stops the work. */
   signal?: AbortSignal;
 }
@@ -125,6 +133,8 @@ export interface AttackResult {
   norms: Norms;
   /** Iterations used. */
   steps: number;
+  /** The black-box attacks (simba, square): the images they asked the network about. Null for the others. */
+  queries: number | null;
   /** Whether the attack reached its goal: the target, or any wrong digit. */
   success: boolean;
   /** Recorded iterates (see `recordEvery`). */

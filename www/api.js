@@ -73,10 +73,11 @@ export async function gradient(pixels, label, { signal } = {}) {
  * Runs an attack. `pixels` and `label` default to the digit on the page and its predicted label.
  * @param {{pixels?: Float32Array|number[], label?: number, method?: string, eps?: number, target?: number|null,
  *   steps?: number, alpha?: number, restarts?: number, seed?: number, pixelsBudget?: number,
- *   signal?: AbortSignal}} options `signal` cancels it: the promise rejects with an AbortError and
+ *   queries?: number, signal?: AbortSignal}} options `signal` cancels it: the promise rejects with an AbortError and
  *   the engine stops the work.
  * @returns {Promise<{pixels: Float32Array, noise: Float32Array, label: number, probabilities: Float32Array,
- *   norms: {l0: number, l2: number, linf: number}, steps: number, success: boolean}>}
+ *   norms: {l0: number, l2: number, linf: number, ssim: number}, steps: number, queries: number|null,
+ *   success: boolean}>} `queries`: what a black-box attack (simba, square) asked the network.
  */
 export async function attack({ pixels, label, signal, ...options } = {}) {
   await ready;

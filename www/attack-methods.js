@@ -64,6 +64,12 @@ export const ATTACK_PROSE = {
     paper: 'Guo et al. (2019), Simple Black-box Adversarial Attacks',
     paperUrl: 'https://arxiv.org/abs/1905.07121',
   },
+  'square': {
+    label: 'Square Attack',
+    summary: 'No gradient either: it starts from stripes of ±ε, then keeps trying a random square of the image set to +ε or −ε, and keeps it when the gap between the true digit and the runner-up shrinks. The squares start large and shrink. A random search that reads only the network’s answers, yet rivals the gradient attacks.',
+    paper: 'Andriushchenko, Croce, Flammarion & Hein (2020), Square Attack: a query-efficient black-box adversarial attack via random search',
+    paperUrl: 'https://arxiv.org/abs/1912.00049',
+  },
 };
 
 /**

@@ -25,6 +25,7 @@ export const STATE_SPEC = {
   eps: { type: 'number', default: null, hash: true, attribute: 'eps', min: 0 },
   steps: { type: 'number', default: null, hash: true, attribute: 'steps', min: 1, max: 1000 },
   pixels: { type: 'number', default: null, hash: true, attribute: 'pixels', min: 1, max: 784 }, // the few-pixel attack's budget
+  queries: { type: 'number', default: null, hash: true, attribute: 'queries', min: 1, max: 10000 }, // a black-box attack's query budget
   target: { type: 'digit', default: null, hash: true, attribute: 'target' },
 };
 

@@ -30,6 +30,7 @@ pub enum Method {
     Jsma,
     FewPixel,
     Simba,
+    Square,
 }
 
 /// How the size of a perturbation is measured.
@@ -84,6 +85,18 @@ pub enum Targeting {
     Never,
 }
 
+/// What of the network an attack reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Access {
+    /// Its gradient (a white-box attack).
+    Gradient,
+    /// Its output probabilities only (a score-based black-box attack).
+    Scores,
+    /// Its top label only (a decision-based black-box attack).
+    Label,
+}
+
 /// The range a parameter may take in the page, and the value it starts at. In f64, so that the
 /// page gets 0.005 and not 0.004999999888 (a slider snaps its values to its step).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -119,10 +132,14 @@ pub struct MethodInfo {
     pub default_steps: usize,
     /// The few-pixel attack's budget: how many pixels may change.
     pub pixels: Option<Range>,
+    /// What of the network it reads: the gradient, or (black-box) the scores or the label alone.
+    pub access: Access,
+    /// The query budget of the black-box attacks that take one (`queries`).
+    pub queries: Option<Range>,
 }
 
 impl Method {
-    pub const ALL: [Method; 10] = [
+    pub const ALL: [Method; 11] = [
         Method::Fgsm,
         Method::Bim,
         Method::Pgd,
@@ -133,6 +150,7 @@ impl Method {
         Method::Jsma,
         Method::FewPixel,
         Method::Simba,
+        Method::Square,
     ];
 
     /// The method's catalogue entry: everything the CLI, the page and the API know of it.
@@ -149,6 +167,8 @@ impl Method {
             default_steps: steps.map_or(default_steps, |s: Range| s.value as usize),
             steps,
             pixels,
+            access: Access::Gradient,
+            queries: None,
         };
         match self {
             Method::Fgsm => entry(Norm::Linf, Optional, false, linf_eps(0.2), 0.3, None, 1, None),
@@ -161,7 +181,16 @@ impl Method {
             Method::Jsma => entry(Norm::L0, Required, true, None, 0.0, None, 0, None),
             Method::FewPixel => entry(Norm::L0, Optional, true, None, 0.0, None, 0, range(1.0, 40.0, 1.0, 10.0)),
             // ε is SimBA's step; `steps`, the pixels it may try.
-            Method::Simba => entry(Norm::L2, Optional, true, range(0.05, 1.0, 0.05, 0.2), 0.2, range(50.0, 784.0, 1.0, 784.0), 0, None),
+            Method::Simba => MethodInfo {
+                access: Access::Scores,
+                ..entry(Norm::L2, Optional, true, range(0.05, 1.0, 0.05, 0.2), 0.2, range(50.0, 784.0, 1.0, 784.0), 0, None)
+            },
+            // One query per square tried: `queries` is its budget, not `steps`.
+            Method::Square => MethodInfo {
+                access: Access::Scores,
+                queries: range(100.0, 5000.0, 100.0, 1000.0),
+                ..entry(Norm::Linf, Optional, true, linf_eps(0.2), 0.3, None, 0, None)
+            },
         }
     }
 
@@ -182,9 +211,20 @@ impl Method {
                 let device = images.device();
                 let mut oracle = ScoreOracle::of_model(model, &device);
                 let (pixels, queries) = simba(&mut oracle, crate::gradients::read(images).await?, goal, options).await?;
-                Crafted::new(crate::model::images_tensor(&pixels, &device), queries.into_iter().max().unwrap_or(0))
+                black_box_result(pixels, queries, &device)
+            }
+            Method::Square => {
+                let device = images.device();
+                let mut oracle = ScoreOracle::of_model(model, &device);
+                let (pixels, queries) = square(&mut oracle, crate::gradients::read(images).await?, goal, options).await?;
+                black_box_result(pixels, queries, &device)
             }
         })
+    }
+
+    /// Whether the attack reads only the network's outputs (a black-box attack).
+    pub fn black_box(self) -> bool {
+        self.info().access != Access::Gradient
     }
 
     /// Every method's entry, in the catalogue's order.
@@ -204,6 +244,7 @@ impl Method {
             Method::Jsma => "jsma",
             Method::FewPixel => "few-pixel",
             Method::Simba => "simba",
+            Method::Square => "square",
         }
     }
 
@@ -215,6 +256,7 @@ impl Method {
             "mifgsm" | "momentum" => "mi-fgsm",
             "carlini-wagner" | "cw-l2" => "cw",
             "one-pixel" | "pixel" => "few-pixel",
+            "square-attack" | "square-linf" => "square",
             other => other,
         };
         Method::ALL.into_iter().find(|m| m.name() == alias)
@@ -267,6 +309,12 @@ impl Method {
     }
 }
 
+/// A black-box attack's images and query counts as [`Crafted`]; its steps are its largest count.
+fn black_box_result(pixels: Vec<f32>, queries: Vec<usize>, device: &Device) -> Crafted {
+    let steps = queries.iter().copied().max().unwrap_or(0);
+    Crafted { queries, ..Crafted::new(crate::model::images_tensor(&pixels, device), steps) }
+}
+
 impl fmt::Display for Method {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -293,7 +341,9 @@ mod tests {
             }
             assert_eq!(info.pixels.is_some(), method == Method::FewPixel);
             // L∞ and L2 budgets bound the ball the attack stays in; L0 and the minimising methods have none.
-            assert_eq!(info.eps.is_some(), matches!(method, Method::Fgsm | Method::Bim | Method::Pgd | Method::PgdL2 | Method::MiFgsm | Method::Simba));
+            assert_eq!(info.eps.is_some(), matches!(method, Method::Fgsm | Method::Bim | Method::Pgd | Method::PgdL2 | Method::MiFgsm | Method::Simba | Method::Square));
+            assert_eq!(info.queries.is_some(), method == Method::Square);
+            assert_eq!(method.black_box(), matches!(method, Method::Simba | Method::Square));
         }
     }
 

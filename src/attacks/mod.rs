@@ -1,5 +1,5 @@
 //! Adversarial attacks: small changes to a digit, crafted from the network's own gradient (or,
-//! for SimBA, found from its answers alone), that change its answer.
+//! for SimBA and the Square Attack, found from its answers alone), that change its answer.
 //!
 //! One module per attack, each a single function named after the method, documented with its
 //! paper, the norm it bounds or minimises, and its defaults. They all take a batch of images
@@ -38,9 +38,10 @@ pub mod momentum;
 pub mod pgd;
 pub mod search;
 pub mod simba;
+pub mod square;
 
 pub use basic_iterative::basic_iterative_method;
-pub use catalogue::{Method, MethodInfo, Norm, Range, Targeting};
+pub use catalogue::{Access, Method, MethodInfo, Norm, Range, Targeting};
 pub use goal::{Goal, attack_direction, attack_direction_and_logits, image_mask, l2_norm, objective, uniform_noise};
 pub use options::AttackOptions;
 pub use oracle::ScoreOracle;
@@ -56,3 +57,4 @@ pub use jsma::jsma;
 pub use momentum::momentum_iterative_fgsm;
 pub use pgd::{projected_gradient_descent, projected_gradient_descent_l2};
 pub use simba::simba;
+pub use square::square;

@@ -8,6 +8,7 @@ use super::few_pixel::FewPixelParams;
 use super::jsma::JsmaParams;
 use super::momentum::MomentumParams;
 use super::pgd::PgdParams;
+use super::square::SquareParams;
 
 /// One attack request. Flat on the wire (`{eps, steps, restarts, momentum, …}` from JS and the
 /// CLI): each method's section is flattened in, and a method reads only its own.
@@ -38,6 +39,8 @@ pub struct AttackOptions {
     pub jsma: JsmaParams,
     #[serde(flatten)]
     pub few_pixel: FewPixelParams,
+    #[serde(flatten)]
+    pub square: SquareParams,
 }
 
 impl Default for AttackOptions {
@@ -55,6 +58,7 @@ impl Default for AttackOptions {
             cw: CwParams::default(),
             jsma: JsmaParams::default(),
             few_pixel: FewPixelParams::default(),
+            square: SquareParams::default(),
         }
     }
 }

@@ -52,6 +52,9 @@ pub struct AttackResult {
     pub steps: usize,
     /// Recorded iterates (see [`AttackOptions::record_every`]), 784 values each.
     pub frames: Vec<Vec<f32>>,
+    /// The black-box attacks' count of the images they asked the network about; `None` for the
+    /// attacks that read the gradient.
+    pub queries: Option<usize>,
 }
 
 /// What an attack function returns before measurement.
@@ -60,11 +63,13 @@ pub struct Crafted {
     pub steps: usize,
     /// Recorded iterates, each `[n, 1, 28, 28]`.
     pub frames: Vec<Tensor<4>>,
+    /// Queries per image, for the black-box attacks (empty for the others).
+    pub queries: Vec<usize>,
 }
 
 impl Crafted {
     pub fn new(adversarial: Tensor<4>, steps: usize) -> Self {
-        Self { adversarial, steps, frames: Vec::new() }
+        Self { adversarial, steps, frames: Vec::new(), queries: Vec::new() }
     }
 }
 
@@ -140,6 +145,7 @@ pub async fn measure(
                 label,
                 success,
                 steps: crafted.steps,
+                queries: crafted.queries.get(i).copied(),
             }
         })
         .collect())

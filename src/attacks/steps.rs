@@ -34,7 +34,7 @@ impl FrameRecorder {
 
     /// The attack's result, with the frames kept.
     pub fn finish(self, adversarial: Tensor<4>, steps: usize) -> Crafted {
-        Crafted { adversarial, steps, frames: self.frames }
+        Crafted { adversarial, steps, frames: self.frames, queries: Vec::new() }
     }
 }
 

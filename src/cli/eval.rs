@@ -10,6 +10,7 @@ use adversarial_digits::attacks::carlini_wagner::CwParams;
 use adversarial_digits::attacks::few_pixel::FewPixelParams;
 use adversarial_digits::attacks::jsma::JsmaParams;
 use adversarial_digits::attacks::pgd::PgdParams;
+use adversarial_digits::attacks::square::SquareParams;
 use adversarial_digits::attacks::{AttackOptions, Method};
 use adversarial_digits::data::{DEFAULT_MNIST_DIR, Dataset, Split};
 use adversarial_digits::evaluation::{evaluate_attack, evaluate_transfer};
@@ -51,6 +52,9 @@ pub struct Eval {
     /// JSMA: largest fraction of pixels that may change.
     #[arg(long)]
     pub max_fraction: Option<f32>,
+    /// Square: the query budget.
+    #[arg(long)]
+    pub queries: Option<usize>,
     /// C&W: binary search steps over c.
     #[arg(long)]
     pub search_steps: Option<usize>,
@@ -79,7 +83,7 @@ impl Eval {
     }
 
     fn attacked(self, device: &Device) {
-        let Eval { model, data, samples, json, attack, eps, steps, alpha, restarts, target, pixels, max_fraction, search_steps, initial_c, learning_rate, seed, sweep, sweep_eps, batch, transfer_to } = self;
+        let Eval { model, data, samples, json, attack, eps, steps, alpha, restarts, target, pixels, max_fraction, search_steps, initial_c, learning_rate, queries, seed, sweep, sweep_eps, batch, transfer_to } = self;
         let method = attack.expect("an attack");
         let bytes = std::fs::read(&model).unwrap_or_else(|e| fail(format!("{}: {e}", model.display())));
         let net = weights::load(&bytes, &device).unwrap_or_else(|e| fail(e));
@@ -100,6 +104,7 @@ impl Eval {
                 learning_rate: learning_rate.unwrap_or(defaults.cw.learning_rate),
                 ..defaults.cw
             },
+            square: SquareParams { queries: queries.unwrap_or(defaults.square.queries), ..defaults.square },
             ..defaults
         };
         let model_name = model.display().to_string();

@@ -45,7 +45,7 @@ fn attack_input(pixels: &[f32], label: usize, options: JsValue) -> Result<(Vec<f
 }
 
 /// One attack's result as the page gets it: `{method, pixels, noise, label, probabilities,
-/// success, steps, norms: {l0, l2, linf}, frames}`, the images as `Float32Array`s.
+/// success, steps, queries, norms: {l0, l2, linf, ssim}, frames}`, the images as `Float32Array`s.
 #[derive(serde::Serialize)]
 struct AttackOut {
     method: Method,
@@ -58,6 +58,7 @@ struct AttackOut {
     probabilities: Float32Array,
     success: bool,
     steps: usize,
+    queries: Option<usize>,
     norms: Norms,
     #[serde(with = "preserve")]
     frames: js_sys::Array,
@@ -73,6 +74,7 @@ impl AttackOut {
             probabilities: f32s(&result.probabilities),
             success: result.success,
             steps: result.steps,
+            queries: result.queries,
             norms: result.norms,
             frames: result.frames.iter().map(|frame| JsValue::from(f32s(frame))).collect(),
         }

@@ -42,6 +42,7 @@ export function mountAttackPanel(container, {
     eps: state?.get('eps'),
     steps: state?.get('steps'),
     pixels: state?.get('pixels'),
+    queries: state?.get('queries'),
     target: state?.get('target') ?? '',
   };
   const id = (name) => idPrefix + name;
@@ -58,6 +59,10 @@ export function mountAttackPanel(container, {
   const pixelsInput = el('input', { id: id('attack-pixels'), type: 'range' });
   const pixelsOutput = el('output', { id: id('attack-pixels-value'), for: id('attack-pixels') });
   const pixelsLabel = el('label', { class: 'control', for: id('attack-pixels') }, el('span', { class: 'control-name', text: 'Pixels' }), pixelsInput, pixelsOutput);
+  // The query budget of the black-box attacks that take one (Square).
+  const queriesInput = el('input', { id: id('attack-queries'), type: 'range' });
+  const queriesOutput = el('output', { id: id('attack-queries-value'), for: id('attack-queries') });
+  const queriesLabel = el('label', { class: 'control', for: id('attack-queries') }, el('span', { class: 'control-name', text: 'Queries' }), queriesInput, queriesOutput);
   const targetSelect = el('select', { id: id('attack-target') }, el('option', { value: '', text: 'any wrong digit' }));
   for (let d = 0; d < 10; d++) targetSelect.append(el('option', { value: String(d), text: `make it a ${d}` }));
   const targetLabel = el('label', { class: 'control', for: id('attack-target') }, el('span', { class: 'control-name', text: 'Target' }), targetSelect);
@@ -115,10 +120,10 @@ export function mountAttackPanel(container, {
       el('div', { class: 'attack-controls' }, epsLabel, pixelsLabel),
       bars.root, status,
     );
-    more.append(el('div', { class: 'attack-controls' }, methodLabel, info, stepsLabel, targetLabel), legendRow, norms, extras);
+    more.append(el('div', { class: 'attack-controls' }, methodLabel, info, stepsLabel, queriesLabel, targetLabel), legendRow, norms, extras);
   } else {
     container.replaceChildren(
-      el('div', { class: 'attack-controls' }, methodLabel, info, epsLabel, stepsLabel, pixelsLabel, targetLabel),
+      el('div', { class: 'attack-controls' }, methodLabel, info, epsLabel, stepsLabel, queriesLabel, pixelsLabel, targetLabel),
       el('div', { class: 'attack-images' },
         el('figure', {}, canvases.original, captions.original),
         el('figure', {}, canvases.noise, captions.noise, legendRow),
@@ -127,14 +132,14 @@ export function mountAttackPanel(container, {
     );
   }
   // Until start(): the settings the demo was given, not yet to be moved.
-  const inputs = { eps: [epsInput, epsOutput], steps: [stepsInput, stepsOutput], pixels: [pixelsInput, pixelsOutput] };
+  const inputs = { eps: [epsInput, epsOutput], steps: [stepsInput, stepsOutput], pixels: [pixelsInput, pixelsOutput], queries: [queriesInput, queriesOutput] };
   for (const [key, [input, output]] of Object.entries(inputs)) {
     Object.assign(input, { min: 0, max: 1, step: 'any', disabled: true });
     if (initial[key] != null) input.value = output.value = String(initial[key]);
   }
   methodSelect.disabled = targetSelect.disabled = true;
   epsLabel.hidden = !shows('eps');
-  stepsLabel.hidden = pixelsLabel.hidden = targetLabel.hidden = true;
+  stepsLabel.hidden = pixelsLabel.hidden = queriesLabel.hidden = targetLabel.hidden = true;
 
   let methods = [];
   let method = null;
@@ -142,8 +147,9 @@ export function mountAttackPanel(container, {
   let animation = 0;
 
   function configure(keepValues) {
+    const reads = { scores: ' It reads only the network’s output probabilities.', label: ' It reads only the network’s answer, the top label.' }[method.access] ?? '';
     info.replaceChildren(
-      `${method.summary} Norm: ${method.norm}. `,
+      `${method.summary} Norm: ${method.norm}.${reads} `,
       el('a', { href: method.paperUrl, rel: 'noreferrer', text: method.paper }),
       '.',
     );
@@ -158,8 +164,10 @@ export function mountAttackPanel(container, {
     setRange(epsInput, epsOutput, method.eps, keepValues ? initial.eps : null);
     setRange(stepsInput, stepsOutput, method.steps, keepValues ? initial.steps : null);
     setRange(pixelsInput, pixelsOutput, method.pixels, keepValues ? initial.pixels : null);
+    setRange(queriesInput, queriesOutput, method.queries, keepValues ? initial.queries : null);
     epsLabel.hidden ||= !shows('eps');
     stepsLabel.hidden ||= !shows('steps');
+    queriesLabel.hidden ||= !shows('steps'); // a black-box attack's iterations
     pixelsLabel.hidden ||= !shows('eps'); // the few-pixel budget
     targetLabel.hidden = method.targeted === 'never' || !shows('target');
     targetSelect.options[0].textContent = method.targeted === 'required' ? 'the next digit' : 'any wrong digit';
@@ -175,6 +183,7 @@ export function mountAttackPanel(container, {
       eps: method.eps ? Number(epsInput.value) : 0,
       ...(steps ? { steps } : method.defaultSteps > 1 ? { steps: method.defaultSteps } : {}),
       ...(method.pixels ? { pixelsBudget: Number(pixelsInput.value) } : {}),
+      ...(method.queries ? { queries: Number(queriesInput.value) } : {}),
       target: method.targeted === 'never' ? null : target,
       seed: 0,
       recordEvery: method.iterative && steps && !reducedMotion() ? Math.max(1, Math.ceil(steps / 12)) : 0,
@@ -212,7 +221,7 @@ export function mountAttackPanel(container, {
     result.textContent = flipped
       ? `Flipped: the network now reads a ${output.label} (${percent(output.probabilities[output.label])}) where it read a ${input.label}.`
       : `Not fooled: the network still reads a ${input.label}. ${method?.eps ? 'Try a larger ε' : 'Try more steps'} or another method.`;
-    norms.textContent = `Size of the change: L∞ ${output.norms.linf.toFixed(3)}, L2 ${output.norms.l2.toFixed(2)}, L0 ${output.norms.l0} pixels; SSIM ${output.norms.ssim.toFixed(3)} (1: looks the same); ${output.steps} step${output.steps === 1 ? '' : 's'}.`;
+    norms.textContent = `Size of the change: L∞ ${output.norms.linf.toFixed(3)}, L2 ${output.norms.l2.toFixed(2)}, L0 ${output.norms.l0} pixels; SSIM ${output.norms.ssim.toFixed(3)} (1: looks the same); ${output.queries != null ? `${output.queries} quer${output.queries === 1 ? 'y' : 'ies'} to the network` : `${output.steps} step${output.steps === 1 ? '' : 's'}`}.`;
     return flipped;
   }
 
@@ -310,7 +319,7 @@ export function mountAttackPanel(container, {
   function start() {
     useCatalogue(engine.attackMethods);
     if (initial.method != null && method.name !== initial.method) state?.set('attack', method.name); // not a method: the address says which one runs
-    for (const control of [epsInput, stepsInput, pixelsInput, methodSelect, targetSelect]) control.disabled = false;
+    for (const control of [epsInput, stepsInput, pixelsInput, queriesInput, methodSelect, targetSelect]) control.disabled = false;
     methodSelect.addEventListener('change', () => {
       method = methodByName(methods, methodSelect.value);
       configure(false);
@@ -320,6 +329,7 @@ export function mountAttackPanel(container, {
     epsInput.addEventListener('input', () => { epsOutput.value = epsInput.value; state?.set('eps', Number(epsInput.value)); rerun(); });
     stepsInput.addEventListener('input', () => { stepsOutput.value = stepsInput.value; state?.set('steps', Number(stepsInput.value)); rerun(); });
     pixelsInput.addEventListener('input', () => { pixelsOutput.value = pixelsInput.value; state?.set('pixels', Number(pixelsInput.value)); rerun(); });
+    queriesInput.addEventListener('input', () => { queriesOutput.value = queriesInput.value; state?.set('queries', Number(queriesInput.value)); rerun(); });
     targetSelect.addEventListener('change', () => { state?.set('target', targetSelect.value === '' ? null : Number(targetSelect.value)); rerun(); });
     source.subscribe(rerun);
 
@@ -399,7 +409,7 @@ export function mountAttackPanel(container, {
       for (const [n, m] of methods.entries()) {
         rankStatus.textContent = `Running ${m.label} (${n + 1} of ${methods.length})…`;
         // Each method at the page's starting settings (the rest: its own defaults).
-        const settings = { method: m.name, seed: 0, ...(m.eps ? { eps: m.eps.value } : {}), ...(m.steps ? { steps: m.steps.value } : {}), ...(m.pixels ? { pixelsBudget: m.pixels.value } : {}) };
+        const settings = { method: m.name, seed: 0, ...(m.eps ? { eps: m.eps.value } : {}), ...(m.steps ? { steps: m.steps.value } : {}), ...(m.pixels ? { pixelsBudget: m.pixels.value } : {}), ...(m.queries ? { queries: m.queries.value } : {}) };
         rows.push({ m, output: await engine.attack(input.pixels, input.label, settings, { signal: controller.signal }) });
       }
       if (source.current() !== input) return;
