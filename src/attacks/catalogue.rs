@@ -31,6 +31,7 @@ pub enum Method {
     FewPixel,
     Simba,
     Square,
+    Apgd,
 }
 
 /// How the size of a perturbation is measured.
@@ -139,7 +140,7 @@ pub struct MethodInfo {
 }
 
 impl Method {
-    pub const ALL: [Method; 11] = [
+    pub const ALL: [Method; 12] = [
         Method::Fgsm,
         Method::Bim,
         Method::Pgd,
@@ -151,6 +152,7 @@ impl Method {
         Method::FewPixel,
         Method::Simba,
         Method::Square,
+        Method::Apgd,
     ];
 
     /// The method's catalogue entry: everything the CLI, the page and the API know of it.
@@ -176,6 +178,7 @@ impl Method {
             Method::Pgd => entry(Norm::Linf, Optional, true, linf_eps(0.1), 0.3, range(1.0, 100.0, 1.0, 40.0), 0, None),
             Method::PgdL2 => entry(Norm::L2, Optional, true, range(0.0, 6.0, 0.05, 1.5), 2.0, range(1.0, 100.0, 1.0, 40.0), 0, None),
             Method::MiFgsm => entry(Norm::Linf, Optional, true, linf_eps(0.1), 0.3, range(1.0, 100.0, 1.0, 10.0), 0, None),
+            Method::Apgd => entry(Norm::Linf, Optional, true, linf_eps(0.1), 0.3, range(10.0, 200.0, 1.0, 100.0), 0, None),
             Method::Deepfool => entry(Norm::L2, Never, true, None, 0.0, None, 50, None),
             Method::Cw => entry(Norm::L2, Optional, true, None, 0.0, range(10.0, 200.0, 1.0, 100.0), 0, None),
             Method::Jsma => entry(Norm::L0, Required, true, None, 0.0, None, 0, None),
@@ -202,6 +205,7 @@ impl Method {
             Method::Pgd => projected_gradient_descent(model, images, goal, options),
             Method::PgdL2 => projected_gradient_descent_l2(model, images, goal, options),
             Method::MiFgsm => momentum_iterative_fgsm(model, images, goal, options),
+            Method::Apgd => apgd(model, images, goal, options).await?,
             Method::Deepfool => deepfool(model, images, goal, options).await?,
             Method::Cw => carlini_wagner_l2(model, images, goal, options).await?,
             Method::Jsma => jsma(model, images, goal, options).await?,
@@ -245,6 +249,7 @@ impl Method {
             Method::FewPixel => "few-pixel",
             Method::Simba => "simba",
             Method::Square => "square",
+            Method::Apgd => "apgd",
         }
     }
 
@@ -257,6 +262,7 @@ impl Method {
             "carlini-wagner" | "cw-l2" => "cw",
             "one-pixel" | "pixel" => "few-pixel",
             "square-attack" | "square-linf" => "square",
+            "auto-pgd" | "apgd-ce" => "apgd",
             other => other,
         };
         Method::ALL.into_iter().find(|m| m.name() == alias)
@@ -341,7 +347,7 @@ mod tests {
             }
             assert_eq!(info.pixels.is_some(), method == Method::FewPixel);
             // L∞ and L2 budgets bound the ball the attack stays in; L0 and the minimising methods have none.
-            assert_eq!(info.eps.is_some(), matches!(method, Method::Fgsm | Method::Bim | Method::Pgd | Method::PgdL2 | Method::MiFgsm | Method::Simba | Method::Square));
+            assert_eq!(info.eps.is_some(), matches!(method, Method::Fgsm | Method::Bim | Method::Pgd | Method::PgdL2 | Method::MiFgsm | Method::Simba | Method::Square | Method::Apgd));
             assert_eq!(info.queries.is_some(), method == Method::Square);
             assert_eq!(method.black_box(), matches!(method, Method::Simba | Method::Square));
         }

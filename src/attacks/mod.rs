@@ -22,6 +22,7 @@
 
 use crate::model::DigitNet;
 
+pub mod apgd;
 pub mod basic_iterative;
 mod catalogue;
 mod goal;
@@ -40,6 +41,7 @@ pub mod search;
 pub mod simba;
 pub mod square;
 
+pub use apgd::apgd;
 pub use basic_iterative::basic_iterative_method;
 pub use catalogue::{Access, Method, MethodInfo, Norm, Range, Targeting};
 pub use goal::{Goal, attack_direction, attack_direction_and_logits, image_mask, l2_norm, objective, uniform_noise};

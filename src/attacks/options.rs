@@ -2,6 +2,7 @@
 //! parameters, declared (with their defaults and their paper's reasons) in the method's own module.
 
 use super::Method;
+use super::apgd::ApgdParams;
 use super::carlini_wagner::CwParams;
 use super::deepfool::DeepFoolParams;
 use super::few_pixel::FewPixelParams;
@@ -41,6 +42,8 @@ pub struct AttackOptions {
     pub few_pixel: FewPixelParams,
     #[serde(flatten)]
     pub square: SquareParams,
+    #[serde(flatten)]
+    pub apgd: ApgdParams,
 }
 
 impl Default for AttackOptions {
@@ -59,6 +62,7 @@ impl Default for AttackOptions {
             jsma: JsmaParams::default(),
             few_pixel: FewPixelParams::default(),
             square: SquareParams::default(),
+            apgd: ApgdParams::default(),
         }
     }
 }

@@ -13,7 +13,7 @@ use adversarial_digits::attacks::pgd::PgdParams;
 use adversarial_digits::attacks::square::SquareParams;
 use adversarial_digits::attacks::{AttackOptions, Method};
 use adversarial_digits::data::{DEFAULT_MNIST_DIR, Dataset, Split};
-use adversarial_digits::evaluation::{evaluate_attack, evaluate_transfer};
+use adversarial_digits::evaluation::{evaluate_attack, evaluate_autoattack, evaluate_transfer};
 use adversarial_digits::{inference, weights};
 
 #[derive(Args)]
@@ -31,9 +31,10 @@ pub struct Eval {
     /// Also classify the adversarial examples with these other weights (transfer).
     #[arg(long)]
     pub transfer_to: Option<PathBuf>,
-    /// The attack to evaluate against, by its name in the catalogue (a wrong name lists them all).
-    #[arg(long, value_parser = Method::from_name)]
-    pub attack: Option<Method>,
+    /// The attack to evaluate against, by its name in the catalogue (a wrong name lists them
+    /// all), or `autoattack`: the ensemble of APGD-CE, APGD-T and Square (L∞, at --eps).
+    #[arg(long, value_parser = parse_attack)]
+    pub attack: Option<EvalAttack>,
     /// Perturbation budget (L∞ or L2 radius).
     #[arg(long)]
     pub eps: Option<f32>,
@@ -77,14 +78,46 @@ pub struct Eval {
     pub batch: usize,
 }
 
+/// What `--attack` names: one attack of the catalogue, or AutoAttack's ensemble.
+#[derive(Clone, Copy)]
+pub enum EvalAttack {
+    Method(Method),
+    AutoAttack,
+}
+
+fn parse_attack(name: &str) -> Result<EvalAttack, String> {
+    if name.eq_ignore_ascii_case("autoattack") {
+        return Ok(EvalAttack::AutoAttack);
+    }
+    Method::from_name(name).map(EvalAttack::Method).map_err(|e| e.replace(")", ", or autoattack)"))
+}
+
 impl Eval {
     pub fn run(self, device: &Device) {
-        if self.attack.is_some() { self.attacked(device) } else { self.clean(device) }
+        match self.attack {
+            None => self.clean(device),
+            Some(EvalAttack::AutoAttack) => self.autoattack(device),
+            Some(EvalAttack::Method(method)) => self.attacked(method, device),
+        }
     }
 
-    fn attacked(self, device: &Device) {
-        let Eval { model, data, samples, json, attack, eps, steps, alpha, restarts, target, pixels, max_fraction, search_steps, initial_c, learning_rate, queries, seed, sweep, sweep_eps, batch, transfer_to } = self;
-        let method = attack.expect("an attack");
+    fn autoattack(self, device: &Device) {
+        let Eval { model, data, samples, json, eps, seed, batch, .. } = self;
+        let bytes = std::fs::read(&model).unwrap_or_else(|e| fail(format!("{}: {e}", model.display())));
+        let net = weights::load(&bytes, &device).unwrap_or_else(|e| fail(e));
+        let test_set = Dataset::load(&data, Split::Test).unwrap_or_else(|e| fail(e)).take(samples.unwrap_or(1000));
+        let report = evaluate_autoattack(&net, &test_set, eps.unwrap_or(0.3), seed, batch, device);
+        if json {
+            let mut value = serde_json::to_value(&report).unwrap();
+            value["model"] = model.display().to_string().into();
+            println!("{value}");
+        } else {
+            println!("{}", report.describe(&model.display().to_string()));
+        }
+    }
+
+    fn attacked(self, method: Method, device: &Device) {
+        let Eval { model, data, samples, json, eps, steps, alpha, restarts, target, pixels, max_fraction, search_steps, initial_c, learning_rate, queries, seed, sweep, sweep_eps, batch, transfer_to, .. } = self;
         let bytes = std::fs::read(&model).unwrap_or_else(|e| fail(format!("{}: {e}", model.display())));
         let net = weights::load(&bytes, &device).unwrap_or_else(|e| fail(e));
         let test_set = Dataset::load(&data, Split::Test).unwrap_or_else(|e| fail(e)).take(samples.unwrap_or(1000));

@@ -166,3 +166,6 @@ pub fn evaluate_transfer(
         target_fooled: fooled(&on_target),
     }
 }
+
+mod autoattack;
+pub use autoattack::{AutoAttackReport, Component, evaluate_autoattack};
