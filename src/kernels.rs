@@ -82,7 +82,7 @@ pub fn logits_if_supported(model: &DigitNet, images: &Tensor<4>) -> Option<Tenso
     if !on_plain_flex(images.device()) {
         return None;
     }
-    let x = conv_relu_pool_if_supported(&model.block1.conv, &normalise(images.clone()))?;
+    let x = conv_relu_pool_if_supported(&model.block1.conv, &normalise(model.squeeze.forward(images.clone())))?;
     let x = conv_relu_pool_if_supported(&model.block2.conv, &x)?;
     let hidden = linear_relu_if_supported(&model.fc1, &x.flatten::<2>(1, 3))?;
     Some(model.head(hidden))

@@ -58,9 +58,42 @@ impl ConvBlock {
     }
 }
 
-/// Two [`ConvBlock`]s → linear → ReLU → linear.
+/// An input squeezer in front of the network: each pixel rounded to one of `levels` grey levels
+/// (bit-depth reduction, one of the "feature squeezing" defences of Xu, Evans & Qi 2018). It has
+/// no weights, and its rounding has no gradient: a network behind it gives every gradient attack
+/// a gradient of zero, so they move nothing and the network looks robust. It is not: an attack
+/// that reads only outputs, or one that differentiates the squeezer as if it were the identity
+/// (BPDA, Athalye, Carlini & Wagner 2018), sees through it. The page's lesson on gradient masking.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InputSqueeze {
+    /// Grey levels the pixels are rounded to; `None`: none (the network reads the pixels as they are).
+    pub levels: Option<u32>,
+    /// Differentiate the rounding as the identity (what BPDA attacks), not as the constant it is.
+    pub straight_through: bool,
+}
+
+impl InputSqueeze {
+    /// The pixels as the network reads them.
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<4> {
+        let Some(levels) = self.levels else { return images };
+        let top = (levels - 1) as f32;
+        let rounded = (images.clone() * top).round().div_scalar(top).detach();
+        if self.straight_through {
+            // The value of the rounding, the gradient of the identity.
+            images.clone() + (rounded - images).detach()
+        } else {
+            // The value of the rounding, a gradient of zero (still a graph for the attacks to read).
+            rounded + images * 0.0
+        }
+    }
+}
+
+/// Two [`ConvBlock`]s → linear → ReLU → linear, behind an optional [`InputSqueeze`].
 #[derive(Module, Debug)]
 pub struct DigitNet {
+    /// A defence before the first layer; none unless a weights file asks for one.
+    #[module(skip)]
+    pub squeeze: InputSqueeze,
     pub block1: ConvBlock,
     pub block2: ConvBlock,
     pub fc1: Linear,
@@ -96,6 +129,7 @@ impl DigitNetConfig {
         };
         let flat = self.conv2_channels * (IMAGE_SIDE / 4) * (IMAGE_SIDE / 4);
         DigitNet {
+            squeeze: InputSqueeze::default(),
             block1: ConvBlock::new(conv(1, self.conv1_channels)),
             block2: ConvBlock::new(conv(self.conv1_channels, self.conv2_channels)),
             fc1: LinearConfig::new(flat, self.hidden).init(device),
@@ -124,6 +158,7 @@ impl DigitNetConfig {
         };
         let w = weights;
         DigitNet {
+            squeeze: InputSqueeze::default(),
             block1: ConvBlock::new(conv(w.conv1_weight, w.conv1_bias)),
             block2: ConvBlock::new(conv(w.conv2_weight, w.conv2_bias)),
             fc1: linear(w.fc1_weight, w.fc1_bias),
@@ -155,11 +190,16 @@ impl DigitNet {
 
     /// The forward pass, keeping every layer's activations (the page's feature maps).
     pub fn forward_activations(&self, images: Tensor<4>) -> Activations {
-        let (conv1, pooled) = self.block1.forward(normalise(images));
+        let (conv1, pooled) = self.block1.forward(normalise(self.squeeze.forward(images)));
         let (conv2, pooled) = self.block2.forward(pooled);
         let hidden = self.activation.forward(self.fc1.forward(pooled.flatten::<2>(1, 3)));
         let logits = self.head(hidden.clone());
         Activations { conv1, conv2, hidden, logits }
+    }
+
+    /// The same network with its squeezer differentiated as the identity (BPDA's view of it).
+    pub fn straight_through(&self) -> DigitNet {
+        DigitNet { squeeze: InputSqueeze { straight_through: true, ..self.squeeze }, ..self.clone() }
     }
 
     /// Class scores from the hidden layer's activations (dropout while training).

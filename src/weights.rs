@@ -27,7 +27,7 @@ use std::fmt;
 use burn::prelude::*;
 use burn::tensor::f16;
 
-use crate::model::{CLASSES, DigitNet, DigitNetConfig, DigitNetWeights, IMAGE_SIDE};
+use crate::model::{CLASSES, DigitNet, DigitNetConfig, DigitNetWeights, IMAGE_SIDE, InputSqueeze};
 
 /// The eight tensors a weights file must hold, in file order.
 pub const TENSOR_NAMES: [&str; 8] = [
@@ -247,6 +247,8 @@ fn tensor_values(
 /// A file's network tensors, decoded, with the architecture they describe.
 struct Checked {
     config: DigitNetConfig,
+    /// The metadata's `input_levels`: an [`InputSqueeze`] the file asks for in front of the network.
+    input_levels: Option<u32>,
     tensors: BTreeMap<&'static str, (Vec<usize>, Vec<f32>)>,
 }
 
@@ -309,7 +311,14 @@ fn check(bytes: &[u8]) -> Result<Checked, WeightsError> {
         }
     }
     let config = DigitNetConfig::new().with_conv1_channels(c1).with_conv2_channels(c2).with_hidden(hidden);
-    Ok(Checked { config, tensors })
+    let input_levels = match header.get("__metadata__").and_then(|m| m.get(INPUT_LEVELS)) {
+        None => None,
+        Some(value) => match value.as_str().and_then(|v| v.parse::<u32>().ok()) {
+            Some(levels @ 2..=256) => Some(levels),
+            _ => return Err(WeightsError::Corrupt(format!("metadata `{INPUT_LEVELS}` must be a number of grey levels from 2 to 256, not {value}"))),
+        },
+    };
+    Ok(Checked { config, input_levels, tensors })
 }
 
 /// Checks a safetensors file completely and returns the architecture it describes. Tensors the
@@ -326,7 +335,7 @@ pub fn load(bytes: &[u8], device: &Device) -> Result<DigitNet, WeightsError> {
 
 /// [`load`], left in training mode on `device` (an autodiff device): to train further.
 pub fn load_trainable(bytes: &[u8], device: &Device) -> Result<DigitNet, WeightsError> {
-    let Checked { config, mut tensors } = check(bytes)?;
+    let Checked { config, input_levels, mut tensors } = check(bytes)?;
     let mut take = |name: &str| {
         let (shape, values) = tensors.remove(name).expect("checked");
         TensorData::new(values, shape)
@@ -341,7 +350,37 @@ pub fn load_trainable(bytes: &[u8], device: &Device) -> Result<DigitNet, Weights
         fc2_weight: transposed(take("fc2.weight")),
         fc2_bias: take("fc2.bias"),
     };
-    Ok(config.with_weights(weights, device))
+    let mut model = config.with_weights(weights, device);
+    model.squeeze = InputSqueeze { levels: input_levels, straight_through: false };
+    Ok(model)
+}
+
+/// The metadata key of a file whose network reads its input rounded to this many grey levels
+/// ([`InputSqueeze`]): a defence that travels with the weights, so every tool that loads the
+/// file (the CLI, the page) gets the same network. PyTorch ignores it; the README says how to
+/// apply it there.
+pub const INPUT_LEVELS: &str = "input_levels";
+
+/// The same file, its network behind an [`InputSqueeze`] of `levels` grey levels (`None`: none).
+pub fn with_input_levels(bytes: &[u8], levels: Option<u32>) -> Result<Vec<u8>, WeightsError> {
+    inspect(bytes)?;
+    let (header, data) = parse(bytes)?;
+    let mut metadata = header.get("__metadata__").cloned().unwrap_or_else(|| serde_json::json!({}));
+    let map = metadata.as_object_mut().expect("checked: a map");
+    match levels {
+        Some(l) => map.insert(INPUT_LEVELS.into(), l.to_string().into()),
+        None => map.remove(INPUT_LEVELS),
+    };
+    let mut header = header.clone();
+    header.insert("__metadata__".into(), metadata);
+    let mut json = serde_json::to_vec(&header).expect("a JSON map");
+    json.resize(json.len().next_multiple_of(8), b' '); // as `write` pads it
+    let mut out = Vec::with_capacity(8 + json.len() + data.len());
+    out.extend_from_slice(&(json.len() as u64).to_le_bytes());
+    out.extend_from_slice(&json);
+    out.extend_from_slice(data);
+    inspect(&out)?;
+    Ok(out)
 }
 
 /// A matrix transposed: PyTorch's `nn.Linear` stores `[out, in]`, burn's `Linear` `[in, out]`.

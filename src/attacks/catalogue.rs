@@ -32,6 +32,7 @@ pub enum Method {
     Simba,
     Square,
     Apgd,
+    Bpda,
 }
 
 /// How the size of a perturbation is measured.
@@ -140,7 +141,7 @@ pub struct MethodInfo {
 }
 
 impl Method {
-    pub const ALL: [Method; 12] = [
+    pub const ALL: [Method; 13] = [
         Method::Fgsm,
         Method::Bim,
         Method::Pgd,
@@ -153,6 +154,7 @@ impl Method {
         Method::Simba,
         Method::Square,
         Method::Apgd,
+        Method::Bpda,
     ];
 
     /// The method's catalogue entry: everything the CLI, the page and the API know of it.
@@ -179,6 +181,7 @@ impl Method {
             Method::PgdL2 => entry(Norm::L2, Optional, true, range(0.0, 6.0, 0.05, 1.5), 2.0, range(1.0, 100.0, 1.0, 40.0), 0, None),
             Method::MiFgsm => entry(Norm::Linf, Optional, true, linf_eps(0.1), 0.3, range(1.0, 100.0, 1.0, 10.0), 0, None),
             Method::Apgd => entry(Norm::Linf, Optional, true, linf_eps(0.1), 0.3, range(10.0, 200.0, 1.0, 100.0), 0, None),
+            Method::Bpda => entry(Norm::Linf, Optional, true, linf_eps(0.1), 0.3, range(1.0, 100.0, 1.0, 40.0), 0, None),
             Method::Deepfool => entry(Norm::L2, Never, true, None, 0.0, None, 50, None),
             Method::Cw => entry(Norm::L2, Optional, true, None, 0.0, range(10.0, 200.0, 1.0, 100.0), 0, None),
             Method::Jsma => entry(Norm::L0, Required, true, None, 0.0, None, 0, None),
@@ -206,6 +209,9 @@ impl Method {
             Method::PgdL2 => projected_gradient_descent_l2(model, images, goal, options),
             Method::MiFgsm => momentum_iterative_fgsm(model, images, goal, options),
             Method::Apgd => apgd(model, images, goal, options).await?,
+            // PGD on the network whose input squeezer is differentiated as the identity (on a
+            // network without one, PGD itself): Athalye, Carlini & Wagner's BPDA.
+            Method::Bpda => projected_gradient_descent(&model.straight_through(), images, goal, options),
             Method::Deepfool => deepfool(model, images, goal, options).await?,
             Method::Cw => carlini_wagner_l2(model, images, goal, options).await?,
             Method::Jsma => jsma(model, images, goal, options).await?,
@@ -250,6 +256,7 @@ impl Method {
             Method::Simba => "simba",
             Method::Square => "square",
             Method::Apgd => "apgd",
+            Method::Bpda => "bpda",
         }
     }
 
@@ -347,7 +354,7 @@ mod tests {
             }
             assert_eq!(info.pixels.is_some(), method == Method::FewPixel);
             // L∞ and L2 budgets bound the ball the attack stays in; L0 and the minimising methods have none.
-            assert_eq!(info.eps.is_some(), matches!(method, Method::Fgsm | Method::Bim | Method::Pgd | Method::PgdL2 | Method::MiFgsm | Method::Simba | Method::Square | Method::Apgd));
+            assert_eq!(info.eps.is_some(), matches!(method, Method::Fgsm | Method::Bim | Method::Pgd | Method::PgdL2 | Method::MiFgsm | Method::Simba | Method::Square | Method::Apgd | Method::Bpda));
             assert_eq!(info.queries.is_some(), method == Method::Square);
             assert_eq!(method.black_box(), matches!(method, Method::Simba | Method::Square));
         }
