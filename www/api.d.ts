@@ -11,7 +11,7 @@ export type Pixels = Float32Array | ArrayLike<number>;
 export type Digit = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
 export type Backend = 'webgpu' | 'cpu';
 /** The networks: trained on clean digits, or adversarially trained. */
-export type ModelName = 'standard' | 'robust';
+export type ModelName = 'standard' | 'robust' | 'masked';
 /** The attacks: the names of the engine's catalogue (src/attacks/catalogue.rs; tests/catalogue.rs checks this list). */
 export type AttackMethod = 'fgsm' | 'bim' | 'pgd' | 'pgd-l2' | 'mi-fgsm' | 'deepfool' | 'cw' | 'jsma' | 'few-pixel' | 'simba' | 'square';
 
@@ -77,6 +77,8 @@ export interface AttackOptions {
   label?: number;
   /** Default 'fgsm'. */
   method?: AttackMethod;
+  /** The network attacked. Default: setModel's choice, else the page's. */
+  model?: ModelName;
   /** The budget: L∞ for fgsm, bim, pgd, mi-fgsm, square; L2 for pgd-l2; simba's step. Default: the method's `evaluationEps`. */
   eps?: number;
   /** A digit to aim at; null or absent: any wrong digit (jsma: the next digit). */
@@ -119,6 +121,11 @@ export interface AttackOptions {
 /** Cancels a call: its promise rejects with a DOMException named 'AbortError'. */
 export interface Cancellable {
   signal?: AbortSignal;
+}
+
+/** A call on one network: `model` (default: setModel's choice, else the page's). */
+export interface OnNetwork extends Cancellable {
+  model?: ModelName;
 }
 
 export interface AttackResult {
@@ -234,9 +241,9 @@ export interface AdversarialDigitsApi {
   readonly model: ModelName;
   /** Chooses the network for later calls; null: the page's own. */
   setModel(name: ModelName | null): void;
-  classify(pixels: Pixels, options?: Cancellable): Promise<Classification>;
+  classify(pixels: Pixels, options?: OnNetwork): Promise<Classification>;
   /** ∂ loss(label) / ∂ pixel: 784 values. */
-  gradient(pixels: Pixels, label: number, options?: Cancellable): Promise<Float32Array>;
+  gradient(pixels: Pixels, label: number, options?: OnNetwork): Promise<Float32Array>;
   attack(options?: AttackOptions): Promise<AttackResult>;
   /** The digit the demo the reader used last shows, or null. */
   current(): CurrentDigit | null;

@@ -47,13 +47,14 @@ function pixelsOf(value) {
 /**
  * Classifies one 28x28 digit.
  * @param {Float32Array|number[]} pixels 784 values in [0, 1], row by row, ink bright on black.
- * @param {{signal?: AbortSignal}} [options] `signal` cancels it (the promise rejects with an AbortError).
+ * @param {{signal?: AbortSignal, model?: string}} [options] `signal` cancels it (the promise rejects
+ *   with an AbortError); `model`: the network (default: setModel's choice, else the page's).
  * @returns {Promise<{label: number, probabilities: number[]}>}
  */
-export async function classify(pixels, { signal } = {}) {
+export async function classify(pixels, { signal, model } = {}) {
   const input = pixelsOf(pixels);
-  await ready;
-  const { label, probabilities } = await engine.classify(input, { signal });
+  const use = await engineFor(model);
+  const { label, probabilities } = await use.classify(input, { signal });
   return { label, probabilities: Array.from(probabilities) };
 }
 
@@ -63,29 +64,32 @@ export function current() {
 }
 
 /** Gradient of the loss of `label` with respect to the pixels: a Float32Array(784). */
-export async function gradient(pixels, label, { signal } = {}) {
+export async function gradient(pixels, label, { signal, model } = {}) {
   const input = pixelsOf(pixels);
-  await ready;
-  return engine.gradient(input, label, { signal });
+  const use = await engineFor(model);
+  return use.gradient(input, label, { signal });
 }
 
 /**
  * Runs an attack. `pixels` and `label` default to the digit on the page and its predicted label.
  * @param {{pixels?: Float32Array|number[], label?: number, method?: string, eps?: number, target?: number|null,
  *   steps?: number, alpha?: number, restarts?: number, seed?: number, pixelsBudget?: number,
- *   queries?: number, signal?: AbortSignal}} options `signal` cancels it: the promise rejects with an AbortError and
- *   the engine stops the work.
+ *   queries?: number, model?: string, signal?: AbortSignal}} options `signal` cancels it: the promise
+ *   rejects with an AbortError and the engine stops the work. `model`: the network attacked
+ *   (default: setModel's choice, else the page's).
  * @returns {Promise<{pixels: Float32Array, noise: Float32Array, label: number, probabilities: Float32Array,
  *   norms: {l0: number, l2: number, linf: number, ssim: number}, steps: number, queries: number|null,
  *   success: boolean}>} `queries`: what a black-box attack (simba, square) asked the network.
  */
-export async function attack({ pixels, label, signal, ...options } = {}) {
-  await ready;
+export async function attack({ pixels, label, signal, model, ...options } = {}) {
+  const use = await engineFor(model);
   const digit = currentDigit();
   const input = pixels != null ? pixelsOf(pixels) : digit?.pixels;
   if (!input) throw new Error('no digit: pass pixels, or draw one on the page first');
-  const trueLabel = label ?? (pixels != null ? (await engine.classify(input, { signal })).label : digit.label);
-  return engine.attack(input, trueLabel, { method: 'fgsm', ...options }, { signal });
+  // The page's digit comes with the page's network's reading; another network reads it anew.
+  const own = pixels == null && (model ?? apiModel) == null;
+  const trueLabel = label ?? (own ? digit.label : (await use.classify(input, { signal })).label);
+  return use.attack(input, trueLabel, { method: 'fgsm', ...options }, { signal });
 }
 
 let apiModel = null; // null: the page's own network (standard unless the page switched)
@@ -96,7 +100,7 @@ async function engineFor(model = apiModel) {
   return model == null ? engine : getEngine(model);
 }
 
-/** Chooses the network later calls use: 'standard' or 'robust' (null: the page's own). */
+/** Chooses the network later calls use: 'standard', 'robust' or 'masked' (null: the page's own). */
 export function setModel(name) {
   if (name != null && !MODEL_NAMES.includes(name)) throw new TypeError(`unknown model "${name}" (${MODEL_NAMES.join(' or ')})`);
   apiModel = name;

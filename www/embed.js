@@ -21,7 +21,7 @@
 //             "attack" = the attack panel's five; "all" (default) or "none"
 //   attack    an attack method (www/attack-methods.js); eps, steps, pixels, queries, target: its settings
 //   digit     a sample digit (index into MNIST's test set, 0-99); drawn: a digit code (a copied link's)
-//   model     standard | robust
+//   model     standard | robust | masked (the standard network behind a gradient-masking squeezer)
 //   theme     light | dark | auto (default: the reader's preference)
 
 import { connect, followBackend } from './api.js';

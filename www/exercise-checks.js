@@ -16,9 +16,10 @@
 //              timeLimitSeconds? (default 10)
 //   "draw"     draw (or upload) a digit the network reads as `target`. Fields: target,
 //              minConfidence?
-// Every kind: model? ("standard" | "robust"), hint? (shown with a wrong answer).
+// Every kind: model? ("standard" | "robust" | "masked"), hint? (shown with a wrong answer).
 
 import { download } from './download.js';
+import { MODEL_NAMES } from './models.js';
 import { percent } from './render/bars.js';
 
 export const KINDS = ['perturb', 'min-eps', 'code', 'draw'];
@@ -76,7 +77,7 @@ export function validateExerciseSet(json, methods) {
     text(at('prompt'), c.prompt, { required: true });
     text(at('hint'), c.hint);
     oneOf(at('kind'), c.kind, KINDS);
-    oneOf(at('model'), c.model, ['standard', 'robust'], { required: false });
+    oneOf(at('model'), c.model, MODEL_NAMES, { required: false });
     if (!KINDS.includes(c.kind)) return;
     for (const key of Object.keys(c)) if (!FIELDS[c.kind].includes(key)) errors.push(`${at(key)}: unknown field for a "${c.kind}" challenge (${FIELDS[c.kind].join(', ')})`);
     if (c.kind === 'perturb' && c.digit === 'any') { /* the learner picks the sample */ } else if (c.kind !== 'draw') {

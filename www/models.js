@@ -6,7 +6,7 @@
 
 import { loadEngine } from './engine/client.js';
 
-/** @typedef {'standard'|'robust'} ModelName */
+/** @typedef {'standard'|'robust'|'masked'} ModelName */
 
 export const MODELS = {
   standard: {
@@ -19,8 +19,18 @@ export const MODELS = {
     title: 'Adversarially trained',
     summary: 'trained on PGD adversarial examples within ε = 0.3 (98.1% test accuracy)',
   },
+  // The standard weights behind an input squeezer, which the file's metadata asks for
+  // (src/model.rs, InputSqueeze): a defence that only hides the gradient.
+  masked: {
+    url: new URL('../models/masked.i8.safetensors', import.meta.url),
+    title: 'Gradient-masked',
+    summary: 'the standard network reading each pixel rounded to 8 grey levels, a defence that hides the gradient and looks robust to gradient attacks (it is not: see "Robust, or only hard to differentiate?")',
+    masking: true,
+  },
 };
 export const MODEL_NAMES = Object.keys(MODELS);
+/** The networks with weights of their own (the curves compare these; a masking wrapper adds no learning). */
+export const TRAINED_MODELS = MODEL_NAMES.filter((name) => !MODELS[name].masking);
 
 const engines = new Map();
 let backendChoice = 'auto';

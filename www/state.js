@@ -8,6 +8,8 @@
 // address: `createState({address: false, initial})` starts from its `attribute`s and never
 // touches the host page's URL.
 
+import { MODEL_NAMES } from './models.js';
+
 /**
  * @typedef {{type: 'number'|'digit'|'enum'|'string', default: any, hash?: boolean, query?: boolean,
  *            attribute?: string, values?: string[], min?: number, max?: number, pattern?: RegExp}} StateEntry
@@ -16,7 +18,7 @@
 /** @type {Record<string, StateEntry>} */
 export const STATE_SPEC = {
   backend: { type: 'enum', values: ['auto', 'webgpu', 'cpu'], default: 'auto', query: true },
-  model: { type: 'enum', values: ['standard', 'robust'], default: 'standard', hash: true, attribute: 'model' }, // the network the demo uses
+  model: { type: 'enum', values: MODEL_NAMES, default: 'standard', hash: true, attribute: 'model' }, // the network the demo uses
   sample: { type: 'number', default: null, hash: true, attribute: 'digit', min: 0 }, // index of the picked MNIST sample
   drawn: { type: 'string', default: null, hash: true, attribute: 'drawn', pattern: /^1[A-Za-z0-9_-]{1,2100}$/ }, // a drawn or uploaded digit (www/input/digit-code.js)
   // A method's name: the attack panel checks it against the engine's catalogue (an unknown one

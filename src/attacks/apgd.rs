@@ -56,9 +56,10 @@ pub async fn apgd(model: &DigitNet, images: Tensor<4>, goal: &Goal, options: &At
     let per_image = |values: &[f32]| images_tensor(&values.iter().flat_map(|&v| std::iter::repeat_n(v, IMAGE_PIXELS)).collect::<Vec<_>>(), &device);
 
     // A random start inside the ball, each image's noise scaled so its largest pixel moves by ε.
-    let mut rng = crate::rng::SplitMix64::new(options.seed);
+    // Each image's from the seed alone: its attack does not depend on the batch it came in.
     let mut start = Vec::with_capacity(n * IMAGE_PIXELS);
     for _ in 0..n {
+        let mut rng = crate::rng::SplitMix64::new(options.seed);
         let t: Vec<f32> = (0..IMAGE_PIXELS).map(|_| rng.uniform(-1.0, 1.0)).collect();
         let top = t.iter().fold(0.0f32, |m, v| m.max(v.abs())).max(1e-12);
         start.extend(t.iter().map(|v| eps * v / top));

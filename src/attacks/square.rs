@@ -41,13 +41,15 @@ pub async fn square(oracle: &mut ScoreOracle<'_>, pixels: Vec<f32>, goal: &Goal,
     let n = goal.len();
     let eps = options.eps;
     let budget = options.square.queries.max(1);
-    let mut rng = crate::rng::SplitMix64::new(options.seed);
+    // One random stream per image, each from the seed: an image's attack does not depend on the
+    // batch it came in (the page attacks one digit, the CLI a hundred, with the same result).
+    let mut rngs = vec![crate::rng::SplitMix64::new(options.seed); n];
     let original = pixels;
     let clip = |v: f32| v.clamp(0.0, 1.0);
 
     // Vertical stripes: one sign per column of each image.
     let mut best = original.clone();
-    for i in 0..n {
+    for (i, rng) in rngs.iter_mut().enumerate() {
         for col in 0..IMAGE_SIDE {
             let sign = if rng.next_f32() < 0.5 { -eps } else { eps };
             for row in 0..IMAGE_SIDE {
@@ -69,6 +71,7 @@ pub async fn square(oracle: &mut ScoreOracle<'_>, pixels: Vec<f32>, goal: &Goal,
         let side = square_side(options.square.p_init, iteration, budget);
         let mut batch = Vec::with_capacity(open.len() * IMAGE_PIXELS);
         for &i in &open {
+            let rng = &mut rngs[i];
             let image = &original[i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS];
             let mut candidate = best[i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS].to_vec();
             let top = rng.below(IMAGE_SIDE - side + 1);

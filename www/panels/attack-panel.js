@@ -418,12 +418,15 @@ export function mountAttackPanel(container, {
       rows.sort((a, b) => Number(fooled(b)) - Number(fooled(a)) || b.output.norms.ssim - a.output.norms.ssim);
       const cell = (tag, text) => el(tag, tag === 'th' ? { scope: 'row', text } : { text });
       rankTable.replaceChildren(
-        el('thead', {}, el('tr', {}, ...['Method', 'Reads', 'SSIM', 'L2', 'L∞'].map((text) => el('th', { scope: 'col', text })))),
+        el('thead', {}, el('tr', {}, ...['Method', 'Reads', 'SSIM', 'L2', 'L∞', 'Sees', 'Cost'].map((text) => el('th', { scope: 'col', text })))),
         el('tbody', {}, ...rows.map(({ m, output }) => el('tr', { 'data-method': m.name, 'data-ssim': output.norms.ssim.toFixed(4), 'data-fooled': String(fooled({ output })) },
           cell('th', m.label), cell('td', fooled({ output }) ? `${output.label} (fooled)` : `${output.label}`),
-          cell('td', output.norms.ssim.toFixed(3)), cell('td', output.norms.l2.toFixed(2)), cell('td', output.norms.linf.toFixed(3))))));
+          cell('td', output.norms.ssim.toFixed(3)), cell('td', output.norms.l2.toFixed(2)), cell('td', output.norms.linf.toFixed(3)),
+          // What of the network it used, and how much of it: gradient steps, or questions asked.
+          cell('td', { gradient: 'gradient', scores: 'scores only', label: 'label only' }[m.access] ?? ''),
+          cell('td', output.queries != null ? `${output.queries} quer${output.queries === 1 ? 'y' : 'ies'}` : `${output.steps} step${output.steps === 1 ? '' : 's'}`)))));
       rankTable.hidden = false;
-      rankStatus.textContent = `Every method on this digit at its starting settings, the least visible change that fools the network first (SSIM: 1 looks the same).`;
+      rankStatus.textContent = `Every method on this digit at its starting settings, the least visible change that fools the network first (SSIM: 1 looks the same). Sees: what of the network the method reads; the black-box ones ask it questions instead of reading its gradient.`;
     } catch (error) {
       rankStatus.textContent = error.name === 'AbortError' ? 'Ranking cancelled.' : `The ranking failed: ${error.message}`;
     } finally {

@@ -7,7 +7,7 @@ import { drawLineChart, drawLegendItems, fillTable } from '../render/chart.js';
 import { drawDigit, drawNoise } from '../render/colormap.js';
 import { el, whenOnScreen } from '../dom.js';
 import { errorClause as reason } from '../engine/protocol.js';
-import { MODELS, MODEL_NAMES, getEngine } from '../models.js';
+import { MODELS, MODEL_NAMES, TRAINED_MODELS, getEngine } from '../models.js';
 import { loadSamples } from '../input/samples.js';
 import { createScheduler } from '../scheduler.js';
 
@@ -16,6 +16,19 @@ export const CURVE_EPS = [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4];
 const CURVE_ATTACKS = [
   { method: 'fgsm', label: 'FGSM', options: {} },
   { method: 'pgd', label: 'PGD-20', options: { steps: 20 } },
+];
+/**
+ * The masking lesson's columns: one attack each at ε = 0.3 (L∞), the gradient attacks first, then
+ * the two that do not trust the gradient (BPDA differentiates the squeezer as the identity;
+ * Square reads only the outputs) and APGD, the first of AutoAttack's chain.
+ */
+const LESSON_EPS = 0.3;
+export const LESSON_ATTACKS = [
+  { method: 'fgsm', label: 'FGSM', options: {} },
+  { method: 'pgd', label: 'PGD-40', options: {} },
+  { method: 'bpda', label: 'BPDA', options: {} },
+  { method: 'square', label: 'Square (1,000 queries)', options: { queries: 1000 } },
+  { method: 'apgd', label: 'APGD-CE', options: {} },
 ];
 const TRANSFER_METHODS = [
   { method: 'fgsm', label: 'FGSM' },
@@ -71,6 +84,32 @@ export function mountRobustPanel(container, { engine, source, state, announce = 
   const chartLegend = el('div', { class: 'chart-legend' });
   const curveTable = el('table', { id: id('curve-table'), class: 'curve-table' });
 
+  // --- The masking lesson ---------------------------------------------------------------------
+  const lessonCount = el('select', { id: id('lesson-count') });
+  for (const n of [20, 50, 100]) lessonCount.append(el('option', { value: n, text: `${n} test digits` }));
+  const lessonRun = el('button', { type: 'button', id: id('lesson-run'), text: 'Attack all three networks' });
+  const lessonCancel = el('button', { type: 'button', id: id('lesson-cancel'), text: 'Cancel', hidden: true });
+  const lessonProgress = el('progress', { id: id('lesson-progress'), max: 1, value: 0, hidden: true, 'aria-label': 'The masking lesson: progress' });
+  const lessonStatus = el('p', { id: id('lesson-status'), class: 'small', 'aria-live': 'polite' });
+  const lessonTable = el('table', { id: id('lesson-table'), class: 'curve-table' });
+  const lesson = [
+    el('h3', { class: 'small-title', text: 'Robust, or only hard to differentiate?' }),
+    el('p', { class: 'small' },
+      'A defence can look robust because gradient attacks cannot climb it, not because no bad digit is near. The gradient-masked network is the standard one reading each pixel rounded to 8 grey levels (bit-depth reduction, one of the squeezers of ',
+      el('a', { href: 'https://arxiv.org/abs/1704.01155', rel: 'noreferrer', text: 'Xu, Evans & Qi, 2018' }),
+      '): rounding has a gradient of zero, so FGSM, PGD and APGD move nothing. BPDA differentiates the rounding as if it were the identity (',
+      el('a', { href: 'https://arxiv.org/abs/1802.00420', rel: 'noreferrer', text: 'Athalye, Carlini & Wagner, 2018' }),
+      '), and the Square Attack (',
+      el('a', { href: 'https://arxiv.org/abs/1912.00049', rel: 'noreferrer', text: 'Andriushchenko et al., 2020' }),
+      ') never looks at a gradient: both see through it. The field\'s answer is to report the worst case over diverse attacks, gradient-free ones included (AutoAttack, ',
+      el('a', { href: 'https://arxiv.org/abs/2003.01690', rel: 'noreferrer', text: 'Croce & Hein, 2020' }),
+      '); the README has its figures for each network.'),
+    el('div', { class: 'row' },
+      el('label', { class: 'control', for: lessonCount.id }, el('span', { class: 'control-name', text: 'On' }), lessonCount),
+      lessonRun, lessonCancel, lessonProgress),
+    lessonStatus, lessonTable,
+  ];
+
   const networkControls = el('div', { class: 'attack-controls' },
     el('label', { class: 'control', for: modelSelect.id }, el('span', { class: 'control-name', text: 'Network' }), modelSelect),
     modelInfo);
@@ -106,9 +145,9 @@ export function mountRobustPanel(container, { engine, source, state, announce = 
   if (more) {
     transferControls.prepend(networkControls.firstChild); // one row of choices: the network, the attack, where it is crafted
     container.replaceChildren(...transferView);
-    more.append(modelInfo, defence, ...curves);
+    more.append(modelInfo, defence, ...curves, ...lesson);
   } else {
-    container.replaceChildren(networkControls, defence, el('h3', { class: 'small-title', text: 'Transfer: craft on one network, test on both' }), ...transferView, ...curves);
+    container.replaceChildren(networkControls, defence, el('h3', { class: 'small-title', text: 'Transfer: craft on one network, test on the others' }), ...transferView, ...curves, ...lesson);
   }
   describeModel();
   state.subscribe((key, value) => {
@@ -184,7 +223,7 @@ export function mountRobustPanel(container, { engine, source, state, announce = 
   let samples = null;
   let run = null;
   const series = [];
-  for (const name of MODEL_NAMES) {
+  for (const name of TRAINED_MODELS) {
     for (const a of CURVE_ATTACKS) series.push({ name: `${MODELS[name].title}, ${a.label}`, model: name, attack: a, values: CURVE_EPS.map(() => null) });
   }
   const drawCurves = () => {
@@ -222,7 +261,7 @@ export function mountRobustPanel(container, { engine, source, state, announce = 
       const accuracy = (predicted) => labels.filter((l, i) => predicted[i] === l).length / count;
       const clean = new Map(); // per network: ε = 0 leaves the digits as they are, for every attack
       for (const s of series) {
-        const use = all[MODEL_NAMES.indexOf(s.model)];
+        const use = all[MODEL_NAMES.indexOf(s.model)]; // `all`: every network's engine, in MODEL_NAMES' order
         for (let j = 0; j < CURVE_EPS.length && !signal.aborted; j++) {
           const eps = CURVE_EPS[j];
           if (eps === 0 && !clean.has(s.model)) clean.set(s.model, accuracy(await use.attackLabels(pixels, labels, { method: 'fgsm', eps: 0 }, { signal })));
@@ -252,4 +291,70 @@ export function mountRobustPanel(container, { engine, source, state, announce = 
   });
   curveCancel.addEventListener('click', () => run?.abort());
   drawCurves();
+
+  // --- The masking lesson, on demand ------------------------------------------------------------
+  /** One row per network, one column per attack; `cells[name][method]`: accuracy or null (not yet). */
+  function showLesson(cells) {
+    const head = el('tr', {}, el('th', { scope: 'col', text: 'Network' }), el('th', { scope: 'col', text: 'Clean' }),
+      ...LESSON_ATTACKS.map((a) => el('th', { scope: 'col', text: a.label })));
+    const cell = (value) => el('td', value == null ? { text: '…' } : { text: percent(value), 'data-value': String(value) });
+    const rows = MODEL_NAMES.map((name) => el('tr', { 'data-model': name },
+      el('th', { scope: 'row', text: MODELS[name].title }),
+      cell(cells?.[name]?.clean), ...LESSON_ATTACKS.map((a) => cell(cells?.[name]?.[a.method]))));
+    lessonTable.replaceChildren(el('caption', { class: 'small', text: `Accuracy under each attack at ε = ${LESSON_EPS} (L∞)` }), el('thead', {}, head), el('tbody', {}, ...rows));
+  }
+  showLesson(null);
+  let lessonRunning = null;
+  lessonRun.addEventListener('click', async () => {
+    if (lessonRunning) return;
+    lessonRunning = new AbortController();
+    const { signal } = lessonRunning;
+    lessonRun.disabled = true;
+    lessonCancel.hidden = false;
+    lessonProgress.hidden = false;
+    lessonProgress.value = 0;
+    container.dataset.lesson = 'running';
+    const cells = Object.fromEntries(MODEL_NAMES.map((name) => [name, {}]));
+    showLesson(cells);
+    try {
+      const all = await engines();
+      samples ??= await loadSamples(all[0].parseMnist);
+      const count = Math.min(Number(lessonCount.value), samples.count);
+      const pixels = new Float32Array(count * 784);
+      const labels = [];
+      for (let i = 0; i < count; i++) {
+        pixels.set(samples.pixels(i), i * 784);
+        labels.push(samples.label(i));
+      }
+      const accuracy = (predicted) => labels.filter((l, i) => predicted[i] === l).length / count;
+      const total = MODEL_NAMES.length * (LESSON_ATTACKS.length + 1);
+      let done = 0;
+      for (const [m, name] of MODEL_NAMES.entries()) {
+        const use = all[m];
+        cells[name].clean = accuracy(await use.attackLabels(pixels, labels, { method: 'fgsm', eps: 0 }, { signal }));
+        lessonProgress.value = ++done / total;
+        showLesson(cells);
+        for (const a of LESSON_ATTACKS) {
+          cells[name][a.method] = accuracy(await use.attackLabels(pixels, labels, { method: a.method, eps: LESSON_EPS, seed: 1, ...a.options }, { signal }));
+          lessonProgress.value = ++done / total;
+          showLesson(cells);
+        }
+      }
+      const masked = cells.masked;
+      const text = `On ${count} test digits. The gradient-masked network keeps ${percent(masked.pgd)} under PGD but ${percent(masked.bpda)} under BPDA and ${percent(masked.square)} under the Square Attack: it only looked robust.`;
+      lessonStatus.textContent = text;
+      container.dataset.lesson = 'done';
+      announce(text);
+    } catch (error) {
+      const cancelled = error.name === 'AbortError';
+      lessonStatus.textContent = cancelled ? 'Cancelled.' : `The lesson could not run: ${reason(error)}.`;
+      container.dataset.lesson = cancelled ? 'cancelled' : 'error';
+    } finally {
+      lessonRunning = null;
+      lessonRun.disabled = false;
+      lessonCancel.hidden = true;
+      lessonProgress.hidden = true;
+    }
+  });
+  lessonCancel.addEventListener('click', () => lessonRunning?.abort());
 }
