@@ -13,7 +13,7 @@ export type Backend = 'webgpu' | 'cpu';
 /** The networks: trained on clean digits, or adversarially trained. */
 export type ModelName = 'standard' | 'robust' | 'masked';
 /** The attacks: the names of the engine's catalogue (src/attacks/catalogue.rs; tests/catalogue.rs checks this list). */
-export type AttackMethod = 'fgsm' | 'bim' | 'pgd' | 'pgd-l2' | 'mi-fgsm' | 'deepfool' | 'cw' | 'jsma' | 'few-pixel' | 'simba' | 'square';
+export type AttackMethod = 'fgsm' | 'bim' | 'pgd' | 'pgd-l2' | 'mi-fgsm' | 'deepfool' | 'cw' | 'jsma' | 'few-pixel' | 'simba' | 'square' | 'apgd' | 'bpda';
 
 /** A parameter's range in the page and its starting value. */
 export interface ParameterRange {
@@ -79,7 +79,7 @@ export interface AttackOptions {
   method?: AttackMethod;
   /** The network attacked. Default: setModel's choice, else the page's. */
   model?: ModelName;
-  /** The budget: L∞ for fgsm, bim, pgd, mi-fgsm, square; L2 for pgd-l2; simba's step. Default: the method's `evaluationEps`. */
+  /** The budget: L∞ for fgsm, bim, pgd, mi-fgsm, square, apgd, bpda; L2 for pgd-l2; simba's step. Default: the method's `evaluationEps`. */
   eps?: number;
   /** A digit to aim at; null or absent: any wrong digit (jsma: the next digit). */
   target?: number | null;
@@ -114,6 +114,8 @@ export interface AttackOptions {
   queries?: number;
   /** square: the share of the image its first squares cover (default 0.8). */
   pInit?: number;
+  /** apgd: the loss it climbs, cross-entropy or the difference of logits ratio (default: 'ce' untargeted, 'dlr' targeted). */
+  loss?: 'ce' | 'dlr' | null;
   /** Cancels the attack: the promise rejects with an AbortError and the engine stops the work. */
   signal?: AbortSignal;
 }

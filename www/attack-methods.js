@@ -70,6 +70,18 @@ export const ATTACK_PROSE = {
     paper: 'Andriushchenko, Croce, Flammarion & Hein (2020), Square Attack: a query-efficient black-box adversarial attack via random search',
     paperUrl: 'https://arxiv.org/abs/1912.00049',
   },
+  'apgd': {
+    label: 'APGD',
+    summary: 'PGD without a step size to tune: it starts with large steps, adds momentum, and halves a step whenever the loss stops rising, going back to the best point found. The first attack of AutoAttack, the evaluation the field trusts; targeted, it climbs the DLR loss, which a saturated softmax cannot flatten.',
+    paper: 'Croce & Hein (2020), Reliable evaluation of adversarial robustness with an ensemble of diverse parameter-free attacks',
+    paperUrl: 'https://arxiv.org/abs/2003.01690',
+  },
+  'bpda': {
+    label: 'BPDA',
+    summary: 'PGD that differentiates a defence’s non-differentiable input transform as if it were the identity: the backward pass approximates it, the forward pass keeps it. Against the gradient-masked network, it finds what PGD cannot; on the others it is PGD itself.',
+    paper: 'Athalye, Carlini & Wagner (2018), Obfuscated Gradients Give a False Sense of Security',
+    paperUrl: 'https://arxiv.org/abs/1802.00420',
+  },
 };
 
 /**

@@ -16,13 +16,18 @@
 //              timeLimitSeconds? (default 10)
 //   "draw"     draw (or upload) a digit the network reads as `target`. Fields: target,
 //              minConfidence?
+//   "break"    name the attack that breaks `model`'s defence: the learner's method (an L∞ attack
+//              of the catalogue) runs at `eps` on the first `digits` samples (default 10); solved
+//              when the network reads at most `maxAccuracy` of them (default 0.2).
+//              Fields: eps, digits?, maxAccuracy?
 // Every kind: model? ("standard" | "robust" | "masked"), hint? (shown with a wrong answer).
 
+import { describeMethods } from './attack-methods.js';
 import { download } from './download.js';
 import { MODEL_NAMES } from './models.js';
 import { percent } from './render/bars.js';
 
-export const KINDS = ['perturb', 'min-eps', 'code', 'draw'];
+export const KINDS = ['perturb', 'min-eps', 'code', 'draw', 'break'];
 export const NORMS = { linf: 'L∞', l2: 'L2', l0: 'L0' };
 const SAMPLE_COUNT = 100; // www/data holds the first 100 MNIST test digits
 const COMMON = ['id', 'title', 'prompt', 'kind', 'model', 'hint'];
@@ -31,6 +36,7 @@ const FIELDS = {
   'min-eps': [...COMMON, 'digit', 'method', 'tolerance'],
   code: [...COMMON, 'digit', 'eps', 'budget', 'target', 'minConfidence', 'starter', 'entry', 'minGradientCalls', 'sameAs', 'timeLimitSeconds'],
   draw: [...COMMON, 'target', 'minConfidence'],
+  break: [...COMMON, 'eps', 'digits', 'maxAccuracy'],
 };
 export const DEFAULT_TIME_LIMIT_SECONDS = 10;
 
@@ -80,7 +86,7 @@ export function validateExerciseSet(json, methods) {
     oneOf(at('model'), c.model, MODEL_NAMES, { required: false });
     if (!KINDS.includes(c.kind)) return;
     for (const key of Object.keys(c)) if (!FIELDS[c.kind].includes(key)) errors.push(`${at(key)}: unknown field for a "${c.kind}" challenge (${FIELDS[c.kind].join(', ')})`);
-    if (c.kind === 'perturb' && c.digit === 'any') { /* the learner picks the sample */ } else if (c.kind !== 'draw') {
+    if (c.kind === 'perturb' && c.digit === 'any') { /* the learner picks the sample */ } else if (c.kind !== 'draw' && c.kind !== 'break') {
       number(at('digit'), c.digit, { min: 0, max: SAMPLE_COUNT - 1, integer: true });
     }
     if (c.kind === 'perturb' || c.kind === 'code') {
@@ -95,6 +101,11 @@ export function validateExerciseSet(json, methods) {
     if (c.kind === 'min-eps') {
       oneOf(at('method'), c.method, epsMethods);
       number(at('tolerance'), c.tolerance, { min: 0, max: 1, above: true, required: false });
+    }
+    if (c.kind === 'break') {
+      number(at('eps'), c.eps, { min: 0, above: true, max: 1 });
+      number(at('digits'), c.digits, { min: 1, max: SAMPLE_COUNT, integer: true, required: false });
+      number(at('maxAccuracy'), c.maxAccuracy, { min: 0, max: 1, required: false });
     }
     if (c.kind === 'code') {
       number(at('eps'), c.eps, { min: 0, above: true, max: 1 });
@@ -165,9 +176,14 @@ async function judgeReading(challenge, engine, pixels, trueLabel) {
   return { passed: true, label, sure };
 }
 
+/** The catalogue's L∞ attacks with a budget: what a "break" challenge lets the learner pick. */
+export function breakingMethods(methods) {
+  return methods.filter((m) => m.eps && m.norm === 'L∞');
+}
+
 /**
  * Judges an answer. `answer`: perturb and code {pixels, sample?, calls?}; min-eps {eps}; draw
- * {pixels, source}. `context`: {engineFor(model) → Promise<engine>, samples: {label(i), pixels(i)}}.
+ * {pixels, source}; break {method}. `context`: {engineFor(model) → Promise<engine>, samples: {label(i), pixels(i)}}.
  * @returns {Promise<{passed: boolean, message: string}>}
  */
 export async function checkAnswer(challenge, answer, { engineFor, samples }) {
@@ -178,6 +194,26 @@ export async function checkAnswer(challenge, answer, { engineFor, samples }) {
     if (answer.source === 'sample') return wrong(challenge, 'That is a digit from MNIST: draw one yourself (or upload a picture of one).');
     const reading = await judgeReading(challenge, engine, answer.pixels, null);
     return reading.passed ? pass(`Solved: the network reads your digit as a ${reading.label} (${reading.sure} sure).`) : reading;
+  }
+
+  if (challenge.kind === 'break') {
+    const method = describeMethods(breakingMethods(engine.attackMethods)).find((m) => m.name === answer?.method);
+    if (!method) return wrong(challenge, 'Pick one of the L∞ attacks.');
+    const count = challenge.digits ?? 10;
+    const limit = challenge.maxAccuracy ?? 0.2;
+    const pixels = new Float32Array(count * 784);
+    const labels = [];
+    for (let i = 0; i < count; i++) {
+      pixels.set(samples.pixels(i), i * 784);
+      labels.push(samples.label(i));
+    }
+    const predicted = await engine.attackLabels(pixels, labels, { method: method.name, eps: challenge.eps, seed: 1 });
+    const accuracy = labels.filter((l, i) => predicted[i] === l).length / count;
+    const { label } = method;
+    if (accuracy > limit) {
+      return wrong(challenge, `Under ${label} at ε = ${challenge.eps} the network still reads ${percent(accuracy)} of the ${count} digits correctly; breaking it means at most ${percent(limit)}.`);
+    }
+    return pass(`Solved: under ${label} at ε = ${challenge.eps} the network reads only ${percent(accuracy)} of the ${count} digits correctly.`);
   }
 
   const index = challenge.digit === 'any' ? answer?.sample : challenge.digit;

@@ -4,7 +4,8 @@
 // in a worker (www/exercise-runner.js). Progress and code drafts stay in this browser
 // (localStorage), with a button to start again.
 
-import { DEFAULT_TIME_LIMIT_SECONDS, checkAnswer, loadExerciseSet } from './exercise-checks.js';
+import { DEFAULT_TIME_LIMIT_SECONDS, breakingMethods, checkAnswer, loadExerciseSet } from './exercise-checks.js';
+import { describeMethods } from './attack-methods.js';
 import { TimeLimitError, runLearnerCode } from './exercise-runner.js';
 import { el } from './dom.js';
 import { errorClause as reason } from './engine/protocol.js';
@@ -226,6 +227,19 @@ function mountChallenge(challenge, { index, demo, saved, context, headingLevel, 
           judge({ pixels: digit.pixels, source: digit.source }, b);
         }, { class: 'check', 'aria-describedby': heading.id })));
       break;
+    case 'break': {
+      // The methods come with the engine (its catalogue, with the page's prose for the labels).
+      const select = el('select', { id: `${id}-method` });
+      const fill = async () => {
+        const engine = await context.engineFor('standard');
+        select.replaceChildren(...describeMethods(breakingMethods(engine.attackMethods)).map((m) => el('option', { value: m.name, text: `${m.label} (${m.access === 'gradient' ? 'reads the gradient' : `reads only the ${m.access}`})` })));
+      };
+      fill().catch(() => {});
+      workspace.append(el('div', { class: 'row' },
+        el('label', { for: select.id, text: 'Attack:' }), select,
+        button('Run it and check', (b) => judge({ method: select.value }, b), { class: 'check', 'aria-describedby': heading.id })));
+      break;
+    }
     case 'code':
       resetWorkspace = mountCodeWorkspace(challenge, { id, workspace, heading, saved, context, judge, say, button, available }).reset;
       break;

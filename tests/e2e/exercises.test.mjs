@@ -233,9 +233,25 @@ describe('exercises: every built-in challenge, solved and refused (no-webgpu)', 
     assert.equal(verdict?.kind, 'pass', verdict?.text ?? 'PGD at ε = 0.3 fooled the robust network on none of 20 digits');
   });
 
+  test('"A defence that only looks robust": PGD is refused with its figure, BPDA and Square break the masked network', { timeout: 300_000 }, async () => {
+    const select = `#exercise-break-the-masked-defence-method`;
+    await p.waitForFunction((sel) => document.querySelector(sel)?.options.length > 0, select);
+    const offered = await p.$$eval(`${select} option`, (options) => options.map((o) => o.value));
+    assert.ok(['pgd', 'bpda', 'square', 'apgd', 'fgsm'].every((m) => offered.includes(m)), `the L∞ attacks: ${offered}`);
+    assert.ok(!offered.includes('cw') && !offered.includes('pgd-l2'), 'no attack without an L∞ budget');
+    await p.selectOption(select, 'pgd');
+    const refused = await verdictAfter(p, 'break-the-masked-defence', '.check', { timeout: 120_000 });
+    assert.equal(refused.kind, 'fail', refused.text);
+    assert.match(refused.text, /Under PGD \(L∞\) at ε = 0\.3 the network still reads \d+% of the 10 digits correctly; breaking it means at most 20%\. Hint: Rounding/);
+    await p.selectOption(select, 'square');
+    const square = await verdictAfter(p, 'break-the-masked-defence', '.check', { timeout: 120_000 });
+    assert.equal(square.kind, 'pass', square.text);
+    assert.match(square.text, /^Solved: under Square Attack at ε = 0\.3 the network reads only \d+% of the 10 digits correctly\.$/);
+  });
+
   test('progress is kept across visits, and reset', { timeout: 120_000 }, async () => {
     const solved = await p.$$eval('.challenge[data-status="solved"]', (items) => items.map((i) => i.dataset.id));
-    assert.deepEqual(solved.sort(), ['draw-a-three', 'seven-into-one', 'smallest-epsilon', 'two-steps', ...(ROBUST ? ['fool-the-robust-model'] : [])].sort());
+    assert.deepEqual(solved.sort(), ['draw-a-three', 'seven-into-one', 'smallest-epsilon', 'two-steps', 'break-the-masked-defence', ...(ROBUST ? ['fool-the-robust-model'] : [])].sort());
     const again = await openWithExercises(session, '/');
     const kept = await again.$$eval('.challenge[data-status="solved"]', (items) => items.map((i) => i.dataset.id));
     assert.deepEqual(kept.sort(), solved.sort());
