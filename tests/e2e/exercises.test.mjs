@@ -242,11 +242,11 @@ describe('exercises: every built-in challenge, solved and refused (no-webgpu)', 
     await p.selectOption(select, 'pgd');
     const refused = await verdictAfter(p, 'break-the-masked-defence', '.check', { timeout: 120_000 });
     assert.equal(refused.kind, 'fail', refused.text);
-    assert.match(refused.text, /Under PGD \(L∞\) at ε = 0\.3 the network still reads \d+% of the 10 digits correctly; breaking it means at most 20%\. Hint: Rounding/);
+    assert.match(refused.text, /Under PGD \(L∞\) at ε = 0\.3 the network still reads [\d.]+% of the 10 digits correctly; breaking it means at most 20(\.0)?%\. Hint: Rounding/);
     await p.selectOption(select, 'square');
     const square = await verdictAfter(p, 'break-the-masked-defence', '.check', { timeout: 120_000 });
     assert.equal(square.kind, 'pass', square.text);
-    assert.match(square.text, /^Solved: under Square Attack at ε = 0\.3 the network reads only \d+% of the 10 digits correctly\.$/);
+    assert.match(square.text, /^Solved: under Square Attack at ε = 0\.3 the network reads only [\d.]+% of the 10 digits correctly\.$/);
   });
 
   test('progress is kept across visits, and reset', { timeout: 120_000 }, async () => {
