@@ -307,7 +307,7 @@ fn the_square_attack_fools_the_standard_network_in_tens_of_queries_inside_the_bo
     let data = test_digits(20);
     let labels = labels(&data);
     let opts = AttackOptions::for_method(Method::Square);
-    assert_eq!((opts.eps, opts.square.queries), (0.3, 1000));
+    assert_eq!((opts.eps, opts.queries), (0.3, 1000));
     let results = block_on(run(Method::Square, &model, &data.pixels, &labels, &opts, &device())).unwrap();
     let fooled = results.iter().filter(|r| r.success).count();
     assert!(fooled >= 19, "Square fooled {fooled} of 20");
@@ -316,7 +316,7 @@ fn the_square_attack_fools_the_standard_network_in_tens_of_queries_inside_the_bo
     assert!(queries[10] <= 100, "median {} queries", queries[10]);
     for r in &results {
         assert!(r.norms.linf <= opts.eps + 1e-5, "a pixel moved {} > ε", r.norms.linf);
-        assert!(r.queries.unwrap() <= opts.square.queries);
+        assert!(r.queries.unwrap() <= opts.queries);
     }
     // Targeted: every digit to the next one, within the same budget.
     let targeted = AttackOptions { target: Some(3), ..opts.clone() };
@@ -349,7 +349,7 @@ fn the_square_attack_asks_a_black_box_for_scores_only_and_never_exceeds_its_budg
     };
     let mut oracle = ScoreOracle::new(move |pixels| Box::pin(std::future::ready(Ok(stubborn(pixels)))));
     let mut opts = AttackOptions::for_method(Method::Square);
-    opts.square.queries = 137;
+    opts.queries = 137;
     let original: Vec<f32> = (0..2 * IMAGE_PIXELS).map(|i| (i % 29) as f32 / 28.0).collect();
     let (adversarial, queries) = block_on(square(&mut oracle, original.clone(), &Goal::untargeted(&[7, 7]), &opts)).unwrap();
     assert_eq!(queries, vec![137, 137]);
@@ -359,4 +359,52 @@ fn the_square_attack_asks_a_black_box_for_scores_only_and_never_exceeds_its_budg
     let mut oracle = ScoreOracle::new(move |pixels| Box::pin(std::future::ready(Ok(stubborn(pixels)))));
     let (_, queries) = block_on(square(&mut oracle, original[..IMAGE_PIXELS].to_vec(), &Goal::untargeted(&[3]), &opts)).unwrap();
     assert_eq!(queries, vec![1]);
+}
+
+#[test]
+fn hopskipjump_reads_only_labels_spends_no_more_than_its_budget_and_nears_the_boundary() {
+    // A stand-in network known only by its top label: a 7 while the image is bright on average,
+    // a 1 below 0.55. From a grey 0.6, the nearest 1 is every pixel 0.05 darker: L2 = 0.05·28 = 1.4.
+    use adversarial_digits::attacks::{Goal, LabelOracle, hop_skip_jump};
+    let answers = |pixels: Vec<f32>| -> Vec<f32> {
+        pixels
+            .chunks(IMAGE_PIXELS)
+            .flat_map(|image| {
+                let mean = image.iter().sum::<f32>() / IMAGE_PIXELS as f32;
+                let mut p = vec![0.0; 10];
+                p[if mean >= 0.55 { 7 } else { 1 }] = 1.0;
+                p
+            })
+            .collect()
+    };
+    let mut oracle = LabelOracle::new(move |pixels| Box::pin(std::future::ready(Ok(answers(pixels)))));
+    let opts = AttackOptions { queries: 3000, ..AttackOptions::for_method(Method::HopSkipJump) };
+    let grey = vec![0.6; IMAGE_PIXELS];
+    let (adversarial, queries) = block_on(hop_skip_jump(&mut oracle, grey.clone(), &Goal::untargeted(&[7]), &opts)).unwrap();
+    let mean = adversarial.iter().sum::<f32>() / IMAGE_PIXELS as f32;
+    assert!(mean < 0.55, "not misread: mean {mean}");
+    let distance = adversarial.iter().zip(&grey).map(|(a, g)| (a - g) * (a - g)).sum::<f32>().sqrt();
+    assert!(distance < 1.4 * 1.5, "L2 {distance}, the nearest misread image is at 1.4");
+    assert!(queries[0] <= 3000 && queries[0] > 2000, "{} queries of 3000", queries[0]);
+    assert_eq!(oracle.queries(), queries[0]);
+}
+
+#[test]
+fn hopskipjump_fools_every_digit_with_changes_near_carlini_wagners() {
+    // Chen, Jordan & Wainwright report HopSkipJump approaching C&W's distances with thousands of
+    // queries; here 10 test digits, 2,000 queries (README: 1,000 digits at 5,000).
+    let model = standard_model();
+    let data = test_digits(10);
+    let labels = labels(&data);
+    let opts = AttackOptions { queries: 2000, ..AttackOptions::for_method(Method::HopSkipJump) };
+    assert_eq!(AttackOptions::for_method(Method::HopSkipJump).queries, 5000);
+    let results = block_on(run(Method::HopSkipJump, &model, &data.pixels, &labels, &opts, &device())).unwrap();
+    assert!(results.iter().all(|r| r.success), "{:?}", results.iter().map(|r| r.label).collect::<Vec<_>>());
+    assert!(results.iter().all(|r| r.queries.unwrap() <= 2000));
+    let mut l2: Vec<f32> = results.iter().map(|r| r.norms.l2).collect();
+    l2.sort_by(f32::total_cmp);
+    assert!(l2[5] < 3.0, "median L2 {}", l2[5]);
+    // Seeded.
+    let again = block_on(run(Method::HopSkipJump, &model, &data.pixels[..2 * IMAGE_PIXELS], &labels[..2], &opts, &device())).unwrap();
+    assert!(again.iter().zip(&results).all(|(a, b)| a.adversarial == b.adversarial), "an image's attack depends on its seed, not its batch");
 }

@@ -13,7 +13,7 @@ export type Backend = 'webgpu' | 'cpu';
 /** The networks: trained on clean digits, or adversarially trained. */
 export type ModelName = 'standard' | 'robust' | 'masked';
 /** The attacks: the names of the engine's catalogue (src/attacks/catalogue.rs; tests/catalogue.rs checks this list). */
-export type AttackMethod = 'fgsm' | 'bim' | 'pgd' | 'pgd-l2' | 'mi-fgsm' | 'deepfool' | 'cw' | 'jsma' | 'few-pixel' | 'simba' | 'square' | 'apgd' | 'bpda';
+export type AttackMethod = 'fgsm' | 'bim' | 'pgd' | 'pgd-l2' | 'mi-fgsm' | 'deepfool' | 'cw' | 'jsma' | 'few-pixel' | 'simba' | 'square' | 'apgd' | 'bpda' | 'hopskipjump';
 
 /** A parameter's range in the page and its starting value. */
 export interface ParameterRange {
@@ -40,7 +40,7 @@ export interface AttackMethodInfo {
   pixels: ParameterRange | null;
   /** What of the network it reads: its gradient (white-box), or only its scores or its top label (black-box). */
   access: 'gradient' | 'scores' | 'label';
-  /** square: the query budget's range (null for the others). */
+  /** square, hopskipjump: the query budget's range (null for the others). */
   queries: ParameterRange | null;
 }
 export type SaliencyMethod = 'gradient' | 'smoothgrad' | 'gradient-x-input' | 'integrated-gradients';
@@ -110,7 +110,7 @@ export interface AttackOptions {
   maxFraction?: number;
   /** few-pixel: the most pixels it may change. */
   pixelsBudget?: number;
-  /** square: the query budget, the images it may ask the network about (default 1000). */
+  /** square, hopskipjump: the query budget, the images it may ask the network about (default: the method's, 1000 and 5000). */
   queries?: number;
   /** square: the share of the image its first squares cover (default 0.8). */
   pInit?: number;
@@ -142,7 +142,7 @@ export interface AttackResult {
   norms: Norms;
   /** Iterations used. */
   steps: number;
-  /** The black-box attacks (simba, square): the images they asked the network about. Null for the others. */
+  /** The black-box attacks (simba, square, hopskipjump): the images they asked the network about. Null for the others. */
   queries: number | null;
   /** Whether the attack reached its goal: the target, or any wrong digit. */
   success: boolean;

@@ -79,7 +79,7 @@ export async function gradient(pixels, label, { signal, model } = {}) {
  *   (default: setModel's choice, else the page's).
  * @returns {Promise<{pixels: Float32Array, noise: Float32Array, label: number, probabilities: Float32Array,
  *   norms: {l0: number, l2: number, linf: number, ssim: number}, steps: number, queries: number|null,
- *   success: boolean}>} `queries`: what a black-box attack (simba, square) asked the network.
+ *   success: boolean}>} `queries`: what a black-box attack (simba, square, hopskipjump) asked the network.
  */
 export async function attack({ pixels, label, signal, model, ...options } = {}) {
   const use = await engineFor(model);

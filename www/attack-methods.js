@@ -70,6 +70,12 @@ export const ATTACK_PROSE = {
     paper: 'Andriushchenko, Croce, Flammarion & Hein (2020), Square Attack: a query-efficient black-box adversarial attack via random search',
     paperUrl: 'https://arxiv.org/abs/1912.00049',
   },
+  'hopskipjump': {
+    label: 'HopSkipJump',
+    summary: 'Sees only the answer, not even the probabilities: it starts from noise the network misreads, walks back to the border with the real digit, guesses which way the border faces from the answers for random points around it, jumps along it and walks back again, each round closer to the digit. It minimises the L2 change within its budget of questions.',
+    paper: 'Chen, Jordan & Wainwright (2020), HopSkipJumpAttack: a query-efficient decision-based attack',
+    paperUrl: 'https://arxiv.org/abs/1904.02144',
+  },
   'apgd': {
     label: 'APGD',
     summary: 'PGD without a step size to tune: it starts with large steps, adds momentum, and halves a step whenever the loss stops rising, going back to the best point found. The first attack of AutoAttack, the evaluation the field trusts; targeted, it climbs the DLR loss, which a saturated softmax cannot flatten.',

@@ -33,6 +33,8 @@ pub enum Method {
     Square,
     Apgd,
     Bpda,
+    #[serde(rename = "hopskipjump")]
+    HopSkipJump,
 }
 
 /// How the size of a perturbation is measured.
@@ -141,7 +143,7 @@ pub struct MethodInfo {
 }
 
 impl Method {
-    pub const ALL: [Method; 13] = [
+    pub const ALL: [Method; 14] = [
         Method::Fgsm,
         Method::Bim,
         Method::Pgd,
@@ -155,6 +157,7 @@ impl Method {
         Method::Square,
         Method::Apgd,
         Method::Bpda,
+        Method::HopSkipJump,
     ];
 
     /// The method's catalogue entry: everything the CLI, the page and the API know of it.
@@ -197,6 +200,12 @@ impl Method {
                 queries: range(100.0, 5000.0, 100.0, 1000.0),
                 ..entry(Norm::Linf, Optional, true, linf_eps(0.2), 0.3, None, 0, None)
             },
+            // Only the top label; a budget of queries, no ε (it minimises the change).
+            Method::HopSkipJump => MethodInfo {
+                access: Access::Label,
+                queries: range(500.0, 10000.0, 500.0, 5000.0),
+                ..entry(Norm::L2, Never, true, None, 0.0, None, 0, None)
+            },
         }
     }
 
@@ -229,6 +238,13 @@ impl Method {
                 let (pixels, queries) = square(&mut oracle, crate::gradients::read(images).await?, goal, options).await?;
                 black_box_result(pixels, queries, &device)
             }
+            Method::HopSkipJump => {
+                // Decision-based: the network's top label is all it gets.
+                let device = images.device();
+                let mut oracle = LabelOracle::of_model(model, &device);
+                let (pixels, queries) = hop_skip_jump(&mut oracle, crate::gradients::read(images).await?, goal, options).await?;
+                black_box_result(pixels, queries, &device)
+            }
         })
     }
 
@@ -257,6 +273,7 @@ impl Method {
             Method::Square => "square",
             Method::Apgd => "apgd",
             Method::Bpda => "bpda",
+            Method::HopSkipJump => "hopskipjump",
         }
     }
 
@@ -270,6 +287,7 @@ impl Method {
             "one-pixel" | "pixel" => "few-pixel",
             "square-attack" | "square-linf" => "square",
             "auto-pgd" | "apgd-ce" => "apgd",
+            "hsja" | "hop-skip-jump" | "hopskipjumpattack" => "hopskipjump",
             other => other,
         };
         Method::ALL.into_iter().find(|m| m.name() == alias)
@@ -355,8 +373,8 @@ mod tests {
             assert_eq!(info.pixels.is_some(), method == Method::FewPixel);
             // L∞ and L2 budgets bound the ball the attack stays in; L0 and the minimising methods have none.
             assert_eq!(info.eps.is_some(), matches!(method, Method::Fgsm | Method::Bim | Method::Pgd | Method::PgdL2 | Method::MiFgsm | Method::Simba | Method::Square | Method::Apgd | Method::Bpda));
-            assert_eq!(info.queries.is_some(), method == Method::Square);
-            assert_eq!(method.black_box(), matches!(method, Method::Simba | Method::Square));
+            assert_eq!(info.queries.is_some(), matches!(method, Method::Square | Method::HopSkipJump));
+            assert_eq!(method.black_box(), matches!(method, Method::Simba | Method::Square | Method::HopSkipJump));
         }
     }
 

@@ -1,5 +1,5 @@
 //! Adversarial attacks: small changes to a digit, crafted from the network's own gradient (or,
-//! for SimBA and the Square Attack, found from its answers alone), that change its answer.
+//! for SimBA, the Square Attack and HopSkipJump, found from its answers alone), that change its answer.
 //!
 //! One module per attack, each a single function named after the method, documented with its
 //! paper, the norm it bounds or minimises, and its defaults. They all take a batch of images
@@ -33,6 +33,7 @@ mod steps;
 pub mod carlini_wagner;
 pub mod deepfool;
 pub mod few_pixel;
+pub mod hop_skip_jump;
 pub mod fgsm;
 pub mod jsma;
 pub mod momentum;
@@ -46,7 +47,7 @@ pub use basic_iterative::basic_iterative_method;
 pub use catalogue::{Access, Method, MethodInfo, Norm, Range, Targeting};
 pub use goal::{Goal, attack_direction, attack_direction_and_logits, image_mask, l2_norm, objective, uniform_noise};
 pub use options::AttackOptions;
-pub use oracle::ScoreOracle;
+pub use oracle::{LabelOracle, ScoreOracle};
 #[cfg(not(target_arch = "wasm32"))]
 pub use run::block_on;
 pub use run::{AttackResult, Crafted, L0_THRESHOLD, Norms, measure, run};
@@ -54,6 +55,7 @@ pub(crate) use steps::{FrameRecorder, linf_iterations};
 pub use carlini_wagner::carlini_wagner_l2;
 pub use deepfool::deepfool;
 pub use few_pixel::few_pixel;
+pub use hop_skip_jump::hop_skip_jump;
 pub use fgsm::fgsm;
 pub use jsma::jsma;
 pub use momentum::momentum_iterative_fgsm;

@@ -28,6 +28,9 @@ pub struct AttackOptions {
     pub seed: u64,
     /// Keep every `n`-th iterate of iterative L∞/L2 attacks (0: none), for animation.
     pub record_every: usize,
+    /// The query budget of the black-box attacks that take one (Square, HopSkipJump): the
+    /// images they may ask the network about.
+    pub queries: usize,
     #[serde(flatten)]
     pub pgd: PgdParams,
     #[serde(flatten)]
@@ -55,6 +58,7 @@ impl Default for AttackOptions {
             target: None,
             seed: 0,
             record_every: 0,
+            queries: 1000,
             pgd: PgdParams::default(),
             momentum: MomentumParams::default(),
             deepfool: DeepFoolParams::default(),
@@ -68,9 +72,10 @@ impl Default for AttackOptions {
 }
 
 impl AttackOptions {
-    /// The defaults with the budget and iterations that suit `method`
-    /// ([`Method::default_eps`], [`Method::default_steps`]).
+    /// The defaults with the budget, iterations and queries that suit `method`
+    /// ([`Method::default_eps`], [`Method::default_steps`], its catalogue's `queries`).
     pub fn for_method(method: Method) -> Self {
-        Self { eps: method.default_eps(), steps: method.default_steps(), ..Self::default() }
+        let queries = method.info().queries.map_or(Self::default().queries, |r| r.value as usize);
+        Self { eps: method.default_eps(), steps: method.default_steps(), queries, ..Self::default() }
     }
 }

@@ -1,6 +1,6 @@
 //! What a black-box attack may ask of the network: its output probabilities for images the attack
-//! submits, each image counted as a query. No weights, no gradient: the attack gets a closure, not
-//! the model.
+//! submits ([`ScoreOracle`]), or only its top label ([`LabelOracle`]), each image counted as a
+//! query. No weights, no gradient: the attack gets a closure, not the model.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -44,5 +44,33 @@ impl<'a> ScoreOracle<'a> {
     /// Images asked about so far.
     pub fn queries(&self) -> usize {
         self.queries
+    }
+}
+
+/// The network as a decision-based black-box attacker sees it: the top label alone.
+pub struct LabelOracle<'a> {
+    scores: ScoreOracle<'a>,
+}
+
+impl<'a> LabelOracle<'a> {
+    /// `ask(pixels)`: as [`ScoreOracle::new`]; only each image's top class is passed on.
+    pub fn new(ask: impl FnMut(Vec<f32>) -> Answer<'a> + 'a) -> Self {
+        Self { scores: ScoreOracle::new(ask) }
+    }
+
+    /// The oracle of `model`: its label for each image.
+    pub fn of_model(model: &'a DigitNet, device: &burn::prelude::Device) -> Self {
+        Self { scores: ScoreOracle::of_model(model, device) }
+    }
+
+    /// The labels of the images in `pixels`, one query each.
+    pub async fn labels(&mut self, pixels: Vec<f32>) -> Result<Vec<usize>, ComputeError> {
+        let answer = self.scores.probabilities(pixels).await?;
+        Ok(answer.chunks(CLASSES).map(crate::inference::argmax).collect())
+    }
+
+    /// Images asked about so far.
+    pub fn queries(&self) -> usize {
+        self.scores.queries()
     }
 }

@@ -3,21 +3,19 @@ use crate::gradients::ComputeError;
 use crate::inference::argmax;
 use crate::model::{CLASSES, IMAGE_PIXELS, IMAGE_SIDE};
 
-/// The Square Attack's own parameters (Andriushchenko, Croce, Flammarion & Hein 2020).
+/// The Square Attack's own parameter (Andriushchenko, Croce, Flammarion & Hein 2020); its query
+/// budget is [`AttackOptions::queries`], which every black-box attack with a budget shares.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct SquareParams {
-    /// The query budget: images the attack may ask the network about, the first included.
-    pub queries: usize,
     /// The share of the image the first squares cover; it halves on a fixed schedule.
     pub p_init: f32,
 }
 
 impl Default for SquareParams {
-    /// 1,000 queries (the budget for MNIST; the paper's own is 10,000, rarely used on
-    /// an undefended network), p_init = 0.8 (the paper's value for MNIST, and AutoAttack's).
+    /// p_init = 0.8 (the paper's value for MNIST, and AutoAttack's).
     fn default() -> Self {
-        Self { queries: 1000, p_init: 0.8 }
+        Self { p_init: 0.8 }
     }
 }
 
@@ -32,7 +30,8 @@ impl Default for SquareParams {
 ///
 /// Norm: L∞, bounded by `eps`: every pixel moves by at most ε (exactly ε before clipping to
 /// [0, 1]), the extreme points of the ball, where the paper finds the adversarial examples.
-/// Defaults: ε = 0.3 (MNIST's standard budget), [`SquareParams`]: 1,000 queries, p_init = 0.8.
+/// Defaults: ε = 0.3 (MNIST's standard budget), 1,000 queries (the paper's budget is 10,000,
+/// rarely needed on an undefended network), p_init = 0.8.
 /// The margin is the logits' (log-probabilities differ from logits by one constant per image).
 ///
 /// Returns the adversarial pixels and the queries each image used: one for the start, one per
@@ -40,7 +39,7 @@ impl Default for SquareParams {
 pub async fn square(oracle: &mut ScoreOracle<'_>, pixels: Vec<f32>, goal: &Goal, options: &AttackOptions) -> Result<(Vec<f32>, Vec<usize>), ComputeError> {
     let n = goal.len();
     let eps = options.eps;
-    let budget = options.square.queries.max(1);
+    let budget = options.queries.max(1);
     // One random stream per image, each from the seed: an image's attack does not depend on the
     // batch it came in (the page attacks one digit, the CLI a hundred, with the same result).
     let mut rngs = vec![crate::rng::SplitMix64::new(options.seed); n];

@@ -10,7 +10,6 @@ use adversarial_digits::attacks::carlini_wagner::CwParams;
 use adversarial_digits::attacks::few_pixel::FewPixelParams;
 use adversarial_digits::attacks::jsma::JsmaParams;
 use adversarial_digits::attacks::pgd::PgdParams;
-use adversarial_digits::attacks::square::SquareParams;
 use adversarial_digits::attacks::{AttackOptions, Method};
 use adversarial_digits::data::{DEFAULT_MNIST_DIR, Dataset, Split};
 use adversarial_digits::evaluation::{evaluate_attack, evaluate_autoattack, evaluate_transfer};
@@ -53,7 +52,7 @@ pub struct Eval {
     /// JSMA: largest fraction of pixels that may change.
     #[arg(long)]
     pub max_fraction: Option<f32>,
-    /// Square: the query budget.
+    /// The query budget of the black-box attacks that take one (square, hopskipjump).
     #[arg(long)]
     pub queries: Option<usize>,
     /// C&W: binary search steps over c.
@@ -137,7 +136,7 @@ impl Eval {
                 learning_rate: learning_rate.unwrap_or(defaults.cw.learning_rate),
                 ..defaults.cw
             },
-            square: SquareParams { queries: queries.unwrap_or(defaults.square.queries), ..defaults.square },
+            queries: queries.unwrap_or(defaults.queries),
             ..defaults
         };
         let model_name = model.display().to_string();

@@ -14,7 +14,6 @@ use burn::prelude::*;
 
 use crate::attacks::apgd::{ApgdLoss, ApgdParams};
 use crate::attacks::pgd::PgdParams;
-use crate::attacks::square::SquareParams;
 use crate::attacks::{AttackOptions, Goal, Method, apgd, block_on, measure, run};
 use crate::data::Dataset;
 use crate::inference::{logits, predict_labels};
@@ -127,7 +126,7 @@ pub fn evaluate_autoattack(model: &DigitNet, data: &Dataset, eps: f32, seed: u64
         // The k-th most likely other class of the clean digit.
         stage(&format!("apgd-t #{k}"), Method::Apgd, &dlr, &|i| Some(order[i][k]), &mut robust);
     }
-    let square = AttackOptions { square: SquareParams { queries: 5000, p_init: 0.8 }, ..base.clone() };
+    let square = AttackOptions { queries: 5000, ..base.clone() };
     stage("square", Method::Square, &square, &|_| None, &mut robust);
 
     // PGD-50×10 alone, on every digit, for the comparison and the worst case.

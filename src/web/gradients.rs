@@ -22,6 +22,7 @@ struct JsAttackOptions {
     method: String,
     eps: Option<f32>,
     steps: Option<usize>,
+    queries: Option<usize>,
     #[serde(flatten)]
     options: AttackOptions,
 }
@@ -33,6 +34,7 @@ fn parse_options(options: JsValue) -> Result<(Method, AttackOptions), JsError> {
     let options = AttackOptions {
         eps: parsed.eps.unwrap_or(method.default_eps()),
         steps: parsed.steps.unwrap_or(method.default_steps()),
+        queries: parsed.queries.unwrap_or(AttackOptions::for_method(method).queries),
         ..parsed.options
     };
     Ok((method, options))
