@@ -39,7 +39,8 @@ impl Timing {
 }
 
 /// What the bench runs: the browser bench's single-digit comparison rows and its batch rows, with
-/// the same settings (FGSM ε = 0.1; PGD L∞ ε = 0.3, α = 0.01; a PGD-10 point of a robustness curve).
+/// the same settings (FGSM ε = 0.1; PGD L∞ ε = 0.3, α = 0.01; APGD and the black-box attacks at ε = 0.3
+/// and their own defaults; a PGD-10 point of a robustness curve).
 #[derive(Debug, Clone, Copy)]
 enum Work {
     Predict,
@@ -47,11 +48,14 @@ enum Work {
     Attack(Method, f32, usize, f32),
 }
 
-const OPERATIONS: [(&str, usize, Work); 7] = [
+const OPERATIONS: [(&str, usize, Work); 10] = [
     ("predict", 1, Work::Predict),
     ("input gradient", 1, Work::InputGradient),
     ("fgsm", 1, Work::Attack(Method::Fgsm, 0.1, 1, 0.1)),
     ("pgd-40", 1, Work::Attack(Method::Pgd, 0.3, 40, 0.01)),
+    ("apgd-100", 1, Work::Attack(Method::Apgd, 0.3, 100, 0.0)),
+    ("square (≤1,000 queries)", 1, Work::Attack(Method::Square, 0.3, 0, 0.0)),
+    ("hopskipjump (5,000 queries)", 1, Work::Attack(Method::HopSkipJump, 0.0, 0, 0.0)),
     ("predict ×100", 100, Work::Predict),
     ("fgsm ×100", 100, Work::Attack(Method::Fgsm, 0.1, 1, 0.1)),
     ("pgd-10 ×50 (curve point)", 50, Work::Attack(Method::Pgd, 0.3, 10, 0.05)),
@@ -105,7 +109,14 @@ fn call(model: &DigitNet, pixels: &[f32], labels: &[usize], work: Work, device: 
             assert_eq!(values.len(), pixels.len());
         }
         Work::Attack(method, eps, steps, alpha) => {
-            let options = AttackOptions { eps, steps, alpha: Some(alpha), ..AttackOptions::for_method(method) };
+            // A zero leaves the method's own default (APGD and the black-box attacks take no α).
+            let defaults = AttackOptions::for_method(method);
+            let options = AttackOptions {
+                eps,
+                steps: if steps == 0 { defaults.steps } else { steps },
+                alpha: (alpha > 0.0).then_some(alpha),
+                ..defaults
+            };
             let results = block_on(attacks::run(method, model, pixels, labels, &options, device)).expect("the attack runs");
             assert_eq!(results.len(), labels.len());
         }
