@@ -42,6 +42,8 @@ export interface AttackMethodInfo {
   access: 'gradient' | 'scores' | 'label';
   /** square, hopskipjump: the query budget's range (null for the others). */
   queries: ParameterRange | null;
+  /** bim, pgd: whether it takes `eot` (expectation over transformation). */
+  eot: boolean;
 }
 export type SaliencyMethod = 'gradient' | 'smoothgrad' | 'gradient-x-input' | 'integrated-gradients';
 
@@ -114,6 +116,8 @@ export interface AttackOptions {
   queries?: number;
   /** square: the share of the image its first squares cover (default 0.8). */
   pInit?: number;
+  /** bim, pgd: average each step's gradient over this many random print-and-camera transformations (expectation over transformation; 0: off). */
+  eot?: number;
   /** apgd: the loss it climbs, cross-entropy or the difference of logits ratio (default: 'ce' untargeted, 'dlr' targeted). */
   loss?: 'ce' | 'dlr' | null;
   /** Cancels the attack: the promise rejects with an AbortError and the engine stops the work. */

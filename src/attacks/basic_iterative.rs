@@ -1,5 +1,6 @@
 use burn::prelude::*;
 
+use super::eot::eot_direction;
 use super::{AttackOptions, Crafted, DigitNet, FrameRecorder, Goal, attack_direction, linf_iterations};
 
 /// Basic Iterative Method, also called I-FGSM (Kurakin, Goodfellow & Bengio 2016,
@@ -8,7 +9,9 @@ use super::{AttackOptions, Crafted, DigitNet, FrameRecorder, Goal, attack_direct
 /// Norm: L∞. FGSM repeated `steps` times with a small step `alpha`, clipping after each step to
 /// the `eps`-ball around the original and to `[0, 1]`. Starts from the original image (PGD adds
 /// a random start). Defaults: `alpha = 2.5 * eps / steps`, so the walk can reach the ball's
-/// edge from anywhere; `steps` from the options (10 is typical for this method).
+/// edge from anywhere; `steps` from the options (10 is typical for this method). With
+/// `eot > 0` every step follows the gradient averaged over that many random print-and-camera
+/// transformations (expectation over transformation, [`super::eot`]; PGD too).
 pub fn basic_iterative_method(model: &DigitNet, images: Tensor<4>, goal: &Goal, options: &AttackOptions) -> Crafted {
     signed_gradient_steps(model, images.clone(), images, goal, options)
 }
@@ -19,6 +22,16 @@ pub(super) fn signed_gradient_steps(model: &DigitNet, images: Tensor<4>, start: 
     let steps = options.steps.max(1);
     let alpha = options.alpha.unwrap_or(2.5 * options.eps / steps as f32);
     let mut recorder = FrameRecorder::new(options.record_every, steps);
-    let x = linf_iterations(images, start, options.eps, alpha, steps, |x| attack_direction(model, x.clone(), goal), &mut recorder);
+    // With EOT, each step averages over transformations of its own (seeded by the step).
+    let mut step = 0u64;
+    let direction = |x: &Tensor<4>| {
+        step += 1;
+        if options.eot > 0 {
+            eot_direction(model, x.clone(), goal, options.eot, options.seed.wrapping_mul(1_000_003).wrapping_add(step))
+        } else {
+            attack_direction(model, x.clone(), goal)
+        }
+    };
+    let x = linf_iterations(images, start, options.eps, alpha, steps, direction, &mut recorder);
     recorder.finish(x, steps)
 }

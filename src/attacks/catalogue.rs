@@ -140,6 +140,8 @@ pub struct MethodInfo {
     pub access: Access,
     /// The query budget of the black-box attacks that take one (`queries`).
     pub queries: Option<Range>,
+    /// Whether it can average its gradient over random transformations (`eot`, [`super::eot`]).
+    pub eot: bool,
 }
 
 impl Method {
@@ -176,6 +178,7 @@ impl Method {
             pixels,
             access: Access::Gradient,
             queries: None,
+            eot: matches!(self, Method::Bim | Method::Pgd),
         };
         match self {
             Method::Fgsm => entry(Norm::Linf, Optional, false, linf_eps(0.2), 0.3, None, 1, None),

@@ -32,6 +32,7 @@ mod run;
 mod steps;
 pub mod carlini_wagner;
 pub mod deepfool;
+pub mod eot;
 pub mod few_pixel;
 pub mod hop_skip_jump;
 pub mod fgsm;

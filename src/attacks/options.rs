@@ -31,6 +31,9 @@ pub struct AttackOptions {
     /// The query budget of the black-box attacks that take one (Square, HopSkipJump): the
     /// images they may ask the network about.
     pub queries: usize,
+    /// Expectation over transformation for BIM and PGD: each step's gradient averaged over this
+    /// many random print-and-camera transformations ([`super::eot`]); 0: off.
+    pub eot: usize,
     #[serde(flatten)]
     pub pgd: PgdParams,
     #[serde(flatten)]
@@ -59,6 +62,7 @@ impl Default for AttackOptions {
             seed: 0,
             record_every: 0,
             queries: 1000,
+            eot: 0,
             pgd: PgdParams::default(),
             momentum: MomentumParams::default(),
             deepfool: DeepFoolParams::default(),

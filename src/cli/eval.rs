@@ -12,7 +12,7 @@ use adversarial_digits::attacks::jsma::JsmaParams;
 use adversarial_digits::attacks::pgd::PgdParams;
 use adversarial_digits::attacks::{AttackOptions, Method};
 use adversarial_digits::data::{DEFAULT_MNIST_DIR, Dataset, Split};
-use adversarial_digits::evaluation::{evaluate_attack, evaluate_autoattack, evaluate_transfer};
+use adversarial_digits::evaluation::{evaluate_attack, evaluate_attack_and_survival, evaluate_autoattack, evaluate_transfer};
 use adversarial_digits::{inference, weights};
 
 #[derive(Args)]
@@ -55,6 +55,14 @@ pub struct Eval {
     /// The query budget of the black-box attacks that take one (square, hopskipjump).
     #[arg(long)]
     pub queries: Option<usize>,
+    /// Expectation over transformation for BIM and PGD: each step's gradient averaged over this
+    /// many random print-and-camera transformations (`--eot` alone: 8). Reports `survival` too.
+    #[arg(long, num_args = 0..=1, default_missing_value = "8")]
+    pub eot: Option<usize>,
+    /// Put each successful adversarial digit through this many random transformations and report
+    /// the share still fooled (`survival`; `--survival` alone: 200, as `--eot` does).
+    #[arg(long, num_args = 0..=1, default_missing_value = "200")]
+    pub survival: Option<usize>,
     /// C&W: binary search steps over c.
     #[arg(long)]
     pub search_steps: Option<usize>,
@@ -116,7 +124,7 @@ impl Eval {
     }
 
     fn attacked(self, method: Method, device: &Device) {
-        let Eval { model, data, samples, json, eps, steps, alpha, restarts, target, pixels, max_fraction, search_steps, initial_c, learning_rate, queries, seed, sweep, sweep_eps, batch, transfer_to, .. } = self;
+        let Eval { model, data, samples, json, eps, steps, alpha, restarts, target, pixels, max_fraction, search_steps, initial_c, learning_rate, queries, eot, survival, seed, sweep, sweep_eps, batch, transfer_to, .. } = self;
         let bytes = std::fs::read(&model).unwrap_or_else(|e| fail(format!("{}: {e}", model.display())));
         let net = weights::load(&bytes, &device).unwrap_or_else(|e| fail(e));
         let test_set = Dataset::load(&data, Split::Test).unwrap_or_else(|e| fail(e)).take(samples.unwrap_or(1000));
@@ -137,6 +145,7 @@ impl Eval {
                 ..defaults.cw
             },
             queries: queries.unwrap_or(defaults.queries),
+            eot: eot.unwrap_or(0),
             ..defaults
         };
         let model_name = model.display().to_string();
@@ -178,7 +187,8 @@ impl Eval {
                 println!("{}", serde_json::json!({"model": model_name, "attack": method.name(), "samples": test_set.len(), "sweep": rows}));
             }
         } else {
-            let report = evaluate_attack(method, &net, &test_set, &options, batch, &device);
+            let transformations = survival.unwrap_or(if eot.is_some() { 200 } else { 0 });
+            let report = evaluate_attack_and_survival(method, &net, &test_set, &options, batch, transformations, &device);
             if json {
                 let mut value = serde_json::to_value(&report).unwrap();
                 value["model"] = model_name.into();

@@ -52,6 +52,10 @@ pub struct AttackReport {
     /// for the attacks that read the gradient.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub queries: Option<Summary>,
+    /// Asked for: the share of random print-and-camera transformations ([`crate::attacks::eot`])
+    /// under which a successful adversarial digit still fools the network, averaged over them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub survival: Option<Survival>,
     pub seconds_per_image: f64,
 }
 
@@ -75,6 +79,7 @@ impl AttackReport {
             self.ssim.median,
             self.seconds_per_image * 1000.0
         ) + &self.queries.map_or(String::new(), |q| format!("\n  queries mean {:.1} median {:.1} (successful attacks)", q.mean, q.median))
+            + &self.survival.map_or(String::new(), |s| format!("\n  survival {:.1}% of {} random transformations (successful attacks; {:.1}% over all digits)", s.mean * 100.0, s.transformations, s.over_all_digits * 100.0))
     }
 }
 
@@ -88,6 +93,17 @@ fn attack_all(method: Method, model: &DigitNet, data: &Dataset, options: &Attack
     results
 }
 
+/// How adversarial digits fare under random transformations.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Survival {
+    /// Transformations per digit.
+    pub transformations: usize,
+    /// The mean share still fooled, over the successful attacks.
+    pub mean: f64,
+    /// The same share counting every digit read correctly before the attack (0 where it failed).
+    pub over_all_digits: f64,
+}
+
 /// Attacks every image of `data` (in batches) and summarises.
 pub fn evaluate_attack(
     method: Method,
@@ -95,6 +111,20 @@ pub fn evaluate_attack(
     data: &Dataset,
     options: &AttackOptions,
     batch: usize,
+    device: &Device,
+) -> AttackReport {
+    evaluate_attack_and_survival(method, model, data, options, batch, 0, device)
+}
+
+/// [`evaluate_attack`], and with `transformations > 0` each successful adversarial digit put
+/// through that many random transformations ([`AttackReport::survival`]).
+pub fn evaluate_attack_and_survival(
+    method: Method,
+    model: &DigitNet,
+    data: &Dataset,
+    options: &AttackOptions,
+    batch: usize,
+    transformations: usize,
     device: &Device,
 ) -> AttackReport {
     let clean = predict_labels(model, data, 500, device);
@@ -117,6 +147,18 @@ pub fn evaluate_attack(
         ssim: Summary::of(&pick(&|i| results[i].norms.ssim as f64)),
         changed_fraction: Summary::of(&pick(&|i| results[i].norms.l0 as f64 / IMAGE_PIXELS as f64)).mean,
         queries: method.black_box().then(|| Summary::of(&pick(&|i| results[i].queries.unwrap_or(0) as f64))),
+        survival: (transformations > 0).then(|| {
+            let labels: Vec<usize> = succeeded.iter().map(|&i| data.labels[i] as usize).collect();
+            let goal = crate::attacks::Goal::new(&labels, options.target.filter(|_| method.supports_target()), method.requires_target());
+            let pixels: Vec<f32> = succeeded.iter().flat_map(|&i| results[i].adversarial.iter().copied()).collect();
+            let shares = if labels.is_empty() {
+                Vec::new()
+            } else {
+                block_on(crate::attacks::eot::survival(model, &pixels, &goal, transformations, options.seed.wrapping_add(99), device)).expect("transformations on valid input")
+            };
+            let total: f64 = shares.iter().map(|&s| s as f64).sum();
+            Survival { transformations, mean: total / shares.len().max(1) as f64, over_all_digits: total / correct.len().max(1) as f64 }
+        }),
         seconds_per_image: seconds / n,
     }
 }

@@ -95,6 +95,29 @@ impl Engine {
         })
     }
 
+    /// How often the adversarial image `pixels` (784) survives `transformations` random
+    /// print-and-camera transformations (`crate::attacks::eot`, from `seed`): resolves to the
+    /// share (0-1) under which the network still reads it as the goal wants (the `target`, or any
+    /// digit but `label`).
+    pub fn survival(&self, pixels: &[f32], label: usize, target: Option<usize>, transformations: usize, seed: u32) -> Promise {
+        let prepared = (|| {
+            let pixels = checked_pixels(pixels)?;
+            let label = check_label(label)?;
+            if let Some(t) = target {
+                check_label(t)?;
+            }
+            if transformations == 0 || transformations > 1000 {
+                return Err(JsError::new("transformations: 1 to 1000"));
+            }
+            Ok((pixels, label))
+        })();
+        promise(&self.inner, prepared, move |inner, (pixels, label)| async move {
+            let goal = attacks::Goal::new(&[label], target, false);
+            let shares = attacks::eot::survival(&inner.model, &pixels[..IMAGE_PIXELS], &goal, transformations, seed as u64, &inner.device).await.map_err(fail)?;
+            Ok(JsValue::from(shares[0]))
+        })
+    }
+
     /// Runs an attack on a batch (784 pixels per image, one true label each) and resolves to a
     /// `Uint32Array` of the labels the network gives the adversarial images: what robustness
     /// curves need, in one batched run and one read-back.

@@ -252,6 +252,7 @@ function operations(send) {
     attackLabels: (pixels, labels, options, c) => send('attackLabels', [pixels, Uint32Array.from(labels), options], control(c)),
     gradient: (pixels, label, c) => send('gradient', [pixels, label], control(c)),
     minimalEpsilon: (pixels, label, options, upper, iterations, c) => send('minimalEpsilon', [pixels, label, options, upper, iterations], control(c)),
+    survival: (pixels, label, target, transformations, seed, c) => send('survival', [pixels, label, target, transformations, seed >>> 0], control(c)),
     saliency: (pixels, classes, method, options, c) => send('saliency', [pixels, Uint32Array.from(classes), method, options], control(c)),
     visualizeClasses: (classes, options, start = null, firstStep = 0, c) => send('visualizeClasses', [Uint32Array.from(classes), options, start, firstStep], control(c)),
     foolingImages: (classes, options, c) => send('foolingImages', [Uint32Array.from(classes), options], control(c)),

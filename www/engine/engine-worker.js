@@ -46,6 +46,7 @@ const RUN = {
   attackLabels: (e, pixels, labels, options) => e.attackLabels(pixels, labels, options),
   gradient: (e, pixels, label) => e.gradient(pixels, label),
   minimalEpsilon: (e, pixels, label, options, upper, iterations) => e.minimalEpsilon(pixels, label, options, upper, iterations),
+  survival: (e, pixels, label, target, transformations, seed) => e.survival(pixels, label, target, transformations, seed),
   saliency: (e, pixels, classes, method, options) => e.saliency(pixels, classes, method, options),
   visualizeClasses: (e, classes, options, start, firstStep) => e.visualizeClasses(classes, options, start, firstStep),
   foolingImages: (e, classes, options) => e.foolingImages(classes, options),

@@ -300,6 +300,8 @@ export async function loadEngine({ backend = 'auto', weightsUrl, onChange = () =
     attackLabels: (pixels, labels, options) => call(sized(labels.length), 'attackLabels', pixels, Uint32Array.from(labels), options),
     gradient: (pixels, label) => call('attack', 'gradient', pixels, label),
     minimalEpsilon: (pixels, label, options, upper, iterations) => call('attack', 'minimalEpsilon', pixels, label, options, upper, iterations),
+    /** The share of `transformations` random print-and-camera changes under which `pixels` still fools the network. */
+    survival: (pixels, label, target, transformations, seed) => call('batch', 'survival', pixels, label, target ?? undefined, transformations, seed >>> 0),
     // What the network looks at (src/visualize/). `classes`: one digit per image.
     saliency: (pixels, classes, method, options) => call(sized(classes.length), 'saliency', pixels, Uint32Array.from(classes), method, options),
     visualizeClasses: (classes, options, start = null, firstStep = 0) => call(sized(classes.length), 'visualizeClasses', Uint32Array.from(classes), options, start ?? undefined, firstStep),

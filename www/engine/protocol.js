@@ -32,6 +32,7 @@ export const OPERATIONS = {
   attackLabels: { long: true },
   gradient: {},
   minimalEpsilon: { long: true },
+  survival: { long: true },
   saliency: { long: true },
   visualizeClasses: { long: true },
   foolingImages: { long: true },
