@@ -60,6 +60,13 @@ export class Engine {
      */
     saliency(pixels: Float32Array | number[], classes: Uint32Array | number[], method: string, options: any): Promise<any>;
     /**
+     * How often the adversarial image `pixels` (784) survives `transformations` random
+     * print-and-camera transformations (`crate::attacks::eot`, from `seed`): resolves to the
+     * share (0-1) under which the network still reads it as the goal wants (the `target`, or any
+     * digit but `label`).
+     */
+    survival(pixels: Float32Array | number[], label: number, target: number | null | undefined, transformations: number, seed: number): Promise<any>;
+    /**
      * Activation maximisation for each of `classes`: resolves to `{pixels, probabilities}`
      * (784 and 10 values per class). `start` (784 per class) continues an earlier run, whose
      * steps so far are `firstStep` (pass `null` and 0 to start from the seeded noise).
@@ -140,6 +147,7 @@ export interface InitOutput {
     readonly engine_gradient: (a: number, b: number, c: number, d: number) => any;
     readonly engine_minimalEpsilon: (a: number, b: number, c: number, d: number, e: any, f: number, g: number) => any;
     readonly engine_saliency: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: any) => any;
+    readonly engine_survival: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => any;
     readonly engine_visualizeClasses: (a: number, b: number, c: number, d: any, e: number, f: number, g: number) => any;
     readonly hasWebGpu: () => number;
     readonly parseMnist: (a: number, b: number, c: number, d: number) => [number, number, number];
@@ -150,11 +158,11 @@ export interface InitOutput {
     readonly start: () => void;
     readonly wasm_bindgen__convert__closures_____invoke__h00fe9a0657495941: (a: number, b: number, c: any, d: any) => void;
     readonly wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd: (a: number, b: number, c: any) => [number, number];
-    readonly wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_26: (a: number, b: number, c: any) => [number, number];
     readonly wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_27: (a: number, b: number, c: any) => [number, number];
+    readonly wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_28: (a: number, b: number, c: any) => [number, number];
     readonly wasm_bindgen__convert__closures_____invoke__hfca78ac5448a4b4b: (a: number, b: number, c: any) => [number, number];
     readonly wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927: (a: number, b: number, c: any) => void;
-    readonly wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927_25: (a: number, b: number, c: any) => void;
+    readonly wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927_26: (a: number, b: number, c: any) => void;
     readonly __wbindgen_malloc_command_export: (a: number, b: number) => number;
     readonly __wbindgen_realloc_command_export: (a: number, b: number, c: number, d: number) => number;
     readonly __wbindgen_free_command_export: (a: number, b: number, c: number) => void;

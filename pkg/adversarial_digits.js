@@ -204,6 +204,28 @@ export class Engine {
         return ret;
     }
     /**
+     * How often the adversarial image `pixels` (784) survives `transformations` random
+     * print-and-camera transformations (`crate::attacks::eot`, from `seed`): resolves to the
+     * share (0-1) under which the network still reads it as the goal wants (the `target`, or any
+     * digit but `label`).
+     * @param {Float32Array | number[]} pixels
+     * @param {number} label
+     * @param {number | null | undefined} target
+     * @param {number} transformations
+     * @param {number} seed
+     * @returns {Promise<any>}
+     */
+    survival(pixels, label, target, transformations, seed) {
+        const val2 = +label;
+        const val3 = +(isLikeNone(target) ? Number.MAX_SAFE_INTEGER : (target) >>> 0);
+        const val4 = +transformations;
+        const val5 = +seed;
+        const ptr0 = passArrayF32ToWasm0(pixels, wasm.__wbindgen_malloc_command_export);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm.engine_survival(this.__wbg_ptr, ptr0, len0, val2, val3, val4, val5);
+        return ret;
+    }
+    /**
      * Activation maximisation for each of `classes`: resolves to `{pixels, probabilities}`
      * (784 and 10 values per class). `start` (784 per class) continues an earlier run, whose
      * steps so far are `firstStep` (pass `null` and 0 to start from the seeded noise).
@@ -1284,33 +1306,33 @@ function __wbg_get_imports() {
             arg0.writeBuffer(arg1, arg2, getArrayU8FromWasm0(arg3, arg4), arg5, arg6);
         }, arguments); },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 25635, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 25646, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__hfca78ac5448a4b4b);
             return ret;
         },
         __wbindgen_generic_0000000000000002: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDevice")], shim_idx: 13609, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDevice")], shim_idx: 13620, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd);
             return ret;
         },
         __wbindgen_generic_0000000000000003: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDeviceLostInfo")], shim_idx: 13610, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDeviceLostInfo")], shim_idx: 13621, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927);
             return ret;
         },
         __wbindgen_generic_0000000000000004: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUUncapturedErrorEvent")], shim_idx: 13610, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927_25);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUUncapturedErrorEvent")], shim_idx: 13621, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927_26);
             return ret;
         },
         __wbindgen_generic_0000000000000005: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("any")], shim_idx: 13609, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_26);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("any")], shim_idx: 13620, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_27);
             return ret;
         },
         __wbindgen_generic_0000000000000006: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("undefined")], shim_idx: 13609, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_27);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("undefined")], shim_idx: 13620, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_28);
             return ret;
         },
         __wbindgen_generic_0000000000000007: function(arg0) {
@@ -1357,8 +1379,8 @@ function wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927(arg0, arg
     wasm.wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927(arg0, arg1, arg2);
 }
 
-function wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927_25(arg0, arg1, arg2) {
-    wasm.wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927_25(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927_26(arg0, arg1, arg2) {
+    wasm.wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927_26(arg0, arg1, arg2);
 }
 
 function wasm_bindgen__convert__closures_____invoke__hfca78ac5448a4b4b(arg0, arg1, arg2) {
@@ -1375,15 +1397,15 @@ function wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd(arg0, arg
     }
 }
 
-function wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_26(arg0, arg1, arg2) {
-    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_26(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_27(arg0, arg1, arg2) {
+    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_27(arg0, arg1, arg2);
     if (ret[1]) {
         throw takeFromExternrefTable0(ret[0]);
     }
 }
 
-function wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_27(arg0, arg1, arg2) {
-    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_27(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_28(arg0, arg1, arg2) {
+    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_28(arg0, arg1, arg2);
     if (ret[1]) {
         throw takeFromExternrefTable0(ret[0]);
     }

@@ -257,6 +257,8 @@ export interface AdversarialDigitsApi {
   visualizeClass(options: VisualizeClassOptions): Promise<VisualizeClassResult>;
   foolingImage(options: FoolingImageOptions): Promise<FoolingImageResult>;
   featureMaps(options?: { pixels?: Pixels; model?: ModelName } & Cancellable): Promise<FeatureMapsResult>;
+  /** The share (0-1) of random print-and-camera transformations under which `pixels` still fools the network (reads as wrong, or as `target`). */
+  survival(options: { pixels?: Pixels; label: number; target?: number | null; transformations?: number; seed?: number; model?: ModelName } & Cancellable): Promise<number>;
 }
 
 // Events. Each demo fires them at its root element (for an embed: the <adversarial-digits>
@@ -369,6 +371,7 @@ export declare const saliency: AdversarialDigitsApi['saliency'];
 export declare const visualizeClass: AdversarialDigitsApi['visualizeClass'];
 export declare const foolingImage: AdversarialDigitsApi['foolingImage'];
 export declare const featureMaps: AdversarialDigitsApi['featureMaps'];
+export declare const survival: AdversarialDigitsApi['survival'];
 export declare const setModel: AdversarialDigitsApi['setModel'];
 
 declare global {

@@ -171,6 +171,20 @@ export async function featureMaps({ pixels, model, signal } = {}) {
   return { layers: await use.featureMaps(input, { signal }), filters: await use.filters({ signal }) };
 }
 
+/**
+ * How often an adversarial digit survives print and camera, as imitated by random shifts,
+ * rotations, scalings, blur and ink level (src/attacks/eot.rs): the share of `transformations`
+ * (default 200) under which the network still reads it as wrong (or as `target`).
+ * @param {{pixels?: Float32Array|number[], label: number, target?: number|null, transformations?: number,
+ *   seed?: number, model?: string, signal?: AbortSignal}} options
+ * @returns {Promise<number>} between 0 and 1
+ */
+export async function survival({ pixels, label, target = null, transformations = 200, seed = 1, model, signal } = {}) {
+  const input = digitOrCurrent(pixels);
+  const use = await engineFor(model);
+  return use.survival(input, digitClass(label, 'label'), target == null ? null : digitClass(target, 'target'), transformations, seed, { signal });
+}
+
 let following = false;
 /** Pages without the page's demo: `backend` follows the standard network's engine. */
 export function followBackend() {
@@ -211,6 +225,7 @@ export const adversarialDigits = {
   visualizeClass,
   foolingImage,
   featureMaps,
+  survival,
   setModel,
   get model() { return apiModel ?? 'standard'; },
 };

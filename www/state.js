@@ -28,6 +28,7 @@ export const STATE_SPEC = {
   steps: { type: 'number', default: null, hash: true, attribute: 'steps', min: 1, max: 1000 },
   pixels: { type: 'number', default: null, hash: true, attribute: 'pixels', min: 1, max: 784 }, // the few-pixel attack's budget
   queries: { type: 'number', default: null, hash: true, attribute: 'queries', min: 1, max: 10000 }, // a black-box attack's query budget
+  eot: { type: 'number', default: 0, hash: true, attribute: 'eot', min: 0, max: 32 }, // transformations per step of EOT (0: off)
   target: { type: 'digit', default: null, hash: true, attribute: 'target' },
 };
 

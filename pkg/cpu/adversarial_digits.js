@@ -204,6 +204,28 @@ export class Engine {
         return ret;
     }
     /**
+     * How often the adversarial image `pixels` (784) survives `transformations` random
+     * print-and-camera transformations (`crate::attacks::eot`, from `seed`): resolves to the
+     * share (0-1) under which the network still reads it as the goal wants (the `target`, or any
+     * digit but `label`).
+     * @param {Float32Array | number[]} pixels
+     * @param {number} label
+     * @param {number | null | undefined} target
+     * @param {number} transformations
+     * @param {number} seed
+     * @returns {Promise<any>}
+     */
+    survival(pixels, label, target, transformations, seed) {
+        const val2 = +label;
+        const val3 = +(isLikeNone(target) ? Number.MAX_SAFE_INTEGER : (target) >>> 0);
+        const val4 = +transformations;
+        const val5 = +seed;
+        const ptr0 = passArrayF32ToWasm0(pixels, wasm.__wbindgen_malloc);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm.engine_survival(this.__wbg_ptr, ptr0, len0, val2, val3, val4, val5);
+        return ret;
+    }
+    /**
      * Activation maximisation for each of `classes`: resolves to `{pixels, probabilities}`
      * (784 and 10 values per class). `start` (784 per class) continues an earlier run, whose
      * steps so far are `firstStep` (pass `null` and 0 to start from the seeded noise).
@@ -692,7 +714,7 @@ function __wbg_get_imports() {
             return ret;
         },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 889, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 900, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h60702a48838d1764);
             return ret;
         },

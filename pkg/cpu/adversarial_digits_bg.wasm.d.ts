@@ -15,6 +15,7 @@ export const engine_foolingImages: (a: number, b: number, c: number, d: any) => 
 export const engine_gradient: (a: number, b: number, c: number, d: number) => any;
 export const engine_minimalEpsilon: (a: number, b: number, c: number, d: number, e: any, f: number, g: number) => any;
 export const engine_saliency: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: any) => any;
+export const engine_survival: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => any;
 export const engine_visualizeClasses: (a: number, b: number, c: number, d: any, e: number, f: number, g: number) => any;
 export const hasWebGpu: () => number;
 export const parseMnist: (a: number, b: number, c: number, d: number) => [number, number, number];

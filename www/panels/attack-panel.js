@@ -43,6 +43,7 @@ export function mountAttackPanel(container, {
     steps: state?.get('steps'),
     pixels: state?.get('pixels'),
     queries: state?.get('queries'),
+    eot: state?.get('eot') ?? 0,
     target: state?.get('target') ?? '',
   };
   const id = (name) => idPrefix + name;
@@ -63,6 +64,10 @@ export function mountAttackPanel(container, {
   const queriesInput = el('input', { id: id('attack-queries'), type: 'range' });
   const queriesOutput = el('output', { id: id('attack-queries-value'), for: id('attack-queries') });
   const queriesLabel = el('label', { class: 'control', for: id('attack-queries') }, el('span', { class: 'control-name', text: 'Queries' }), queriesInput, queriesOutput);
+  // Expectation over transformation: the gradient averaged over random print-and-camera changes.
+  const EOT_SAMPLES = 8;
+  const eotBox = el('input', { id: id('attack-eot'), type: 'checkbox' });
+  const eotLabel = el('label', { class: 'control inline', for: id('attack-eot') }, eotBox, el('span', { class: 'control-name', text: 'Survive print and camera (EOT)' }));
   const targetSelect = el('select', { id: id('attack-target') }, el('option', { value: '', text: 'any wrong digit' }));
   for (let d = 0; d < 10; d++) targetSelect.append(el('option', { value: String(d), text: `make it a ${d}` }));
   const targetLabel = el('label', { class: 'control', for: id('attack-target') }, el('span', { class: 'control-name', text: 'Target' }), targetSelect);
@@ -94,6 +99,9 @@ export function mountAttackPanel(container, {
   const downloadButton = el('button', { id: id('attack-download'), type: 'button', text: 'Download adversarial PNG' });
   const printButton = el('button', { id: id('attack-print'), type: 'button', text: 'Print a sheet' });
   const printStatus = el('p', { id: id('attack-print-status'), class: 'min-eps', 'aria-live': 'polite' });
+  // Does the adversarial digit still fool the network once printed and photographed (imitated)?
+  const surviveButton = el('button', { id: id('attack-survive'), type: 'button', text: 'Does it survive print and camera?' });
+  const surviveStatus = el('p', { id: id('attack-survive-status'), class: 'min-eps', 'aria-live': 'polite' });
   // Every method on this digit, ranked by how alike the result looks (SSIM), not by its norms.
   const rankButton = el('button', { id: id('attack-rank'), type: 'button', text: 'Rank the methods by how visible the change is' });
   const rankStatus = el('p', { id: id('attack-rank-status'), class: 'min-eps', 'aria-live': 'polite' });
@@ -105,6 +113,7 @@ export function mountAttackPanel(container, {
     el('div', { class: 'extra' }, randomButton, el('figure', {}, canvases.random, captions.random)),
     el('div', { class: 'extra' }, minEpsButton, minEpsResult),
     el('div', { class: 'extra' }, downloadButton, printButton, printStatus),
+    el('div', { class: 'extra' }, surviveButton, surviveStatus),
     el('div', { class: 'extra rank' }, rankButton, rankStatus, rankTable));
   extras.hidden = !shows('extras');
 
@@ -120,10 +129,10 @@ export function mountAttackPanel(container, {
       el('div', { class: 'attack-controls' }, epsLabel, pixelsLabel),
       bars.root, status,
     );
-    more.append(el('div', { class: 'attack-controls' }, methodLabel, info, stepsLabel, queriesLabel, targetLabel), legendRow, norms, extras);
+    more.append(el('div', { class: 'attack-controls' }, methodLabel, info, stepsLabel, queriesLabel, eotLabel, targetLabel), legendRow, norms, extras);
   } else {
     container.replaceChildren(
-      el('div', { class: 'attack-controls' }, methodLabel, info, epsLabel, stepsLabel, queriesLabel, pixelsLabel, targetLabel),
+      el('div', { class: 'attack-controls' }, methodLabel, info, epsLabel, stepsLabel, queriesLabel, pixelsLabel, eotLabel, targetLabel),
       el('div', { class: 'attack-images' },
         el('figure', {}, canvases.original, captions.original),
         el('figure', {}, canvases.noise, captions.noise, legendRow),
@@ -137,9 +146,10 @@ export function mountAttackPanel(container, {
     Object.assign(input, { min: 0, max: 1, step: 'any', disabled: true });
     if (initial[key] != null) input.value = output.value = String(initial[key]);
   }
-  methodSelect.disabled = targetSelect.disabled = true;
+  methodSelect.disabled = targetSelect.disabled = eotBox.disabled = true;
   epsLabel.hidden = !shows('eps');
-  stepsLabel.hidden = pixelsLabel.hidden = queriesLabel.hidden = targetLabel.hidden = true;
+  stepsLabel.hidden = pixelsLabel.hidden = queriesLabel.hidden = eotLabel.hidden = targetLabel.hidden = true;
+  eotBox.checked = initial.eot > 0;
 
   let methods = [];
   let method = null;
@@ -168,6 +178,8 @@ export function mountAttackPanel(container, {
     epsLabel.hidden ||= !shows('eps');
     stepsLabel.hidden ||= !shows('steps');
     queriesLabel.hidden ||= !shows('steps'); // a black-box attack's iterations
+    eotLabel.hidden = !method.eot || !shows('steps');
+    surviveStatus.textContent = '';
     pixelsLabel.hidden ||= !shows('eps'); // the few-pixel budget
     targetLabel.hidden = method.targeted === 'never' || !shows('target');
     targetSelect.options[0].textContent = method.targeted === 'required' ? 'the next digit' : 'any wrong digit';
@@ -184,6 +196,7 @@ export function mountAttackPanel(container, {
       ...(steps ? { steps } : method.defaultSteps > 1 ? { steps: method.defaultSteps } : {}),
       ...(method.pixels ? { pixelsBudget: Number(pixelsInput.value) } : {}),
       ...(method.queries ? { queries: Number(queriesInput.value) } : {}),
+      ...(method.eot && eotBox.checked ? { eot: EOT_SAMPLES } : {}),
       target: method.targeted === 'never' ? null : target,
       seed: 0,
       recordEvery: method.iterative && steps && !reducedMotion() ? Math.max(1, Math.ceil(steps / 12)) : 0,
@@ -319,7 +332,8 @@ export function mountAttackPanel(container, {
   function start() {
     useCatalogue(engine.attackMethods);
     if (initial.method != null && method.name !== initial.method) state?.set('attack', method.name); // not a method: the address says which one runs
-    for (const control of [epsInput, stepsInput, pixelsInput, queriesInput, methodSelect, targetSelect]) control.disabled = false;
+    for (const control of [epsInput, stepsInput, pixelsInput, queriesInput, eotBox, methodSelect, targetSelect]) control.disabled = false;
+    eotBox.addEventListener('change', () => { state?.set('eot', eotBox.checked ? EOT_SAMPLES : 0); rerun(); });
     methodSelect.addEventListener('change', () => {
       method = methodByName(methods, methodSelect.value);
       configure(false);
@@ -343,6 +357,9 @@ export function mountAttackPanel(container, {
       } else if (inputs[key] && value != null && Number(inputs[key][0].value) !== value) {
         inputs[key][0].value = String(value);
         inputs[key][1].value = inputs[key][0].value;
+        rerun();
+      } else if (key === 'eot' && eotBox.checked !== value > 0) {
+        eotBox.checked = value > 0;
         rerun();
       } else if (key === 'target' && targetSelect.value !== (value == null ? '' : String(value))) {
         targetSelect.value = value == null ? '' : String(value);
@@ -390,6 +407,46 @@ export function mountAttackPanel(container, {
       minEpsResult.textContent = error.name === 'AbortError' ? 'Search cancelled.' : `The search failed: ${error.message}`;
     } finally {
       minEpsButton.disabled = false;
+      if (searching === controller) searching = null;
+      showCancel();
+    }
+  });
+
+  // The shown result, and for the methods that take EOT both versions (plain and EOT) side by
+  // side, each put through the same 200 random transformations (src/attacks/eot.rs).
+  const SURVIVAL_TRANSFORMATIONS = 200;
+  surviveButton.addEventListener('click', async () => {
+    if (!last || searching) return;
+    const { input, options: shown } = last;
+    const controller = new AbortController();
+    searching = controller;
+    surviveButton.disabled = true;
+    surviveStatus.textContent = 'Printing and photographing it 200 times (imitated)…';
+    showCancel();
+    const target = shown.target ?? null;
+    const share = (pixels) => engine.survival(pixels, input.label, target, SURVIVAL_TRANSFORMATIONS, 1, { signal: controller.signal });
+    try {
+      const m = methodByName(methods, shown.method);
+      const runs = m.eot
+        ? [{ what: `plain ${m.label}`, settings: { ...shown, eot: 0, recordEvery: 0 } }, { what: `${m.label} with EOT`, settings: { ...shown, eot: EOT_SAMPLES, recordEvery: 0 } }]
+        : [{ what: m.label, settings: null }];
+      const parts = [];
+      for (const run of runs) {
+        const output = run.settings ? await engine.attack(input.pixels, input.label, run.settings, { signal: controller.signal }) : last.output;
+        if (output.label === input.label) {
+          parts.push(`${run.what} does not fool it to begin with`);
+          continue;
+        }
+        const kept = await share(output.pixels);
+        parts.push(`${run.what}: still fooled under ${percent(kept)}`);
+        surviveStatus.dataset[run.settings?.eot ? 'eot' : 'plain'] = String(kept);
+      }
+      if (source.current() !== input) return;
+      surviveStatus.textContent = `${parts.join('; ')} of ${SURVIVAL_TRANSFORMATIONS} random prints and photos (shifts up to 2 px, rotations up to 10°, scaling 0.9–1.1, blur, ink level). Expectation over transformation: Athalye, Engstrom, Ilyas & Kwok (2018).`;
+    } catch (error) {
+      surviveStatus.textContent = error.name === 'AbortError' ? 'Cancelled.' : `The check failed: ${error.message}`;
+    } finally {
+      surviveButton.disabled = false;
       if (searching === controller) searching = null;
       showCancel();
     }
