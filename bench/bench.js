@@ -60,10 +60,10 @@ export const OPERATIONS = [
   { name: 'jsma', share: 1 / 6, run: ({ engine, x, label }) => engine.attack(x, label, { method: 'jsma', eps: 0.2 }) },
   { name: 'cw (6x100)', share: 1 / 10, min: 2, run: ({ engine, x, label }) => engine.attack(x, label, { method: 'cw', eps: 0.2, steps: 100 }) },
   { name: 'simba (784 pixels)', share: 1 / 10, min: 2, run: ({ engine, x, label }) => engine.attack(x, label, { method: 'simba', eps: 0.2, steps: 784 }) },
-  { name: 'square (≤1,000 queries)', share: 1 / 6, run: ({ engine, x, label }) => engine.attack(x, label, { method: 'square', eps: 0.3, queries: 1000 }) },
+  { name: 'square (≤1000 queries)', share: 1 / 6, run: ({ engine, x, label }) => engine.attack(x, label, { method: 'square', eps: 0.3, queries: 1000 }) },
   { name: 'apgd-100', share: 1 / 6, run: ({ engine, x, label }) => engine.attack(x, label, { method: 'apgd', eps: 0.3, steps: 100 }) },
   { name: 'bpda-40', share: 1 / 3, run: ({ engine, x, label }) => engine.attack(x, label, { method: 'bpda', eps: 0.3, steps: 40, alpha: 0.01 }) },
-  { name: 'hopskipjump (5,000 queries)', share: 1 / 20, min: 2, run: ({ engine, x, label }) => engine.attack(x, label, { method: 'hopskipjump', queries: 5000 }) },
+  { name: 'hopskipjump (5000 queries)', share: 1 / 20, min: 2, run: ({ engine, x, label }) => engine.attack(x, label, { method: 'hopskipjump', queries: 5000 }) },
   // What the page pays on top: the same engine in its worker (www/engine/client.js), a message
   // each way with the pixels copied in and the result transferred out.
   { name: 'predict via the worker', share: 1, viaWorker: true, run: async ({ worker, x }) => (await worker()).classify(x) },
