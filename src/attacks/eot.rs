@@ -24,6 +24,9 @@ pub const SCALE: (f32, f32) = (0.9, 1.1);
 pub const CONTRAST: (f32, f32) = (0.75, 1.25);
 pub const BRIGHTNESS: (f32, f32) = (-0.05, 0.10);
 
+/// Mixed into the survival check's seed (an arbitrary constant; see [`survival`]).
+const SURVIVAL_STREAM: u64 = 0x5EED_0F5E_ED0F_5EED;
+
 /// One random transformation.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Transform {
@@ -138,8 +141,10 @@ pub async fn survival(model: &DigitNet, pixels: &[f32], goal: &Goal, count: usiz
     let n = goal.len();
     let images = crate::model::images_tensor(pixels, device);
     let mut kept = vec![0usize; n];
+    // A stream of its own: an EOT attack's steps draw from `seed`-derived streams too, and the
+    // check must not replay the transformations the attack was made for.
+    let all = Transform::sample(count, seed ^ SURVIVAL_STREAM);
     // In chunks of transformations: 200 at once of a batch would be a large tensor.
-    let all = Transform::sample(count, seed);
     for chunk in all.chunks(50) {
         let labels = read(logits(model, transform(images.clone(), chunk))).await?;
         for (k, row) in labels.chunks(CLASSES).enumerate() {

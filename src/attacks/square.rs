@@ -67,7 +67,8 @@ pub async fn square(oracle: &mut ScoreOracle<'_>, pixels: Vec<f32>, goal: &Goal,
         if open.is_empty() {
             break;
         }
-        let side = square_side(options.square.p_init, iteration, budget);
+        // The schedule counts squares from 0, as the paper's code does.
+        let side = square_side(options.square.p_init, iteration - 1, budget);
         let mut batch = Vec::with_capacity(open.len() * IMAGE_PIXELS);
         for &i in &open {
             let rng = &mut rngs[i];
@@ -110,7 +111,7 @@ pub async fn square(oracle: &mut ScoreOracle<'_>, pixels: Vec<f32>, goal: &Goal,
     Ok((best, queries))
 }
 
-/// The side of the square at `iteration` of `budget`: a share p of the pixels, p halving at the
+/// The side of the `iteration`-th square (from 0) of a `budget`: a share p of the pixels, p halving at the
 /// paper's milestones (10, 50, 200, 500, 1,000, 2,000, 4,000, 6,000 and 8,000 of 10,000
 /// iterations, scaled to the budget), at least one pixel and less than the whole image.
 fn square_side(p_init: f32, iteration: usize, budget: usize) -> usize {
@@ -143,7 +144,7 @@ mod tests {
         assert_eq!(square_side(0.8, 1, 10_000), 25);
         assert_eq!(square_side(0.8, 11, 10_000), 18);
         assert_eq!(square_side(0.8, 9_999, 10_000), 1);
-        // A budget of 1,000: the first halving after iteration 1 (10 of 10,000 is 1 of 1,000).
+        // A budget of 1,000: the first halving after square 1 (10 of 10,000 is 1 of 1,000).
         assert_eq!(square_side(0.8, 1, 1000), 25);
         assert_eq!(square_side(0.8, 2, 1000), 18);
         // Never the whole image, never nothing.
