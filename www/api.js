@@ -74,7 +74,8 @@ export async function gradient(pixels, label, { signal, model } = {}) {
  * Runs an attack. `pixels` and `label` default to the digit on the page and its predicted label.
  * @param {{pixels?: Float32Array|number[], label?: number, method?: string, eps?: number, target?: number|null,
  *   steps?: number, alpha?: number, restarts?: number, seed?: number, pixelsBudget?: number,
- *   queries?: number, model?: string, signal?: AbortSignal}} options `signal` cancels it: the promise
+ *   queries?: number, pInit?: number, loss?: 'ce'|'dlr', eot?: number, model?: string,
+ *   signal?: AbortSignal}} options `signal` cancels it: the promise
  *   rejects with an AbortError and the engine stops the work. `model`: the network attacked
  *   (default: setModel's choice, else the page's).
  * @returns {Promise<{pixels: Float32Array, noise: Float32Array, label: number, probabilities: Float32Array,

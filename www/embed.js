@@ -19,7 +19,7 @@
 //             then it shows a poster, at the size it will have) | eager
 //   controls  which controls show: draw, upload, samples, method, eps, steps, target, extras;
 //             "attack" = the attack panel's five; "all" (default) or "none"
-//   attack    an attack method (www/attack-methods.js); eps, steps, pixels, queries, target: its settings
+//   attack    an attack method (www/attack-methods.js); eps, steps, pixels, queries, eot, target: its settings
 //   digit     a sample digit (index into MNIST's test set, 0-99); drawn: a digit code (a copied link's)
 //   model     standard | robust | masked (the standard network behind a gradient-masking squeezer)
 //   theme     light | dark | auto (default: the reader's preference)

@@ -66,6 +66,8 @@ export function mountAttackPanel(container, {
   const queriesLabel = el('label', { class: 'control', for: id('attack-queries') }, el('span', { class: 'control-name', text: 'Queries' }), queriesInput, queriesOutput);
   // Expectation over transformation: the gradient averaged over random print-and-camera changes.
   const EOT_SAMPLES = 8;
+  /** Transformations per step: the address's or the embed's own number, else 8. */
+  const eotSamples = () => state?.get('eot') || initial.eot || EOT_SAMPLES;
   const eotBox = el('input', { id: id('attack-eot'), type: 'checkbox' });
   const eotLabel = el('label', { class: 'control inline', for: id('attack-eot') }, eotBox, el('span', { class: 'control-name', text: 'Survive print and camera (EOT)' }));
   const targetSelect = el('select', { id: id('attack-target') }, el('option', { value: '', text: 'any wrong digit' }));
@@ -196,7 +198,7 @@ export function mountAttackPanel(container, {
       ...(steps ? { steps } : method.defaultSteps > 1 ? { steps: method.defaultSteps } : {}),
       ...(method.pixels ? { pixelsBudget: Number(pixelsInput.value) } : {}),
       ...(method.queries ? { queries: Number(queriesInput.value) } : {}),
-      ...(method.eot && eotBox.checked ? { eot: EOT_SAMPLES } : {}),
+      ...(method.eot && eotBox.checked ? { eot: eotSamples() } : {}),
       target: method.targeted === 'never' ? null : target,
       seed: 0,
       recordEvery: method.iterative && steps && !reducedMotion() ? Math.max(1, Math.ceil(steps / 12)) : 0,
@@ -428,12 +430,13 @@ export function mountAttackPanel(container, {
     try {
       const m = methodByName(methods, shown.method);
       const runs = m.eot
-        ? [{ what: `plain ${m.label}`, settings: { ...shown, eot: 0, recordEvery: 0 } }, { what: `${m.label} with EOT`, settings: { ...shown, eot: EOT_SAMPLES, recordEvery: 0 } }]
+        ? [{ what: `plain ${m.label}`, settings: { ...shown, eot: 0, recordEvery: 0 } }, { what: `${m.label} with EOT`, settings: { ...shown, eot: shown.eot || eotSamples(), recordEvery: 0 } }]
         : [{ what: m.label, settings: null }];
       const parts = [];
       for (const run of runs) {
         const output = run.settings ? await engine.attack(input.pixels, input.label, run.settings, { signal: controller.signal }) : last.output;
-        if (output.label === input.label) {
+        // Fooled as the attack meant: the target, if it has one (what `survival` counts too).
+        if (!output.success) {
           parts.push(`${run.what} does not fool it to begin with`);
           continue;
         }
@@ -441,7 +444,10 @@ export function mountAttackPanel(container, {
         parts.push(`${run.what}: still fooled under ${percent(kept)}`);
         surviveStatus.dataset[run.settings?.eot ? 'eot' : 'plain'] = String(kept);
       }
-      if (source.current() !== input) return;
+      if (source.current() !== input || last?.input !== input) {
+        surviveStatus.textContent = 'The digit or the attack changed meanwhile: press the button again.';
+        return;
+      }
       surviveStatus.textContent = `${parts.join('; ')} of ${SURVIVAL_TRANSFORMATIONS} random prints and photos (shifts up to 2 px, rotations up to 10°, scaling 0.9–1.1, blur, ink level). Expectation over transformation: Athalye, Engstrom, Ilyas & Kwok (2018).`;
     } catch (error) {
       surviveStatus.textContent = error.name === 'AbortError' ? 'Cancelled.' : `The check failed: ${error.message}`;
