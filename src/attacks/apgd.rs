@@ -54,7 +54,8 @@ pub async fn apgd(model: &DigitNet, images: Tensor<4>, goal: &Goal, options: &At
         let upper = (images.clone() + eps).clamp_max(1.0);
         move |x: Tensor<4>| x.max_pair(lower.clone()).min_pair(upper.clone()).detach()
     };
-    let per_image = |values: &[f32]| images_tensor(&values.iter().flat_map(|&v| std::iter::repeat_n(v, IMAGE_PIXELS)).collect::<Vec<_>>(), &device);
+    // One value per image, broadcast over its pixels.
+    let per_image = |values: &[f32]| Tensor::<1>::from_data(TensorData::new(values.to_vec(), [n]), &device).reshape([n, 1, 1, 1]);
 
     // A random start inside the ball, each image's noise scaled so its largest pixel moves by ε.
     // Each image's from the seed alone: its attack does not depend on the batch it came in.

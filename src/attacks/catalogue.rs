@@ -140,8 +140,9 @@ pub struct MethodInfo {
     pub access: Access,
     /// The query budget of the black-box attacks that take one (`queries`).
     pub queries: Option<Range>,
-    /// Whether it can average its gradient over random transformations (`eot`, [`super::eot`]).
-    pub eot: bool,
+    /// Expectation over transformation, for the methods that take it (`eot`, [`super::eot`]): its
+    /// defaults and the transformations' ranges; `None` for the others.
+    pub eot: Option<super::eot::EotInfo>,
 }
 
 impl Method {
@@ -178,7 +179,7 @@ impl Method {
             pixels,
             access: Access::Gradient,
             queries: None,
-            eot: matches!(self, Method::Bim | Method::Pgd),
+            eot: matches!(self, Method::Bim | Method::Pgd).then_some(super::eot::EotInfo::DEFAULT),
         };
         match self {
             Method::Fgsm => entry(Norm::Linf, Optional, false, linf_eps(0.2), 0.3, None, 1, None),
@@ -228,25 +229,18 @@ impl Method {
             Method::Cw => carlini_wagner_l2(model, images, goal, options).await?,
             Method::Jsma => jsma(model, images, goal, options).await?,
             Method::FewPixel => few_pixel(model, images, goal, options).await?,
+            // The black-box attacks get the network's answers (scores, or the label alone), not the network.
             Method::Simba => {
-                // A black-box attack: it gets the network's answers, not the network.
-                let device = images.device();
-                let mut oracle = ScoreOracle::of_model(model, &device);
-                let (pixels, queries) = simba(&mut oracle, crate::gradients::read(images).await?, goal, options).await?;
-                black_box_result(pixels, queries, &device)
+                let pixels = crate::gradients::read(images.clone()).await?;
+                black_box_result(simba(&mut ScoreOracle::of_model(model, &images.device()), pixels, goal, options).await?, &images.device())
             }
             Method::Square => {
-                let device = images.device();
-                let mut oracle = ScoreOracle::of_model(model, &device);
-                let (pixels, queries) = square(&mut oracle, crate::gradients::read(images).await?, goal, options).await?;
-                black_box_result(pixels, queries, &device)
+                let pixels = crate::gradients::read(images.clone()).await?;
+                black_box_result(square(&mut ScoreOracle::of_model(model, &images.device()), pixels, goal, options).await?, &images.device())
             }
             Method::HopSkipJump => {
-                // Decision-based: the network's top label is all it gets.
-                let device = images.device();
-                let mut oracle = LabelOracle::of_model(model, &device);
-                let (pixels, queries) = hop_skip_jump(&mut oracle, crate::gradients::read(images).await?, goal, options).await?;
-                black_box_result(pixels, queries, &device)
+                let pixels = crate::gradients::read(images.clone()).await?;
+                black_box_result(hop_skip_jump(&mut LabelOracle::of_model(model, &images.device()), pixels, goal, options).await?, &images.device())
             }
         })
     }
@@ -344,7 +338,7 @@ impl Method {
 }
 
 /// A black-box attack's images and query counts as [`Crafted`]; its steps are its largest count.
-fn black_box_result(pixels: Vec<f32>, queries: Vec<usize>, device: &Device) -> Crafted {
+fn black_box_result((pixels, queries): (Vec<f32>, Vec<usize>), device: &Device) -> Crafted {
     let steps = queries.iter().copied().max().unwrap_or(0);
     Crafted { queries, ..Crafted::new(crate::model::images_tensor(&pixels, device), steps) }
 }

@@ -23,6 +23,36 @@ pub const ROTATION_DEGREES: f32 = 10.0;
 pub const SCALE: (f32, f32) = (0.9, 1.1);
 pub const CONTRAST: (f32, f32) = (0.75, 1.25);
 pub const BRIGHTNESS: (f32, f32) = (-0.05, 0.10);
+/// Transformations averaged per attack step unless told otherwise (the page's switch, `--eot`).
+pub const DEFAULT_SAMPLES: usize = 8;
+/// Transformations the survival check draws unless told otherwise (the page, the API, `--survival`).
+pub const SURVIVAL_TRANSFORMATIONS: usize = 200;
+
+/// EOT as the page and the API read it from the catalogue ([`super::MethodInfo::eot`]): the
+/// defaults and the ranges above, declared once here.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EotInfo {
+    pub samples: usize,
+    pub survival_transformations: usize,
+    pub shift_pixels: f32,
+    pub rotation_degrees: f32,
+    pub scale: (f32, f32),
+    pub contrast: (f32, f32),
+    pub brightness: (f32, f32),
+}
+
+impl EotInfo {
+    pub const DEFAULT: EotInfo = EotInfo {
+        samples: DEFAULT_SAMPLES,
+        survival_transformations: SURVIVAL_TRANSFORMATIONS,
+        shift_pixels: SHIFT_PIXELS,
+        rotation_degrees: ROTATION_DEGREES,
+        scale: SCALE,
+        contrast: CONTRAST,
+        brightness: BRIGHTNESS,
+    };
+}
 
 /// Mixed into the survival check's seed (an arbitrary constant; see [`survival`]).
 const SURVIVAL_STREAM: u64 = 0x5EED_0F5E_ED0F_5EED;

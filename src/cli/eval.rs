@@ -9,6 +9,7 @@ use super::fail;
 use adversarial_digits::attacks::carlini_wagner::CwParams;
 use adversarial_digits::attacks::few_pixel::FewPixelParams;
 use adversarial_digits::attacks::jsma::JsmaParams;
+use adversarial_digits::attacks::eot;
 use adversarial_digits::attacks::pgd::PgdParams;
 use adversarial_digits::attacks::{AttackOptions, Method};
 use adversarial_digits::data::{DEFAULT_MNIST_DIR, Dataset, Split};
@@ -56,13 +57,15 @@ pub struct Eval {
     #[arg(long)]
     pub queries: Option<usize>,
     /// Expectation over transformation for BIM and PGD: each step's gradient averaged over this
-    /// many random print-and-camera transformations (`--eot` alone: 8). Reports `survival` too.
-    #[arg(long, num_args = 0..=1, default_missing_value = "8")]
-    pub eot: Option<usize>,
+    /// many random print-and-camera transformations (`--eot` alone: `eot::DEFAULT_SAMPLES`, 8).
+    /// Reports `survival` too.
+    #[arg(long, num_args = 0..=1)]
+    pub eot: Option<Option<usize>>,
     /// Put each successful adversarial digit through this many random transformations and report
-    /// the share still fooled (`survival`; `--survival` alone: 200, as `--eot` does).
-    #[arg(long, num_args = 0..=1, default_missing_value = "200")]
-    pub survival: Option<usize>,
+    /// the share still fooled (`survival`; `--survival` alone, or `--eot`:
+    /// `eot::SURVIVAL_TRANSFORMATIONS`, 200).
+    #[arg(long, num_args = 0..=1)]
+    pub survival: Option<Option<usize>>,
     /// C&W: binary search steps over c.
     #[arg(long)]
     pub search_steps: Option<usize>,
@@ -145,7 +148,7 @@ impl Eval {
                 ..defaults.cw
             },
             queries: queries.unwrap_or(defaults.queries),
-            eot: eot.unwrap_or(0),
+            eot: eot.map_or(0, |n| n.unwrap_or(eot::DEFAULT_SAMPLES)),
             ..defaults
         };
         let model_name = model.display().to_string();
@@ -187,7 +190,8 @@ impl Eval {
                 println!("{}", serde_json::json!({"model": model_name, "attack": method.name(), "samples": test_set.len(), "sweep": rows}));
             }
         } else {
-            let transformations = survival.unwrap_or(if eot.is_some() { 200 } else { 0 });
+            let asked = survival.or(eot.map(|_| None));
+            let transformations = asked.map_or(0, |n| n.unwrap_or(eot::SURVIVAL_TRANSFORMATIONS));
             let report = evaluate_attack_and_survival(method, &net, &test_set, &options, batch, transformations, &device);
             if json {
                 let mut value = serde_json::to_value(&report).unwrap();

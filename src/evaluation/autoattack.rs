@@ -16,8 +16,7 @@ use crate::attacks::apgd::{ApgdLoss, ApgdParams};
 use crate::attacks::pgd::PgdParams;
 use crate::attacks::{AttackOptions, Goal, Method, apgd, block_on, measure, run};
 use crate::data::Dataset;
-use crate::inference::{logits, predict_labels};
-use crate::gradients::read;
+use crate::inference::{predict_labels, probabilities};
 use crate::model::{CLASSES, DigitNet, IMAGE_PIXELS, images_tensor};
 
 /// One attack of the chain: the robust accuracy once it has run (cumulative), and alone.
@@ -163,12 +162,11 @@ pub fn evaluate_autoattack(model: &DigitNet, data: &Dataset, eps: f32, seed: u64
     }
 }
 
-/// Each digit's classes from the most to the least likely, by its clean logits.
+/// Each digit's classes from the most to the least likely (the logits' order too).
 fn logit_order(model: &DigitNet, data: &Dataset, device: &Device) -> Vec<Vec<usize>> {
     let mut order = Vec::with_capacity(data.len());
     for chunk in data.pixels.chunks(500 * IMAGE_PIXELS) {
-        let values = block_on(read(logits(model, images_tensor(chunk, device)))).expect("logits");
-        for row in values.chunks(CLASSES) {
+        for row in probabilities(model, chunk, device).chunks(CLASSES) {
             let mut classes: Vec<usize> = (0..CLASSES).collect();
             classes.sort_by(|&a, &b| row[b].total_cmp(&row[a]));
             order.push(classes);
