@@ -42,8 +42,20 @@ export interface AttackMethodInfo {
   access: 'gradient' | 'scores' | 'label';
   /** square, hopskipjump: the query budget's range (null for the others). */
   queries: ParameterRange | null;
-  /** bim, pgd: whether it takes `eot` (expectation over transformation). */
-  eot: boolean;
+  /** bim, pgd: expectation over transformation (`eot`): its defaults and the transformations' ranges; null for the others. */
+  eot: EotInfo | null;
+}
+/** Expectation over transformation, as src/attacks/eot.rs declares it. */
+export interface EotInfo {
+  /** Transformations averaged per step by default. */
+  samples: number;
+  /** Transformations the survival check draws by default. */
+  survivalTransformations: number;
+  shiftPixels: number;
+  rotationDegrees: number;
+  scale: [number, number];
+  contrast: [number, number];
+  brightness: [number, number];
 }
 export type SaliencyMethod = 'gradient' | 'smoothgrad' | 'gradient-x-input' | 'integrated-gradients';
 

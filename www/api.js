@@ -180,10 +180,12 @@ export async function featureMaps({ pixels, model, signal } = {}) {
  *   seed?: number, model?: string, signal?: AbortSignal}} options
  * @returns {Promise<number>} between 0 and 1
  */
-export async function survival({ pixels, label, target = null, transformations = 200, seed = 1, model, signal } = {}) {
+export async function survival({ pixels, label, target = null, transformations, seed = 1, model, signal } = {}) {
   const input = digitOrCurrent(pixels);
   const use = await engineFor(model);
-  return use.survival(input, digitClass(label, 'label'), target == null ? null : digitClass(target, 'target'), transformations, seed, { signal });
+  // By default the catalogue's count (src/attacks/eot.rs), as the page and the CLI use.
+  const count = transformations ?? use.attackMethods.find((m) => m.eot).eot.survivalTransformations;
+  return use.survival(input, digitClass(label, 'label'), target == null ? null : digitClass(target, 'target'), count, seed, { signal });
 }
 
 let following = false;

@@ -47,7 +47,7 @@ export const DEFAULT_TIME_LIMIT_SECONDS = 10;
  */
 export function validateExerciseSet(json, methods) {
   // The L∞ attacks with a budget: the ones a min-ε exercise can ask about (the engine's catalogue).
-  const epsMethods = methods.filter((m) => m.eps && m.norm === 'L∞').map((m) => m.name);
+  const epsMethods = breakingMethods(methods).map((m) => m.name);
   const errors = [];
   const fail = (path, expected, value) => errors.push(`${path}: ${expected}${value === undefined ? ' (missing)' : `, not ${JSON.stringify(value)?.slice(0, 40)}`}`);
   const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -199,14 +199,9 @@ export async function checkAnswer(challenge, answer, { engineFor, samples }) {
   if (challenge.kind === 'break') {
     const method = describeMethods(breakingMethods(engine.attackMethods)).find((m) => m.name === answer?.method);
     if (!method) return wrong(challenge, 'Pick one of the L∞ attacks.');
-    const count = challenge.digits ?? 10;
     const limit = challenge.maxAccuracy ?? 0.2;
-    const pixels = new Float32Array(count * 784);
-    const labels = [];
-    for (let i = 0; i < count; i++) {
-      pixels.set(samples.pixels(i), i * 784);
-      labels.push(samples.label(i));
-    }
+    const { pixels, labels } = samples.first(challenge.digits ?? 10);
+    const count = labels.length;
     const predicted = await engine.attackLabels(pixels, labels, { method: method.name, eps: challenge.eps, seed: 1 });
     const accuracy = labels.filter((l, i) => predicted[i] === l).length / count;
     const { label } = method;

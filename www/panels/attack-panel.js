@@ -65,9 +65,8 @@ export function mountAttackPanel(container, {
   const queriesOutput = el('output', { id: id('attack-queries-value'), for: id('attack-queries') });
   const queriesLabel = el('label', { class: 'control', for: id('attack-queries') }, el('span', { class: 'control-name', text: 'Queries' }), queriesInput, queriesOutput);
   // Expectation over transformation: the gradient averaged over random print-and-camera changes.
-  const EOT_SAMPLES = 8;
-  /** Transformations per step: the address's or the embed's own number, else 8. */
-  const eotSamples = () => state?.get('eot') || initial.eot || EOT_SAMPLES;
+  /** Transformations per step: the address's or the embed's own number, else the catalogue's default. */
+  const eotSamples = () => state?.get('eot') || initial.eot || method.eot.samples;
   const eotBox = el('input', { id: id('attack-eot'), type: 'checkbox' });
   const eotLabel = el('label', { class: 'control inline', for: id('attack-eot') }, eotBox, el('span', { class: 'control-name', text: 'Survive print and camera (EOT)' }));
   const targetSelect = el('select', { id: id('attack-target') }, el('option', { value: '', text: 'any wrong digit' }));
@@ -335,7 +334,7 @@ export function mountAttackPanel(container, {
     useCatalogue(engine.attackMethods);
     if (initial.method != null && method.name !== initial.method) state?.set('attack', method.name); // not a method: the address says which one runs
     for (const control of [epsInput, stepsInput, pixelsInput, queriesInput, eotBox, methodSelect, targetSelect]) control.disabled = false;
-    eotBox.addEventListener('change', () => { state?.set('eot', eotBox.checked ? EOT_SAMPLES : 0); rerun(); });
+    eotBox.addEventListener('change', () => { state?.set('eot', eotBox.checked ? method.eot.samples : 0); rerun(); });
     methodSelect.addEventListener('change', () => {
       method = methodByName(methods, methodSelect.value);
       configure(false);
@@ -383,16 +382,33 @@ export function mountAttackPanel(container, {
     captions.random.dataset.label = String(answer.label);
   });
 
-  minEpsButton.addEventListener('click', async () => {
+  /**
+   * One side task of the panel at a time (the smallest-ε search, the survival check): its button
+   * disabled and the panel's Cancel shown while `work(signal)` runs; a cancellation or a failure is
+   * said in `status`.
+   */
+  async function sideTask(button, status, { cancelled, failed }, work) {
+    const controller = new AbortController();
+    searching = controller;
+    button.disabled = true;
+    showCancel();
+    try {
+      await work(controller.signal);
+    } catch (error) {
+      status.textContent = error.name === 'AbortError' ? cancelled : `${failed}: ${error.message}`;
+    } finally {
+      button.disabled = false;
+      if (searching === controller) searching = null;
+      showCancel();
+    }
+  }
+
+  minEpsButton.addEventListener('click', () => {
     const input = source.current();
     if (!input || !method?.eps) return;
     minEpsResult.textContent = 'Searching…';
-    minEpsButton.disabled = true;
-    const controller = new AbortController();
-    searching = controller;
-    showCancel();
-    try {
-      const found = await engine.minimalEpsilon(input.pixels, input.label, options(), method.eps.max, 10, { signal: controller.signal });
+    sideTask(minEpsButton, minEpsResult, { cancelled: 'Search cancelled.', failed: 'The search failed' }, async (signal) => {
+      const found = await engine.minimalEpsilon(input.pixels, input.label, options(), method.eps.max, 10, { signal });
       if (source.current() !== input) return;
       if (!found) {
         minEpsResult.textContent = `${method.label} does not flip this digit even at ε = ${method.eps.max}.`;
@@ -401,46 +417,35 @@ export function mountAttackPanel(container, {
         minEpsResult.textContent = `Smallest ε that flips this digit with ${method.label}: ${found.eps.toFixed(3)} (it becomes a ${found.result.label}).`;
         epsInput.value = String(found.eps);
         epsOutput.value = epsInput.value;
-        const flipped = { input, output: found.result, options: options() };
-        last = flipped;
+        last = { input, output: found.result, options: options() };
         show(input, found.result);
       }
-    } catch (error) {
-      minEpsResult.textContent = error.name === 'AbortError' ? 'Search cancelled.' : `The search failed: ${error.message}`;
-    } finally {
-      minEpsButton.disabled = false;
-      if (searching === controller) searching = null;
-      showCancel();
-    }
+    });
   });
 
   // The shown result, and for the methods that take EOT both versions (plain and EOT) side by
-  // side, each put through the same 200 random transformations (src/attacks/eot.rs).
-  const SURVIVAL_TRANSFORMATIONS = 200;
-  surviveButton.addEventListener('click', async () => {
+  // side, each put through the same random transformations (src/attacks/eot.rs).
+  surviveButton.addEventListener('click', () => {
     if (!last || searching) return;
     const { input, options: shown } = last;
-    const controller = new AbortController();
-    searching = controller;
-    surviveButton.disabled = true;
-    surviveStatus.textContent = 'Printing and photographing it 200 times (imitated)…';
-    showCancel();
-    const target = shown.target ?? null;
-    const share = (pixels) => engine.survival(pixels, input.label, target, SURVIVAL_TRANSFORMATIONS, 1, { signal: controller.signal });
-    try {
+    // The transformations' count and ranges: the catalogue's (src/attacks/eot.rs), the same for every method.
+    const eot = methods.find((candidate) => candidate.eot).eot;
+    surviveStatus.textContent = `Printing and photographing it ${eot.survivalTransformations} times (imitated)…`;
+    sideTask(surviveButton, surviveStatus, { cancelled: 'Cancelled.', failed: 'The check failed' }, async (signal) => {
+      const target = shown.target ?? null;
       const m = methodByName(methods, shown.method);
       const runs = m.eot
         ? [{ what: `plain ${m.label}`, settings: { ...shown, eot: 0, recordEvery: 0 } }, { what: `${m.label} with EOT`, settings: { ...shown, eot: shown.eot || eotSamples(), recordEvery: 0 } }]
         : [{ what: m.label, settings: null }];
       const parts = [];
       for (const run of runs) {
-        const output = run.settings ? await engine.attack(input.pixels, input.label, run.settings, { signal: controller.signal }) : last.output;
+        const output = run.settings ? await engine.attack(input.pixels, input.label, run.settings, { signal }) : last.output;
         // Fooled as the attack meant: the target, if it has one (what `survival` counts too).
         if (!output.success) {
           parts.push(`${run.what} does not fool it to begin with`);
           continue;
         }
-        const kept = await share(output.pixels);
+        const kept = await engine.survival(output.pixels, input.label, target, eot.survivalTransformations, 1, { signal });
         parts.push(`${run.what}: still fooled under ${percent(kept)}`);
         surviveStatus.dataset[run.settings?.eot ? 'eot' : 'plain'] = String(kept);
       }
@@ -448,14 +453,8 @@ export function mountAttackPanel(container, {
         surviveStatus.textContent = 'The digit or the attack changed meanwhile: press the button again.';
         return;
       }
-      surviveStatus.textContent = `${parts.join('; ')} of ${SURVIVAL_TRANSFORMATIONS} random prints and photos (shifts up to 2 px, rotations up to 10°, scaling 0.9–1.1, blur, ink level). Expectation over transformation: Athalye, Engstrom, Ilyas & Kwok (2018).`;
-    } catch (error) {
-      surviveStatus.textContent = error.name === 'AbortError' ? 'Cancelled.' : `The check failed: ${error.message}`;
-    } finally {
-      surviveButton.disabled = false;
-      if (searching === controller) searching = null;
-      showCancel();
-    }
+      surviveStatus.textContent = `${parts.join('; ')} of ${eot.survivalTransformations} random prints and photos (shifts up to ${eot.shiftPixels} px, rotations up to ${eot.rotationDegrees}°, scaling ${eot.scale[0]}–${eot.scale[1]}, blur, ink level). Expectation over transformation: Athalye, Engstrom, Ilyas & Kwok (2018).`;
+    });
   });
 
   // SSIM (Wang et al., 2004) measures what a person sees: local brightness, contrast and

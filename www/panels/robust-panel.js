@@ -221,7 +221,6 @@ export function mountRobustPanel(container, { engine, source, state, announce = 
 
   // --- Curves, on demand ----------------------------------------------------------------------
   let samples = null;
-  let run = null;
   const series = [];
   for (const name of TRAINED_MODELS) {
     for (const a of CURVE_ATTACKS) series.push({ name: `${MODELS[name].title}, ${a.label}`, model: name, attack: a, values: CURVE_EPS.map(() => null) });
@@ -233,63 +232,67 @@ export function mountRobustPanel(container, { engine, source, state, announce = 
   };
   drawLegendItems(chartLegend, series);
 
-  curveRun.addEventListener('click', async () => {
-    if (run) return;
-    // Cancel aborts the batch in flight too (the engine drops or stops it), not only the next one.
-    run = new AbortController();
-    const { signal } = run;
-    curveRun.disabled = true;
-    curveCancel.hidden = false;
-    curveProgress.hidden = false;
-    curveProgress.value = 0;
-    container.dataset.curves = 'running';
+  /**
+   * The on-demand computations (the curves, the masking lesson): `work(signal, advance)` runs with
+   * its button disabled, its Cancel shown (aborting the batch in flight too: the engine drops or
+   * stops it), and `advance(fraction)` moving its progress bar; its resolved text is shown and
+   * announced. `container.dataset[key]` says running, done, cancelled or error.
+   */
+  function onDemand({ button, cancel, progress, status, key, failed }, work) {
+    let running = null;
+    button.addEventListener('click', async () => {
+      if (running) return;
+      running = new AbortController();
+      const { signal } = running;
+      button.disabled = true;
+      cancel.hidden = false;
+      progress.hidden = false;
+      progress.value = 0;
+      container.dataset[key] = 'running';
+      try {
+        const text = await work(signal, (fraction) => { progress.value = fraction; });
+        status.textContent = signal.aborted ? 'Cancelled.' : text;
+        container.dataset[key] = signal.aborted ? 'cancelled' : 'done';
+        if (!signal.aborted) announce(text);
+      } catch (error) {
+        const cancelled = error.name === 'AbortError';
+        status.textContent = cancelled ? 'Cancelled.' : `${failed}: ${reason(error)}.`;
+        container.dataset[key] = cancelled ? 'cancelled' : 'error';
+      } finally {
+        running = null;
+        button.disabled = false;
+        cancel.hidden = true;
+        progress.hidden = true;
+      }
+    });
+    cancel.addEventListener('click', () => running?.abort());
+  }
+
+  onDemand({ button: curveRun, cancel: curveCancel, progress: curveProgress, status: curveStatus, key: 'curves', failed: 'The curves could not be computed' }, async (signal, advance) => {
     for (const s of series) s.values.fill(null);
     drawCurves();
-    try {
-      const n = Number(countSelect.value);
-      const all = await engines();
-      samples ??= await loadSamples(all[0].parseMnist);
-      const count = Math.min(n, samples.count);
-      const pixels = new Float32Array(count * 784);
-      const labels = [];
-      for (let i = 0; i < count; i++) {
-        pixels.set(samples.pixels(i), i * 784);
-        labels.push(samples.label(i));
+    const all = await engines();
+    samples ??= await loadSamples(all[0].parseMnist);
+    const { pixels, labels } = samples.first(Number(countSelect.value));
+    const count = labels.length;
+    const total = series.length * CURVE_EPS.length;
+    let done = 0;
+    const accuracy = (predicted) => labels.filter((l, i) => predicted[i] === l).length / count;
+    const clean = new Map(); // per network: ε = 0 leaves the digits as they are, for every attack
+    for (const s of series) {
+      const use = all[MODEL_NAMES.indexOf(s.model)]; // `all`: every network's engine, in MODEL_NAMES' order
+      for (let j = 0; j < CURVE_EPS.length && !signal.aborted; j++) {
+        const eps = CURVE_EPS[j];
+        if (eps === 0 && !clean.has(s.model)) clean.set(s.model, accuracy(await use.attackLabels(pixels, labels, { method: 'fgsm', eps: 0 }, { signal })));
+        s.values[j] = eps === 0
+          ? clean.get(s.model)
+          : accuracy(await use.attackLabels(pixels, labels, { method: s.attack.method, eps, seed: 1, ...s.attack.options }, { signal }));
+        advance(++done / total);
+        drawCurves();
       }
-      const total = series.length * CURVE_EPS.length;
-      let done = 0;
-      const accuracy = (predicted) => labels.filter((l, i) => predicted[i] === l).length / count;
-      const clean = new Map(); // per network: ε = 0 leaves the digits as they are, for every attack
-      for (const s of series) {
-        const use = all[MODEL_NAMES.indexOf(s.model)]; // `all`: every network's engine, in MODEL_NAMES' order
-        for (let j = 0; j < CURVE_EPS.length && !signal.aborted; j++) {
-          const eps = CURVE_EPS[j];
-          if (eps === 0 && !clean.has(s.model)) clean.set(s.model, accuracy(await use.attackLabels(pixels, labels, { method: 'fgsm', eps: 0 }, { signal })));
-          s.values[j] = eps === 0
-            ? clean.get(s.model)
-            : accuracy(await use.attackLabels(pixels, labels, { method: s.attack.method, eps, seed: 1, ...s.attack.options }, { signal }));
-          curveProgress.value = ++done / total;
-          drawCurves();
-        }
-      }
-      const text = signal.aborted
-        ? 'Cancelled.'
-        : `On ${count} test digits. At ε = 0.3 under PGD: ${series.filter((s) => s.attack.method === 'pgd').map((s) => `${s.name.split(',')[0].toLowerCase()} ${percent(s.values[CURVE_EPS.indexOf(0.3)])}`).join(', ')}.`;
-      curveStatus.textContent = text;
-      container.dataset.curves = signal.aborted ? 'cancelled' : 'done';
-      if (!signal.aborted) announce(text);
-    } catch (error) {
-      const cancelled = error.name === 'AbortError';
-      curveStatus.textContent = cancelled ? 'Cancelled.' : `The curves could not be computed: ${reason(error)}.`;
-      container.dataset.curves = cancelled ? 'cancelled' : 'error';
-    } finally {
-      run = null;
-      curveRun.disabled = false;
-      curveCancel.hidden = true;
-      curveProgress.hidden = true;
     }
+    return `On ${count} test digits. At ε = 0.3 under PGD: ${series.filter((s) => s.attack.method === 'pgd').map((s) => `${s.name.split(',')[0].toLowerCase()} ${percent(s.values[CURVE_EPS.indexOf(0.3)])}`).join(', ')}.`;
   });
-  curveCancel.addEventListener('click', () => run?.abort());
   drawCurves();
 
   // --- The masking lesson, on demand ------------------------------------------------------------
@@ -304,57 +307,28 @@ export function mountRobustPanel(container, { engine, source, state, announce = 
     lessonTable.replaceChildren(el('caption', { class: 'small', text: `Accuracy under each attack at ε = ${LESSON_EPS} (L∞)` }), el('thead', {}, head), el('tbody', {}, ...rows));
   }
   showLesson(null);
-  let lessonRunning = null;
-  lessonRun.addEventListener('click', async () => {
-    if (lessonRunning) return;
-    lessonRunning = new AbortController();
-    const { signal } = lessonRunning;
-    lessonRun.disabled = true;
-    lessonCancel.hidden = false;
-    lessonProgress.hidden = false;
-    lessonProgress.value = 0;
-    container.dataset.lesson = 'running';
+  onDemand({ button: lessonRun, cancel: lessonCancel, progress: lessonProgress, status: lessonStatus, key: 'lesson', failed: 'The lesson could not run' }, async (signal, advance) => {
     const cells = Object.fromEntries(MODEL_NAMES.map((name) => [name, {}]));
     showLesson(cells);
-    try {
-      const all = await engines();
-      samples ??= await loadSamples(all[0].parseMnist);
-      const count = Math.min(Number(lessonCount.value), samples.count);
-      const pixels = new Float32Array(count * 784);
-      const labels = [];
-      for (let i = 0; i < count; i++) {
-        pixels.set(samples.pixels(i), i * 784);
-        labels.push(samples.label(i));
-      }
-      const accuracy = (predicted) => labels.filter((l, i) => predicted[i] === l).length / count;
-      const total = MODEL_NAMES.length * (LESSON_ATTACKS.length + 1);
-      let done = 0;
-      for (const [m, name] of MODEL_NAMES.entries()) {
-        const use = all[m];
-        cells[name].clean = accuracy(await use.attackLabels(pixels, labels, { method: 'fgsm', eps: 0 }, { signal }));
-        lessonProgress.value = ++done / total;
+    const all = await engines();
+    samples ??= await loadSamples(all[0].parseMnist);
+    const { pixels, labels } = samples.first(Number(lessonCount.value));
+    const count = labels.length;
+    const accuracy = (predicted) => labels.filter((l, i) => predicted[i] === l).length / count;
+    const total = MODEL_NAMES.length * (LESSON_ATTACKS.length + 1);
+    let done = 0;
+    for (const [m, name] of MODEL_NAMES.entries()) {
+      const use = all[m];
+      cells[name].clean = accuracy(await use.attackLabels(pixels, labels, { method: 'fgsm', eps: 0 }, { signal }));
+      advance(++done / total);
+      showLesson(cells);
+      for (const a of LESSON_ATTACKS) {
+        cells[name][a.method] = accuracy(await use.attackLabels(pixels, labels, { method: a.method, eps: LESSON_EPS, seed: 1, ...a.options }, { signal }));
+        advance(++done / total);
         showLesson(cells);
-        for (const a of LESSON_ATTACKS) {
-          cells[name][a.method] = accuracy(await use.attackLabels(pixels, labels, { method: a.method, eps: LESSON_EPS, seed: 1, ...a.options }, { signal }));
-          lessonProgress.value = ++done / total;
-          showLesson(cells);
-        }
       }
-      const masked = cells.masked;
-      const text = `On ${count} test digits. The gradient-masked network keeps ${percent(masked.pgd)} under PGD but ${percent(masked.bpda)} under BPDA and ${percent(masked.square)} under the Square Attack: it only looked robust.`;
-      lessonStatus.textContent = text;
-      container.dataset.lesson = 'done';
-      announce(text);
-    } catch (error) {
-      const cancelled = error.name === 'AbortError';
-      lessonStatus.textContent = cancelled ? 'Cancelled.' : `The lesson could not run: ${reason(error)}.`;
-      container.dataset.lesson = cancelled ? 'cancelled' : 'error';
-    } finally {
-      lessonRunning = null;
-      lessonRun.disabled = false;
-      lessonCancel.hidden = true;
-      lessonProgress.hidden = true;
     }
+    const masked = cells.masked;
+    return `On ${count} test digits. The gradient-masked network keeps ${percent(masked.pgd)} under PGD but ${percent(masked.bpda)} under BPDA and ${percent(masked.square)} under the Square Attack: it only looked robust.`;
   });
-  lessonCancel.addEventListener('click', () => lessonRunning?.abort());
 }
