@@ -13,7 +13,7 @@ use std::fmt;
 use burn::prelude::*;
 
 use super::*;
-use crate::gradients::ComputeError;
+use crate::gradients::{ComputeError, read};
 use crate::model::{CLASSES, DigitNet};
 
 /// The attacks, by the names the CLI, the page and the JS API use.
@@ -31,6 +31,7 @@ pub enum Method {
     FewPixel,
     Simba,
     Square,
+    SquareL2,
     Apgd,
     Bpda,
     #[serde(rename = "hopskipjump")]
@@ -146,7 +147,7 @@ pub struct MethodInfo {
 }
 
 impl Method {
-    pub const ALL: [Method; 14] = [
+    pub const ALL: [Method; 15] = [
         Method::Fgsm,
         Method::Bim,
         Method::Pgd,
@@ -158,6 +159,7 @@ impl Method {
         Method::FewPixel,
         Method::Simba,
         Method::Square,
+        Method::SquareL2,
         Method::Apgd,
         Method::Bpda,
         Method::HopSkipJump,
@@ -204,17 +206,26 @@ impl Method {
                 queries: range(100.0, 5000.0, 100.0, 1000.0),
                 ..entry(Norm::Linf, Optional, true, linf_eps(0.2), 0.3, None, 0, None)
             },
-            // Only the top label; a budget of queries, no ε (it minimises the change).
+            Method::SquareL2 => MethodInfo {
+                access: Access::Scores,
+                queries: range(100.0, 5000.0, 100.0, 1000.0),
+                ..entry(Norm::L2, Optional, true, range(0.0, 6.0, 0.05, 2.0), 2.0, None, 0, None)
+            },
+            // Only the top label; a budget of queries, no ε (it minimises the change). Targeted
+            // from a start of the target class (`start`).
             Method::HopSkipJump => MethodInfo {
                 access: Access::Label,
                 queries: range(500.0, 10000.0, 500.0, 5000.0),
-                ..entry(Norm::L2, Never, true, None, 0.0, None, 0, None)
+                ..entry(Norm::L2, Optional, true, None, 0.0, None, 0, None)
             },
         }
     }
 
     /// Runs the method's attack function on a batch (its module has the maths).
-    pub async fn craft(self, model: &DigitNet, images: Tensor<4>, goal: &Goal, options: &AttackOptions) -> Result<Crafted, ComputeError> {
+    /// `watch`, if given, sees the black-box attacks' search as it goes ([`super::oracle::Progress`]).
+    pub async fn craft<'a>(self, model: &'a DigitNet, images: Tensor<4>, goal: &Goal, options: &AttackOptions, watch: Option<Watch<'a>>) -> Result<Crafted, ComputeError> {
+        let device = images.device();
+        let scores = |watch| ScoreOracle::of_model(model, &device).watched(watch);
         Ok(match self {
             Method::Fgsm => fgsm(model, images, goal, options),
             Method::Bim => basic_iterative_method(model, images, goal, options),
@@ -230,17 +241,12 @@ impl Method {
             Method::Jsma => jsma(model, images, goal, options).await?,
             Method::FewPixel => few_pixel(model, images, goal, options).await?,
             // The black-box attacks get the network's answers (scores, or the label alone), not the network.
-            Method::Simba => {
-                let pixels = crate::gradients::read(images.clone()).await?;
-                black_box_result(simba(&mut ScoreOracle::of_model(model, &images.device()), pixels, goal, options).await?, &images.device())
-            }
-            Method::Square => {
-                let pixels = crate::gradients::read(images.clone()).await?;
-                black_box_result(square(&mut ScoreOracle::of_model(model, &images.device()), pixels, goal, options).await?, &images.device())
-            }
+            Method::Simba => black_box_result(simba(&mut scores(watch), read(images).await?, goal, options).await?, &device),
+            Method::Square => black_box_result(square(&mut scores(watch), read(images).await?, goal, options).await?, &device),
+            Method::SquareL2 => black_box_result(square_l2(&mut scores(watch), read(images).await?, goal, options).await?, &device),
             Method::HopSkipJump => {
-                let pixels = crate::gradients::read(images.clone()).await?;
-                black_box_result(hop_skip_jump(&mut LabelOracle::of_model(model, &images.device()), pixels, goal, options).await?, &images.device())
+                let mut oracle = LabelOracle::of_model(model, &device).watched(watch);
+                black_box_result(hop_skip_jump(&mut oracle, read(images).await?, goal, options).await?, &device)
             }
         })
     }
@@ -268,6 +274,7 @@ impl Method {
             Method::FewPixel => "few-pixel",
             Method::Simba => "simba",
             Method::Square => "square",
+            Method::SquareL2 => "square-l2",
             Method::Apgd => "apgd",
             Method::Bpda => "bpda",
             Method::HopSkipJump => "hopskipjump",
@@ -369,9 +376,9 @@ mod tests {
             }
             assert_eq!(info.pixels.is_some(), method == Method::FewPixel);
             // L∞ and L2 budgets bound the ball the attack stays in; L0 and the minimising methods have none.
-            assert_eq!(info.eps.is_some(), matches!(method, Method::Fgsm | Method::Bim | Method::Pgd | Method::PgdL2 | Method::MiFgsm | Method::Simba | Method::Square | Method::Apgd | Method::Bpda));
-            assert_eq!(info.queries.is_some(), matches!(method, Method::Square | Method::HopSkipJump));
-            assert_eq!(method.black_box(), matches!(method, Method::Simba | Method::Square | Method::HopSkipJump));
+            assert_eq!(info.eps.is_some(), matches!(method, Method::Fgsm | Method::Bim | Method::Pgd | Method::PgdL2 | Method::MiFgsm | Method::Simba | Method::Square | Method::SquareL2 | Method::Apgd | Method::Bpda));
+            assert_eq!(info.queries.is_some(), matches!(method, Method::Square | Method::SquareL2 | Method::HopSkipJump));
+            assert_eq!(method.black_box(), matches!(method, Method::Simba | Method::Square | Method::SquareL2 | Method::HopSkipJump));
         }
     }
 

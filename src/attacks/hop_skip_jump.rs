@@ -9,17 +9,28 @@ const MOST_SAMPLES: usize = 10_000;
 /// Random images tried as a start before giving up.
 const START_TRIES: usize = 100;
 
+/// HopSkipJump's own parameter; its budget is [`AttackOptions::queries`].
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct HopSkipJumpParams {
+    /// Where the search starts (784 values per image, or 784 for all): an image the network
+    /// already reads as the goal wants, such as a digit of the target class. Needed for a
+    /// targeted attack, whose goal random noise almost never reaches; without it, random noise.
+    pub start: Option<Vec<f32>>,
+}
+
 /// HopSkipJump, L2 (Chen, Jordan & Wainwright 2020, "HopSkipJumpAttack: a query-efficient
 /// decision-based attack"). It gets no model and no scores, only a [`LabelOracle`]: the
 /// network's top label for the images it submits (a decision-based black-box attack). It starts
-/// from random noise the network misreads, walks back along the line to the digit until it
+/// from an image the network misreads (`start`: for a targeted attack, one of the target class;
+/// else random noise it misreads), walks back along the line to the digit until it
 /// stands on the decision boundary (a binary search), estimates the boundary's normal there from
 /// the labels of random points around it (Monte Carlo, more points each iteration), jumps along
 /// it with a step that halves until the jump is still misread, and searches back to the
 /// boundary again: each round the adversarial point comes closer to the digit.
 ///
 /// Norm: L2, minimised (no budget: the result is misread from the start and only moves closer).
-/// Untargeted only here (a targeted start needs an image of the target class). Defaults: 5,000
+/// Targeted when given a target and a `start` the network reads as that target. Defaults: 5,000
 /// queries (`queries`), γ = 1 (the binary search stops at θ = d^(-3/2) of the segment), 100
 /// samples in the first estimate, √t times more at iteration t, at most 10,000; the first
 /// estimate's radius 0.1, later ones √d·θ·distance (the paper's choices).
@@ -33,7 +44,12 @@ pub async fn hop_skip_jump(oracle: &mut LabelOracle<'_>, pixels: Vec<f32>, goal:
     for i in 0..n {
         let x = &pixels[i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS];
         let mut search = Search { oracle: &mut *oracle, goal, image: i, used: 0, budget: options.queries.max(1) };
-        if let Some(adversarial) = attack_one(&mut search, x, options.seed).await? {
+        let start = options.hop_skip_jump.start.as_deref().and_then(|s| match s.len() {
+            IMAGE_PIXELS => Some(s),
+            len if len == n * IMAGE_PIXELS => Some(&s[i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS]),
+            _ => None,
+        });
+        if let Some(adversarial) = attack_one(&mut search, x, start, options.seed).await? {
             result[i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS].copy_from_slice(&adversarial);
         }
         queries[i] = search.used;
@@ -67,6 +83,13 @@ impl Search<'_, '_> {
         Ok(Some(labels.into_iter().map(|l| self.goal.reached(self.image, l)).collect()))
     }
 
+    /// Shows the watcher (if any) the first image's adversarial point so far.
+    fn show(&mut self, point: &[f32]) {
+        if self.image == 0 {
+            self.oracle.report(point);
+        }
+    }
+
     async fn one(&mut self, image: &[f32]) -> Result<Option<bool>, ComputeError> {
         Ok(self.misread(image.to_vec()).await?.map(|v| v[0]))
     }
@@ -87,7 +110,7 @@ impl Search<'_, '_> {
     }
 }
 
-async fn attack_one(search: &mut Search<'_, '_>, x: &[f32], seed: u64) -> Result<Option<Vec<f32>>, ComputeError> {
+async fn attack_one(search: &mut Search<'_, '_>, x: &[f32], given: Option<&[f32]>, seed: u64) -> Result<Option<Vec<f32>>, ComputeError> {
     let d = IMAGE_PIXELS as f32;
     let theta = 1.0 / (d * d.sqrt());
     let mut rng = SplitMix64::new(seed);
@@ -95,9 +118,15 @@ async fn attack_one(search: &mut Search<'_, '_>, x: &[f32], seed: u64) -> Result
     if search.one(x).await? != Some(false) {
         return Ok(None);
     }
-    // A start: uniform noise the network misreads.
+    // A start: the given image if the network misreads it as the goal wants, else uniform noise
+    // it misreads.
     let mut start = None;
-    for _ in 0..START_TRIES {
+    if let Some(given) = given {
+        if search.one(given).await? == Some(true) {
+            start = Some(given.to_vec());
+        }
+    }
+    for _ in 0..if start.is_some() { 0 } else { START_TRIES } {
         let noise: Vec<f32> = (0..IMAGE_PIXELS).map(|_| rng.next_f32()).collect();
         match search.one(&noise).await? {
             Some(true) => {
@@ -111,6 +140,7 @@ async fn attack_one(search: &mut Search<'_, '_>, x: &[f32], seed: u64) -> Result
     let Some(start) = start else { return Ok(None) };
     let mut point = search.to_boundary(x, &start, theta).await?;
     let mut distance = l2(&point, x);
+    search.show(&point);
 
     for t in 1.. {
         // Enough left for a useful estimate and the searches after it.
@@ -141,6 +171,7 @@ async fn attack_one(search: &mut Search<'_, '_>, x: &[f32], seed: u64) -> Result
         if next_distance < distance {
             point = next;
             distance = next_distance;
+            search.show(&point);
         }
     }
     Ok(Some(point))

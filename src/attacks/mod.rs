@@ -48,10 +48,10 @@ pub use basic_iterative::basic_iterative_method;
 pub use catalogue::{Access, Method, MethodInfo, Norm, Range, Targeting};
 pub use goal::{Goal, attack_direction, attack_direction_and_logits, image_mask, l2_norm, objective, uniform_noise};
 pub use options::AttackOptions;
-pub use oracle::{LabelOracle, ScoreOracle};
+pub use oracle::{LabelOracle, Progress, ScoreOracle, Watch};
 #[cfg(not(target_arch = "wasm32"))]
 pub use run::block_on;
-pub use run::{AttackResult, Crafted, L0_THRESHOLD, Norms, measure, run};
+pub use run::{AttackResult, Crafted, L0_THRESHOLD, Norms, measure, run, run_watched};
 pub(crate) use steps::{FrameRecorder, linf_iterations};
 pub use carlini_wagner::carlini_wagner_l2;
 pub use deepfool::deepfool;
@@ -62,4 +62,4 @@ pub use jsma::jsma;
 pub use momentum::momentum_iterative_fgsm;
 pub use pgd::{projected_gradient_descent, projected_gradient_descent_l2};
 pub use simba::simba;
-pub use square::square;
+pub use square::{square, square_l2};

@@ -6,6 +6,7 @@ use super::apgd::ApgdParams;
 use super::carlini_wagner::CwParams;
 use super::deepfool::DeepFoolParams;
 use super::few_pixel::FewPixelParams;
+use super::hop_skip_jump::HopSkipJumpParams;
 use super::jsma::JsmaParams;
 use super::momentum::MomentumParams;
 use super::pgd::PgdParams;
@@ -50,6 +51,8 @@ pub struct AttackOptions {
     pub square: SquareParams,
     #[serde(flatten)]
     pub apgd: ApgdParams,
+    #[serde(flatten)]
+    pub hop_skip_jump: HopSkipJumpParams,
 }
 
 impl Default for AttackOptions {
@@ -71,6 +74,7 @@ impl Default for AttackOptions {
             few_pixel: FewPixelParams::default(),
             square: SquareParams::default(),
             apgd: ApgdParams::default(),
+            hop_skip_jump: HopSkipJumpParams::default(),
         }
     }
 }

@@ -83,6 +83,19 @@ pub async fn run(
     options: &AttackOptions,
     device: &Device,
 ) -> Result<Vec<AttackResult>, ComputeError> {
+    run_watched(method, model, pixels, labels, options, device, None).await
+}
+
+/// [`run`], with `watch` shown the black-box attacks' search as it goes (a page's live view).
+pub async fn run_watched<'a>(
+    method: Method,
+    model: &'a DigitNet,
+    pixels: &[f32],
+    labels: &[usize],
+    options: &AttackOptions,
+    device: &Device,
+    watch: Option<Watch<'a>>,
+) -> Result<Vec<AttackResult>, ComputeError> {
     let n = labels.len();
     if n == 0 || pixels.len() != n * IMAGE_PIXELS {
         return Err(ComputeError::BadInput(format!(
@@ -107,7 +120,7 @@ pub async fn run(
     let target = if method.supports_target() { options.target } else { None };
     let goal = Goal::new(labels, target, method.requires_target());
     let images = images_tensor(pixels, device);
-    let crafted = method.craft(model, images, &goal, options).await?;
+    let crafted = method.craft(model, images, &goal, options, watch).await?;
     measure(model, pixels, &goal, crafted).await
 }
 

@@ -32,6 +32,9 @@ pub async fn simba(oracle: &mut ScoreOracle<'_>, mut pixels: Vec<f32>, goal: &Go
     let mut score: Vec<f32> = (0..n).map(|i| sign * start[i * CLASSES + class[i]]).collect();
     let mut active: Vec<bool> = (0..n).map(|i| !goal.reached(i, argmax(&start[i * CLASSES..(i + 1) * CLASSES]))).collect();
     let mut queries = vec![1usize; n];
+    // The first image's probabilities, for the watcher.
+    let mut shown = start[..CLASSES].to_vec();
+    oracle.report(&pixels[..IMAGE_PIXELS], Some(&shown));
 
     for &p in order.iter().take(options.steps.min(IMAGE_PIXELS)) {
         if !active.contains(&true) {
@@ -63,9 +66,13 @@ pub async fn simba(oracle: &mut ScoreOracle<'_>, mut pixels: Vec<f32>, goal: &Go
                     pixels[i * IMAGE_PIXELS + p] = value;
                     active[i] = !goal.reached(i, argmax(answer));
                     open.retain(|&j| j != i); // decided: the lighter try is never asked
+                    if i == 0 {
+                        shown.copy_from_slice(answer);
+                    }
                 }
             }
         }
+        oracle.report(&pixels[..IMAGE_PIXELS], Some(&shown));
     }
     Ok((pixels, queries))
 }

@@ -5,10 +5,12 @@
 //!   gradient × input, integrated gradients).
 //! - [`class_visualization`]: an image the network finds maximally "3" (activation
 //!   maximisation with jitter, blur and L2 decay).
-//! - [`fooling`]: noise the network reads as a digit with 99% confidence.
+//! - [`fooling`]: noise the network reads as a digit with 99% confidence; [`evolution`]: the
+//!   same found by evolution, from the network's answers alone.
 //! - [`features`]: the first layer's filters and every layer's feature maps.
 
 pub mod class_visualization;
+pub mod evolution;
 pub mod features;
 pub mod fooling;
 pub mod saliency;
