@@ -61,6 +61,7 @@ export const OPERATIONS = [
   { name: 'cw (6x100)', share: 1 / 10, min: 2, run: ({ engine, x, label }) => engine.attack(x, label, { method: 'cw', eps: 0.2, steps: 100 }) },
   { name: 'simba (784 pixels)', share: 1 / 10, min: 2, run: ({ engine, x, label }) => engine.attack(x, label, { method: 'simba', eps: 0.2, steps: 784 }) },
   { name: 'square (≤1000 queries)', share: 1 / 6, run: ({ engine, x, label }) => engine.attack(x, label, { method: 'square', eps: 0.3, queries: 1000 }) },
+  { name: 'square-l2 (≤1000 queries)', share: 1 / 10, min: 2, run: ({ engine, x, label }) => engine.attack(x, label, { method: 'square-l2', eps: 2, queries: 1000 }) },
   { name: 'apgd-100', share: 1 / 6, run: ({ engine, x, label }) => engine.attack(x, label, { method: 'apgd', eps: 0.3, steps: 100 }) },
   { name: 'bpda-40', share: 1 / 3, run: ({ engine, x, label }) => engine.attack(x, label, { method: 'bpda', eps: 0.3, steps: 40, alpha: 0.01 }) },
   { name: 'hopskipjump (5000 queries)', share: 1 / 20, min: 2, run: ({ engine, x, label }) => engine.attack(x, label, { method: 'hopskipjump', queries: 5000 }) },
@@ -72,6 +73,7 @@ export const OPERATIONS = [
   { name: 'fgsm ×16', share: 1 / 3, run: ({ engine, batch }) => engine.attackLabels(batch(16).pixels, batch(16).labels, FGSM) },
   { name: 'fgsm ×100', share: 1 / 6, run: ({ engine, batch }) => engine.attackLabels(batch(100).pixels, batch(100).labels, FGSM) },
   { name: 'pgd-10 ×50 (curve point)', share: 1 / 10, min: 2, run: ({ engine, batch }) => engine.attackLabels(batch(50).pixels, batch(50).labels, { ...PGD, steps: 10, alpha: 0.05 }) },
+  { name: 'evolved fooling image (one class)', share: 1 / 10, min: 2, run: ({ engine }) => engine.evolveFoolingImages([3], {}) },
   { name: 'class gallery (10 classes ×20 steps)', share: 1 / 10, min: 2, run: ({ engine }) => engine.visualizeClasses([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], { steps: 20 }) },
 ];
 

@@ -46,16 +46,20 @@ enum Work {
     Predict,
     InputGradient,
     Attack(Method, f32, usize, f32),
+    /// A fooling image for a 3 by evolution, from the scores alone (its defaults).
+    Evolve,
 }
 
-const OPERATIONS: [(&str, usize, Work); 10] = [
+const OPERATIONS: [(&str, usize, Work); 12] = [
     ("predict", 1, Work::Predict),
     ("input gradient", 1, Work::InputGradient),
     ("fgsm", 1, Work::Attack(Method::Fgsm, 0.1, 1, 0.1)),
     ("pgd-40", 1, Work::Attack(Method::Pgd, 0.3, 40, 0.01)),
     ("apgd-100", 1, Work::Attack(Method::Apgd, 0.3, 100, 0.0)),
     ("square (≤1000 queries)", 1, Work::Attack(Method::Square, 0.3, 0, 0.0)),
+    ("square-l2 (≤1000 queries)", 1, Work::Attack(Method::SquareL2, 2.0, 0, 0.0)),
     ("hopskipjump (5000 queries)", 1, Work::Attack(Method::HopSkipJump, 0.0, 0, 0.0)),
+    ("evolved fooling image (one class)", 1, Work::Evolve),
     ("predict ×100", 100, Work::Predict),
     ("fgsm ×100", 100, Work::Attack(Method::Fgsm, 0.1, 1, 0.1)),
     ("pgd-10 ×50 (curve point)", 50, Work::Attack(Method::Pgd, 0.3, 10, 0.05)),
@@ -119,6 +123,12 @@ fn call(model: &DigitNet, pixels: &[f32], labels: &[usize], work: Work, device: 
             };
             let results = block_on(attacks::run(method, model, pixels, labels, &options, device)).expect("the attack runs");
             assert_eq!(results.len(), labels.len());
+        }
+        Work::Evolve => {
+            let mut oracle = attacks::ScoreOracle::of_model(model, device);
+            let options = crate::visualize::evolution::EvolutionOptions::default();
+            let evolved = block_on(crate::visualize::evolution::evolve_fooling_images(&mut oracle, &[3], &options)).expect("evolution runs");
+            assert_eq!(evolved.success.len(), 1);
         }
     }
 }

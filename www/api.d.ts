@@ -13,7 +13,7 @@ export type Backend = 'webgpu' | 'cpu';
 /** The networks: trained on clean digits, or adversarially trained. */
 export type ModelName = 'standard' | 'robust' | 'masked';
 /** The attacks: the names of the engine's catalogue (src/attacks/catalogue.rs; tests/catalogue.rs checks this list). */
-export type AttackMethod = 'fgsm' | 'bim' | 'pgd' | 'pgd-l2' | 'mi-fgsm' | 'deepfool' | 'cw' | 'jsma' | 'few-pixel' | 'simba' | 'square' | 'apgd' | 'bpda' | 'hopskipjump';
+export type AttackMethod = 'fgsm' | 'bim' | 'pgd' | 'pgd-l2' | 'mi-fgsm' | 'deepfool' | 'cw' | 'jsma' | 'few-pixel' | 'simba' | 'square' | 'square-l2' | 'apgd' | 'bpda' | 'hopskipjump';
 
 /** A parameter's range in the page and its starting value. */
 export interface ParameterRange {
@@ -93,7 +93,7 @@ export interface AttackOptions {
   method?: AttackMethod;
   /** The network attacked. Default: setModel's choice, else the page's. */
   model?: ModelName;
-  /** The budget: L∞ for fgsm, bim, pgd, mi-fgsm, square, apgd, bpda; L2 for pgd-l2; simba's step. Default: the method's `evaluationEps`. */
+  /** The budget: L∞ for fgsm, bim, pgd, mi-fgsm, square, apgd, bpda; L2 for pgd-l2 and square-l2; simba's step. Default: the method's `evaluationEps`. */
   eps?: number;
   /** A digit to aim at; null or absent: any wrong digit (jsma: the next digit). */
   target?: number | null;
@@ -124,16 +124,30 @@ export interface AttackOptions {
   maxFraction?: number;
   /** few-pixel: the most pixels it may change. */
   pixelsBudget?: number;
-  /** square, hopskipjump: the query budget, the images it may ask the network about (default: the method's, 1000 and 5000). */
+  /** square, square-l2, hopskipjump: the query budget, the images it may ask the network about (default: the method's, 1000 and 5000). */
   queries?: number;
-  /** square: the share of the image its first squares cover (default 0.8). */
+  /** square, square-l2: the share of the image its first squares cover (default 0.8). */
   pInit?: number;
+  /** hopskipjump: where the search starts, an image the network already reads as the goal wants (784 values); needed with a `target` (for example a digit of that class). Default: random noise the network misreads. */
+  start?: Pixels | null;
+  /** The black-box attacks (simba, square, square-l2, hopskipjump): called as the search goes, at most every 50 ms, with the queries so far and the best image so far (and its probabilities, null for hopskipjump, which sees labels only). */
+  onProgress?: (progress: SearchProgress) => void;
   /** bim, pgd: average each step's gradient over this many random print-and-camera transformations (expectation over transformation; 0: off). */
   eot?: number;
   /** apgd: the loss it climbs, cross-entropy or the difference of logits ratio (default: 'ce' untargeted, 'dlr' targeted). */
   loss?: 'ce' | 'dlr' | null;
   /** Cancels the attack: the promise rejects with an AbortError and the engine stops the work. */
   signal?: AbortSignal;
+}
+
+/** How far a black-box search got: what `onProgress` receives. */
+export interface SearchProgress {
+  /** Images asked about so far. */
+  queries: number;
+  /** The best image so far (784 values per image; for evolved fooling images, one per target). */
+  pixels: Float32Array;
+  /** The network's probabilities for it (10 per image); null where the attack sees labels only. */
+  probabilities: Float32Array | null;
 }
 
 /** Cancels a call: its promise rejects with a DOMException named 'AbortError'. */
@@ -158,7 +172,7 @@ export interface AttackResult {
   norms: Norms;
   /** Iterations used. */
   steps: number;
-  /** The black-box attacks (simba, square, hopskipjump): the images they asked the network about. Null for the others. */
+  /** The black-box attacks (simba, square, square-l2, hopskipjump): the images they asked the network about. Null for the others. */
   queries: number | null;
   /** Whether the attack reached its goal: the target, or any wrong digit. */
   success: boolean;
@@ -207,18 +221,32 @@ export interface VisualizeClassResult {
 
 export interface FoolingImageOptions extends Cancellable {
   target: number;
+  /** Find it by evolution from the network's scores alone (Nguyen et al. 2015's way), not by the gradient. */
+  evolve?: boolean;
+  /** Gradient steps (default 300). */
   steps?: number;
   seed?: number;
   /** The probability of `target` to reach (default 0.99). */
   confidence?: number;
   stepSize?: number;
+  /** evolve: children per generation (default 20). */
+  population?: number;
+  /** evolve: the mutation's standard deviation (default 0.1). */
+  sigma?: number;
+  /** evolve: the most images it may show the network (default 20000). */
+  queries?: number;
+  /** evolve: called each generation (at most every 50 ms) with the fittest image so far. */
+  onProgress?: (progress: SearchProgress) => void;
   model?: ModelName;
 }
 
 export interface FoolingImageResult {
   pixels: Float32Array;
   probabilities: Float32Array;
+  /** Gradient steps taken (0 for evolution). */
   steps: number;
+  /** evolve: the images shown to the network (null for the gradient version). */
+  queries: number | null;
   /** Whether `confidence` was reached. */
   success: boolean;
 }

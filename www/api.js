@@ -75,14 +75,16 @@ export async function gradient(pixels, label, { signal, model } = {}) {
  * @param {{pixels?: Float32Array|number[], label?: number, method?: string, eps?: number, target?: number|null,
  *   steps?: number, alpha?: number, restarts?: number, seed?: number, pixelsBudget?: number,
  *   queries?: number, pInit?: number, loss?: 'ce'|'dlr', eot?: number, model?: string,
- *   signal?: AbortSignal}} options `signal` cancels it: the promise
- *   rejects with an AbortError and the engine stops the work. `model`: the network attacked
- *   (default: setModel's choice, else the page's).
+ *   start?: Float32Array|number[], onProgress?: Function, signal?: AbortSignal}} options `signal`
+ *   cancels it: the promise rejects with an AbortError and the engine stops the work. `model`:
+ *   the network attacked (default: setModel's choice, else the page's). `start`: HopSkipJump's
+ *   starting image (one of the target class, for a targeted attack). `onProgress`: called as a
+ *   black-box attack searches, with {queries, pixels, probabilities}.
  * @returns {Promise<{pixels: Float32Array, noise: Float32Array, label: number, probabilities: Float32Array,
  *   norms: {l0: number, l2: number, linf: number, ssim: number}, steps: number, queries: number|null,
- *   success: boolean}>} `queries`: what a black-box attack (simba, square, hopskipjump) asked the network.
+ *   success: boolean}>} `queries`: what a black-box attack (simba, square, square-l2, hopskipjump) asked the network.
  */
-export async function attack({ pixels, label, signal, model, ...options } = {}) {
+export async function attack({ pixels, label, signal, model, onProgress, start, ...options } = {}) {
   const use = await engineFor(model);
   const digit = currentDigit();
   const input = pixels != null ? pixelsOf(pixels) : digit?.pixels;
@@ -90,7 +92,8 @@ export async function attack({ pixels, label, signal, model, ...options } = {}) 
   // The page's digit comes with the page's network's reading; another network reads it anew.
   const own = pixels == null && (model ?? apiModel) == null;
   const trueLabel = label ?? (own ? digit.label : (await use.classify(input, { signal })).label);
-  return use.attack(input, trueLabel, { method: 'fgsm', ...options }, { signal });
+  const withStart = start != null ? { ...options, start: Array.from(pixelsOf(start)) } : options;
+  return use.attack(input, trueLabel, { method: 'fgsm', ...withStart }, { signal, onProgress });
 }
 
 let apiModel = null; // null: the page's own network (standard unless the page switched)
@@ -150,13 +153,21 @@ export async function visualizeClass({ target, model, steps = 150, signal, ...op
 
 /**
  * A fooling image: noise climbed until the network reads `target` with `confidence` (0.99).
- * @param {{target: number, steps?: number, seed?: number, confidence?: number, stepSize?: number, model?: string}} options
+ * `evolve`: found by evolution from the network's scores alone (src/visualize/evolution.rs), with
+ * `population`, `sigma`, `queries` and `onProgress`; else by the gradient, with `steps` and `stepSize`.
+ * @param {{target: number, evolve?: boolean, steps?: number, seed?: number, confidence?: number, stepSize?: number,
+ *   population?: number, sigma?: number, queries?: number, onProgress?: Function, model?: string}} options
  * @returns {Promise<{pixels: Float32Array, probabilities: Float32Array, steps: number, success: boolean}>}
  */
-export async function foolingImage({ target, model, signal, ...options } = {}) {
+export async function foolingImage({ target, model, signal, evolve = false, onProgress, ...options } = {}) {
   const use = await engineFor(model);
-  const result = await use.foolingImages([digitClass(target, 'target')], options, { signal });
-  return { pixels: result.pixels, probabilities: result.probabilities, steps: result.steps, success: result.success[0] };
+  const classes = [digitClass(target, 'target')];
+  if (evolve) {
+    const result = await use.evolveFoolingImages(classes, options, { signal, onProgress });
+    return { pixels: result.pixels, probabilities: result.probabilities, steps: 0, queries: result.queries[0], success: result.success[0] };
+  }
+  const result = await use.foolingImages(classes, options, { signal });
+  return { pixels: result.pixels, probabilities: result.probabilities, steps: result.steps, queries: null, success: result.success[0] };
 }
 
 /**

@@ -70,9 +70,15 @@ export const ATTACK_PROSE = {
     paper: 'Andriushchenko, Croce, Flammarion & Hein (2020), Square Attack: a query-efficient black-box adversarial attack via random search',
     paperUrl: 'https://arxiv.org/abs/1912.00049',
   },
+  'square-l2': {
+    label: 'Square Attack (L2)',
+    summary: 'The same random search with the change measured by its length: the change always has length ε, and each try moves what one random square held into another, with a fresh pattern of two opposite halves. Reads only the network’s answers.',
+    paper: 'Andriushchenko, Croce, Flammarion & Hein (2020), Square Attack: a query-efficient black-box adversarial attack via random search',
+    paperUrl: 'https://arxiv.org/abs/1912.00049',
+  },
   'hopskipjump': {
     label: 'HopSkipJump',
-    summary: 'Sees only the answer, not even the probabilities: it starts from noise the network misreads, walks back to the border with the real digit, guesses which way the border faces from the answers for random points around it, jumps along it and walks back again, each round closer to the digit. It minimises the L2 change within its budget of questions.',
+    summary: 'Sees only the answer, not even the probabilities: it starts from noise the network misreads (aiming at a chosen digit, from a sample of that digit), walks back to the border with the real digit, guesses which way the border faces from the answers for random points around it, jumps along it and walks back again, each round closer to the digit. It minimises the L2 change within its budget of questions.',
     paper: 'Chen, Jordan & Wainwright (2020), HopSkipJumpAttack: a query-efficient decision-based attack',
     paperUrl: 'https://arxiv.org/abs/1904.02144',
   },

@@ -25,7 +25,7 @@ import { decodeImage, mountUpload } from './input/upload.js';
 import { mountCamera } from './input/camera.js';
 
 /** What a demo can show, in page order. `classify`: preview, bars and verdict. */
-export const VIEWS = ['classify', 'attack', 'visualise', 'robust'];
+export const VIEWS = ['classify', 'attack', 'visualise', 'robust', 'blackbox'];
 export const INPUT_CONTROLS = ['draw', 'upload', 'camera', 'samples'];
 /** Every control a demo can show; `attack` in a list stands for all of the attack panel's. */
 export const CONTROLS = [...INPUT_CONTROLS, ...ATTACK_CONTROLS];
@@ -169,6 +169,12 @@ export function mountDemo(root, {
       robustBox, robustAnnouncer);
   }
 
+  const blackBoxBox = el('div', { id: id('blackbox-panel'), class: 'blackbox-panel' });
+  const blackBoxAnnouncer = el('p', { class: 'visually-hidden', 'aria-live': 'polite' });
+  if (has('blackbox')) {
+    card('blackbox', 'Without the gradient', { wide: true }, blackBoxBox, blackBoxAnnouncer);
+  }
+
   const message = el('p', { id: id('message'), class: 'message', role: 'alert', 'data-kind': '' });
   // The compact layout: the same elements, fewer cards. The digit (drawable, or the picked one)
   // heads the row; each view adds its main figure, and its other parts go behind a "More".
@@ -218,6 +224,10 @@ export function mountDemo(root, {
     if (has('robust')) {
       content.push(title('A defended network'), robustBox, robustAnnouncer);
       mores.push(disclosure('robust', 'More: the two networks, what the defence costs, robustness curves'));
+    }
+    if (has('blackbox')) {
+      content.push(title('Without the gradient'), blackBoxBox, blackBoxAnnouncer);
+      mores.push(disclosure('blackbox', 'More: fooling images by evolution'));
     }
     if (shows('samples') || inputActions.childElementCount) {
       content.push(el('div', { class: 'compact-inputs' }, ...(shows('samples') ? [samplesStrip] : []), ...(inputActions.childElementCount ? [inputActions] : [])));
@@ -494,6 +504,8 @@ export function mountDemo(root, {
         mountVisualizePanel(visualizeBox, { engine, source, idPrefix, more: more.visualise, announce: (text) => { visualizeAnnouncer.textContent = text; } })),
       panel('robust', robustBox, './panels/robust-panel.js', ({ mountRobustPanel }) =>
         mountRobustPanel(robustBox, { engine, source, state, idPrefix, more: more.robust, announce: (text) => { robustAnnouncer.textContent = text; } })),
+      panel('blackbox', blackBoxBox, './panels/blackbox-panel.js', ({ mountBlackBoxPanel }) =>
+        mountBlackBoxPanel(blackBoxBox, { engine, source, idPrefix, more: more.blackbox, announce: (text) => { blackBoxAnnouncer.textContent = text; } })),
     ]);
   }
 

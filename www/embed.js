@@ -12,7 +12,7 @@
 // memory, never in the host page's address.
 //
 // Attributes (checked like the page's address; a bad value is named in the embed):
-//   view      classify | attack | visualise | robust, or several ("classify attack"); default classify
+//   view      classify | attack | visualise | robust | blackbox, or several ("classify attack"); default classify
 //   layout    compact (default: digit + noise = adversarial in one row, the rest behind "More",
 //             sized for a blog column) | full (a card per part, as on the demo's own page)
 //   loading   lazy (default: the network loads when the embed comes near the viewport; until

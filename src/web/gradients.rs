@@ -6,10 +6,11 @@ use serde_wasm_bindgen::preserve;
 use wasm_bindgen::prelude::*;
 
 use super::{Engine, check_label, checked_pixels, f32s, fail, promise, to_js};
-use crate::attacks::{self, AttackOptions, AttackResult, Method, Norms};
+use crate::attacks::{self, AttackOptions, AttackResult, Method, Norms, Progress, ScoreOracle};
 use crate::gradients;
 use crate::model::{IMAGE_PIXELS, images_tensor};
 use crate::visualize::class_visualization::{self, ClassVisualizationOptions};
+use crate::visualize::evolution::{self, EvolutionOptions};
 use crate::visualize::features::{self, Maps};
 use crate::visualize::fooling::{self, FoolingOptions};
 use crate::visualize::saliency::{self, SaliencyMethod, SaliencyOptions};
@@ -83,15 +84,83 @@ impl AttackOut {
     }
 }
 
+/// A watcher of a black-box search ([`Progress`]) that passes it to `on_progress` as
+/// `{queries, pixels, probabilities}` (`Float32Array`s; `probabilities` null for label-only
+/// attacks), at most every 50 ms: a live view needs no more, and each call copies the images
+/// out of the wasm memory. The final state comes with the call's result.
+fn progress_watcher(on_progress: js_sys::Function) -> impl FnMut(Progress<'_>) {
+    #[derive(serde::Serialize)]
+    struct Out {
+        queries: usize,
+        #[serde(with = "preserve")]
+        pixels: Float32Array,
+        #[serde(with = "preserve")]
+        probabilities: JsValue,
+    }
+    let mut last = f64::NEG_INFINITY;
+    move |progress: Progress<'_>| {
+        let now = js_sys::Date::now();
+        if now - last < 50.0 {
+            return;
+        }
+        last = now;
+        let out = Out {
+            queries: progress.queries,
+            pixels: f32s(progress.pixels),
+            probabilities: progress.probabilities.map_or(JsValue::NULL, |p| f32s(p).into()),
+        };
+        // A failing watcher (the page's own code) must not fail the attack.
+        if let Ok(value) = to_js(&out) {
+            let _ = on_progress.call1(&JsValue::NULL, &value);
+        }
+    }
+}
+
 #[wasm_bindgen]
 impl Engine {
     /// Runs an attack on one image (784 pixels) whose true label is `label`. `options`:
     /// `{method` (a name of the catalogue, `attackMethods()`)`, eps, steps, alpha, restarts,
-    /// target, seed, recordEvery, ...}`.
-    pub fn attack(&self, pixels: &[f32], label: usize, options: JsValue) -> Promise {
+    /// target, seed, recordEvery, queries, start, ...}`. `on_progress`, if given, is called as a
+    /// black-box attack searches (see `progress_watcher`).
+    pub fn attack(&self, pixels: &[f32], label: usize, options: JsValue, on_progress: Option<js_sys::Function>) -> Promise {
         promise(&self.inner, attack_input(pixels, label, options), |inner, (pixels, label, method, options)| async move {
-            let results = attacks::run(method, &inner.model, &pixels[..IMAGE_PIXELS], &[label], &options, &inner.device).await.map_err(fail)?;
+            let mut watcher = on_progress.map(progress_watcher);
+            let watch = watcher.as_mut().map(|w| w as &mut dyn FnMut(Progress<'_>));
+            let results = attacks::run_watched(method, &inner.model, &pixels[..IMAGE_PIXELS], &[label], &options, &inner.device, watch).await.map_err(fail)?;
             to_js(&AttackOut::of(&results[0], method))
+        })
+    }
+
+    /// Fooling images for each of `classes` found by evolution from the network's scores alone
+    /// (`crate::visualize::evolution`): resolves to `{pixels, probabilities, queries: number[],
+    /// generations, success: boolean[]}`. `options`: `{population, sigma, confidence, queries,
+    /// seed}`; `on_progress` as for `attack`, with every class's fittest image so far.
+    #[wasm_bindgen(js_name = evolveFoolingImages)]
+    pub fn evolve_fooling_images(&self, classes: Vec<u32>, options: JsValue, on_progress: Option<js_sys::Function>) -> Promise {
+        #[derive(serde::Serialize)]
+        struct Out {
+            #[serde(with = "preserve")]
+            pixels: Float32Array,
+            #[serde(with = "preserve")]
+            probabilities: Float32Array,
+            queries: Vec<usize>,
+            generations: usize,
+            success: Vec<bool>,
+        }
+        let prepared = (|| -> Result<_, JsError> {
+            let classes = check_classes(&classes)?;
+            let options: EvolutionOptions = self::options(options, "evolution")?;
+            if options.queries > 100_000 || !(2..=200).contains(&options.population) || !(options.sigma > 0.0 && options.sigma <= 1.0) {
+                return Err(JsError::new("evolution options out of range (queries <= 100000, population 2-200, sigma in (0, 1])"));
+            }
+            Ok((classes, options))
+        })();
+        promise(&self.inner, prepared, |inner, (classes, options)| async move {
+            let mut watcher = on_progress.map(progress_watcher);
+            let watch = watcher.as_mut().map(|w| w as &mut dyn FnMut(Progress<'_>));
+            let mut oracle = ScoreOracle::of_model(&inner.model, &inner.device).watched(watch);
+            let evolved = evolution::evolve_fooling_images(&mut oracle, &classes, &options).await.map_err(fail)?;
+            to_js(&Out { pixels: f32s(&evolved.pixels), probabilities: f32s(&evolved.probabilities), queries: evolved.queries, generations: evolved.generations, success: evolved.success })
         })
     }
 

@@ -112,13 +112,18 @@ describe('the black-box attacks in the panel, and the masking lesson (no-webgpu)
     assert.match(await page.evaluate(() => location.hash), /queries=100/);
     const queries = Number((await page.textContent('#attack-norms')).match(/(\d+) quer/)[1]);
     assert.ok(queries >= 1 && queries <= 100, `${queries} queries within a budget of 100`);
-    // HopSkipJump: the label alone, its own budget, no target to choose (it finds the nearest border).
+    // HopSkipJump: the label alone, its own budget, no budget ε (it minimises the change).
     await afterNext(page, '#attack-panel', 'results', () => page.selectOption('#attack-method', 'hopskipjump'), { timeout: 180_000 });
     assert.match(await page.textContent('#attack-method-info'), /reads only the network’s answer, the top label/);
     assert.equal(await page.inputValue('#attack-queries'), '5000', 'each method starts at its own budget');
-    assert.ok(!(await page.isVisible('#attack-eps')) && !(await page.isVisible('#attack-target')), 'no budget ε and no target');
+    assert.ok(!(await page.isVisible('#attack-eps')), 'no budget ε');
     assert.equal(await page.getAttribute('#attack-result', 'data-flipped'), 'true', 'HopSkipJump always ends misread');
     assert.match(await page.textContent('#attack-norms'), /(\d+) quer(y|ies) to the network/);
+    // Aimed at a digit, it starts from the first sample of that digit and ends there.
+    await afterNext(page, '#attack-panel', 'results', () => page.selectOption('#attack-target', '3'), { timeout: 180_000 });
+    await attackPanelIdle(page);
+    assert.equal(await page.getAttribute('#attack-result', 'data-label'), '3', await page.textContent('#attack-result'));
+    await afterNext(page, '#attack-panel', 'results', () => page.selectOption('#attack-target', ''), { timeout: 180_000 });
     for (const method of ['apgd', 'bpda']) {
       await afterNext(page, '#attack-panel', 'results', () => page.selectOption('#attack-method', method));
       assert.match(await page.textContent('#attack-method-info'), /\(\d{4}\)/, `${method} cites its paper`);

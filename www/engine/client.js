@@ -12,7 +12,7 @@
 //     less than a new worker and, on WebGPU, a new device.
 // In the page (no worker) a cancelled call still rejects at once, but the work runs to its end.
 
-import { abortError, errorFrom, stoppable } from './protocol.js';
+import { abortError, errorFrom, reportsProgress, stoppable } from './protocol.js';
 
 const WORKER_URL = new URL('./engine-worker.js', import.meta.url);
 /** A cancelled call that runs longer than this ends the worker (see above). */
@@ -76,6 +76,8 @@ function createConnection(started) {
     worker.addEventListener('message', ({ data }) => {
       if (data.type === 'started') {
         running = { id: data.id, since: performance.now() };
+      } else if (data.type === 'progress') {
+        calls.get(data.id)?.onProgress?.(data.value);
       } else if (data.type === 'result' || data.type === 'error') {
         if (running?.id === data.id) running = null;
         const call = calls.get(data.id);
@@ -157,11 +159,11 @@ function createConnection(started) {
         if (!restarting) worker.postMessage(message); // else the new worker gets it with the others
       });
     },
-    call(engine, mirror, op, args, signal) {
+    call(engine, mirror, op, args, signal, onProgress) {
       if (signal?.aborted) return Promise.reject(abortError(signal));
       const id = ++lastId;
-      const message = { type: 'call', id, engine, op, args };
-      const done = new Promise((resolve, reject) => calls.set(id, { message, resolve, reject, mirror }));
+      const message = { type: 'call', id, engine, op, args, progress: Boolean(onProgress) && reportsProgress(op) };
+      const done = new Promise((resolve, reject) => calls.set(id, { message, resolve, reject, mirror, onProgress }));
       if (!restarting) worker.postMessage(message);
       signal?.addEventListener('abort', () => cancel(id, signal), { once: true });
       return done;
@@ -241,14 +243,18 @@ function mirrorOf({ weightsUrl, onChange }) {
   return mirror;
 }
 
-/** The operations of an engine whose calls go through `send(op, args, signal)`. */
+/**
+ * The operations of an engine whose calls go through `send(op, args, signal, onProgress)`. The
+ * last argument of each, `{signal, onProgress}`, is optional; `onProgress` is called as the
+ * operations that report progress (protocol.js) run.
+ */
 function operations(send) {
   const control = (c) => c?.signal;
   return {
     /** @returns {Promise<{label: number, probabilities: Float32Array}>} for 784 pixels. */
     classify: (pixels, c) => send('classify', [pixels], control(c)),
     classifyBatch: (pixels, c) => send('classifyBatch', [pixels], control(c)),
-    attack: (pixels, label, options, c) => send('attack', [pixels, label, options], control(c)),
+    attack: (pixels, label, options, c) => send('attack', [pixels, label, options], control(c), c?.onProgress),
     attackLabels: (pixels, labels, options, c) => send('attackLabels', [pixels, Uint32Array.from(labels), options], control(c)),
     gradient: (pixels, label, c) => send('gradient', [pixels, label], control(c)),
     minimalEpsilon: (pixels, label, options, upper, iterations, c) => send('minimalEpsilon', [pixels, label, options, upper, iterations], control(c)),
@@ -256,6 +262,7 @@ function operations(send) {
     saliency: (pixels, classes, method, options, c) => send('saliency', [pixels, Uint32Array.from(classes), method, options], control(c)),
     visualizeClasses: (classes, options, start = null, firstStep = 0, c) => send('visualizeClasses', [Uint32Array.from(classes), options, start, firstStep], control(c)),
     foolingImages: (classes, options, c) => send('foolingImages', [Uint32Array.from(classes), options], control(c)),
+    evolveFoolingImages: (classes, options, c) => send('evolveFoolingImages', [Uint32Array.from(classes), options], control(c), c?.onProgress),
     featureMaps: (pixels, c) => send('featureMaps', [pixels], control(c)),
     filters: (c) => send('filters', [], control(c)),
     perturbationNorms: (original, candidate) => send('perturbationNorms', [original, candidate]),
@@ -287,9 +294,9 @@ async function loadInPage({ backend, weightsUrl }, reason, mirror) {
     where: 'page',
     whereReason: reason,
     attackMethods: inner.attackMethods,
-    ...operations((op, args, signal) => {
+    ...operations((op, args, signal, onProgress) => {
       if (signal?.aborted) return Promise.reject(abortError(signal));
-      const run = async () => inner[op](...args);
+      const run = async () => inner[op](...args, ...(onProgress && reportsProgress(op) ? [onProgress] : []));
       return abortable(run().finally(sync), signal);
     }),
   });
@@ -318,7 +325,7 @@ export async function loadEngine({ backend = 'auto', weightsUrl, onChange = () =
   }
   const key = `engine-${++lastKey}`;
   await link.load(key, { type: 'load', engine: key, backend, weightsUrl }, mirror);
-  Object.assign(mirror.engine, operations((op, args, signal) => link.call(key, mirror, op, args, signal)));
+  Object.assign(mirror.engine, operations((op, args, signal, onProgress) => link.call(key, mirror, op, args, signal, onProgress)));
   Object.defineProperty(mirror.engine, 'restarts', { get: () => link.stats.restarts, enumerable: true });
   return mirror.engine;
 }

@@ -38,11 +38,12 @@ const info = (engine) => ({
   routed: engine.isRouted ?? false,
 });
 
-/** Each operation, by its protocol name: the engine's method with the same arguments. */
+/** Each operation, by its protocol name: the engine's method with the same arguments (and, for
+ * those that report progress, `onProgress` last: protocol.js, OPERATIONS' `progress`). */
 const RUN = {
   classify: (e, pixels) => e.classify(pixels),
   classifyBatch: (e, pixels) => e.classifyBatch(pixels),
-  attack: (e, pixels, label, options) => e.attack(pixels, label, options),
+  attack: (e, pixels, label, options, onProgress) => e.attack(pixels, label, options, onProgress),
   attackLabels: (e, pixels, labels, options) => e.attackLabels(pixels, labels, options),
   gradient: (e, pixels, label) => e.gradient(pixels, label),
   minimalEpsilon: (e, pixels, label, options, upper, iterations) => e.minimalEpsilon(pixels, label, options, upper, iterations),
@@ -50,6 +51,7 @@ const RUN = {
   saliency: (e, pixels, classes, method, options) => e.saliency(pixels, classes, method, options),
   visualizeClasses: (e, classes, options, start, firstStep) => e.visualizeClasses(classes, options, start, firstStep),
   foolingImages: (e, classes, options) => e.foolingImages(classes, options),
+  evolveFoolingImages: (e, classes, options, onProgress) => e.evolveFoolingImages(classes, options, onProgress),
   featureMaps: (e, pixels) => e.featureMaps(pixels),
   filters: (e) => e.filters(),
   perturbationNorms: (e, original, candidate) => e.perturbationNorms(original, candidate),
@@ -90,14 +92,16 @@ async function pump() {
   while (queue.length) {
     // A prediction while drawing does not wait behind the attacks and views of the previous stroke.
     const first = queue.findIndex((call) => urgent(call.op, call.args));
-    const { id, engine: key, op, args } = queue.splice(first < 0 ? 0 : first, 1)[0];
+    const { id, engine: key, op, args, progress } = queue.splice(first < 0 ? 0 : first, 1)[0];
     if (cancelled.delete(id)) continue;
     postMessage({ type: 'started', id });
     let engine = null;
     try {
       engine = await engines.get(key);
       if (!engine) throw new Error('this network was not loaded');
-      const value = await RUN[op](engine, ...args);
+      // Progress goes out as it comes: the page's thread gets it while this one still computes.
+      const report = progress ? (value) => postMessage({ type: 'progress', id, value }, transferables(value)) : undefined;
+      const value = await RUN[op](engine, ...args, ...(progress ? [report] : []));
       postMessage({ type: 'result', id, value, info: info(engine) }, transferables(value));
     } catch (error) {
       postMessage({ type: 'error', id, error: errorMessage(error), info: engine ? info(engine) : null });

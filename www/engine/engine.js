@@ -295,7 +295,8 @@ export async function loadEngine({ backend = 'auto', weightsUrl, onChange = () =
     },
     /** 10 probabilities per image, for 784 * n pixels. */
     classifyBatch: (pixels) => call(sized(pixels.length / 784, 'predict'), 'classify', pixels),
-    attack: (pixels, label, options) => call('attack', 'attack', pixels, label, options),
+    /** `onProgress`: called as a black-box attack searches, with {queries, pixels, probabilities}. */
+    attack: (pixels, label, options, onProgress) => call('attack', 'attack', pixels, label, options, onProgress),
     /** Labels of the adversarial images of a batch (784 pixels and one label per image). */
     attackLabels: (pixels, labels, options) => call(sized(labels.length), 'attackLabels', pixels, Uint32Array.from(labels), options),
     gradient: (pixels, label) => call('attack', 'gradient', pixels, label),
@@ -306,6 +307,8 @@ export async function loadEngine({ backend = 'auto', weightsUrl, onChange = () =
     saliency: (pixels, classes, method, options) => call(sized(classes.length), 'saliency', pixels, Uint32Array.from(classes), method, options),
     visualizeClasses: (classes, options, start = null, firstStep = 0) => call(sized(classes.length), 'visualizeClasses', Uint32Array.from(classes), options, start ?? undefined, firstStep),
     foolingImages: (classes, options) => call(sized(classes.length), 'foolingImages', Uint32Array.from(classes), options),
+    /** Fooling images found by evolution from the scores alone; `onProgress` as for `attack`. */
+    evolveFoolingImages: (classes, options, onProgress) => call(sized(classes.length), 'evolveFoolingImages', Uint32Array.from(classes), options, onProgress),
     featureMaps: (pixels) => call('predict', 'featureMaps', pixels),
     filters: () => call('predict', 'filters'),
     // Stateless helpers: the CPU build's, whatever the backend.

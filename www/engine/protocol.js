@@ -2,10 +2,11 @@
 // operations both sides name. One module, imported by both, so that they cannot disagree.
 //
 //   page -> worker   {type: 'load', engine, backend, weightsUrl}       load a network
-//                    {type: 'call', id, engine, op, args}              run one operation
+//                    {type: 'call', id, engine, op, args, progress}    run one operation (progress: stream it)
 //                    {type: 'cancel', id}                              drop it if not started
 //   worker -> page   {type: 'loaded', engine, info, attackMethods} | {type: 'load-failed', engine, error}
 //                    {type: 'started', id}                             it runs now
+//                    {type: 'progress', id, value}                     how far it got (OPERATIONS' `progress`)
 //                    {type: 'result', id, value, info} | {type: 'error', id, error, info}
 //                    {type: 'change', engine, info}                    backend or routing changed
 //
@@ -21,6 +22,8 @@
  * - `urgent`: goes before queued work. What the reader waits on while drawing (a single
  *   prediction, the drawing's preprocessing) and the stateless helpers, a millisecond or two
  *   each. Each view waits for its own calls, so no view sees its own calls reordered.
+ * - `progress`: the call can report how far it got while it runs (a black-box search's queries
+ *   and best image so far), to a callback the caller gives (`onProgress`).
  * - `long`: a cancelled call that is already running is stopped by replacing the worker
  *   (www/engine/client.js): iterative and batched work, seconds on a slow phone. Anything else
  *   finishes sooner than a new worker (and, on WebGPU, a new device) would start.
@@ -28,7 +31,7 @@
 export const OPERATIONS = {
   classify: { urgent: (pixels) => pixels?.length === 784 },
   classifyBatch: {},
-  attack: { long: (pixels, label, options) => options?.method !== 'fgsm' },
+  attack: { long: (pixels, label, options) => options?.method !== 'fgsm', progress: true },
   attackLabels: { long: true },
   gradient: {},
   minimalEpsilon: { long: true },
@@ -36,6 +39,7 @@ export const OPERATIONS = {
   saliency: { long: true },
   visualizeClasses: { long: true },
   foolingImages: { long: true },
+  evolveFoolingImages: { long: true, progress: true },
   featureMaps: {},
   filters: {},
   perturbationNorms: { urgent: true },
@@ -49,6 +53,9 @@ const holds = (flag, args) => (typeof flag === 'function' ? flag(...args) : Bool
 
 /** Whether a call of `op` with `args` jumps the worker's queue (OPERATIONS, `urgent`). */
 export const urgent = (op, args) => holds(OPERATIONS[op]?.urgent, args);
+
+/** Whether `op` can report progress while it runs (OPERATIONS, `progress`). */
+export const reportsProgress = (op) => Boolean(OPERATIONS[op]?.progress);
 
 /** Whether a running, cancelled call of `op` is worth stopping by replacing the worker (OPERATIONS, `long`). */
 export const stoppable = (op, args) => holds(OPERATIONS[op]?.long, args);

@@ -4,7 +4,7 @@ import { drawDigit } from '../render/colormap.js';
 
 const FILES = ['samples-images-idx3-ubyte', 'samples-labels-idx1-ubyte'];
 
-/** Fetches and parses the sample digits: {count, label(i), pixels(i), first(n)}. */
+/** Fetches and parses the sample digits: {count, label(i), pixels(i), first(n), firstOf(digit)}. */
 export async function loadSamples(parseMnist) {
   const [images, labels] = await Promise.all(
     FILES.map(async (name) => {
@@ -19,6 +19,8 @@ export async function loadSamples(parseMnist) {
     label: (i) => set.labels[i],
     pixels: (i) => set.pixels.slice(i * 784, (i + 1) * 784),
     /** The first `n` (at most all): {pixels: Float32Array(784·n), labels: number[]}, a batch for the engine. */
+    /** The index of the first sample of `digit`, or -1. */
+    firstOf: (digit) => set.labels.indexOf(digit),
     first: (n) => {
       const count = Math.min(n, set.labels.length);
       return { pixels: set.pixels.slice(0, count * 784), labels: Array.from(set.labels.slice(0, count)) };

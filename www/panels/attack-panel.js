@@ -11,6 +11,7 @@ import { drawDigit, drawNoise, drawLegend } from '../render/colormap.js';
 import { printSheet } from '../render/print-sheet.js';
 import { el } from '../dom.js';
 import { createScheduler } from '../scheduler.js';
+import { loadSamplesOnce } from '../input/samples.js';
 
 const reducedMotion = () => window.matchMedia?.('(prefers-reduced-motion: reduce)').matches;
 
@@ -273,7 +274,7 @@ export function mountAttackPanel(container, {
     showCancel();
   });
   const attacks = createScheduler(
-    async ({ input, opts }, signal) => ({ input, opts, output: await engine.attack(input.pixels, input.label, opts, { signal }) }),
+    async ({ input, opts }, signal) => ({ input, opts, output: await engine.attack(input.pixels, input.label, await withStart(opts), { signal }) }),
     {
       onResult({ input, opts, output }) {
         last = { input, output, options: opts };
@@ -286,6 +287,14 @@ export function mountAttackPanel(container, {
       },
     },
   );
+
+  /** HopSkipJump aims at a digit from a picture the network already reads as it: the first sample of that digit. */
+  async function withStart(opts) {
+    if (opts.method !== 'hopskipjump' || opts.target == null) return opts;
+    const samples = await loadSamplesOnce(engine.parseMnist);
+    const i = samples.firstOf(opts.target);
+    return i < 0 ? opts : { ...opts, start: Array.from(samples.pixels(i)) };
+  }
 
   function run() {
     const input = source.current();
