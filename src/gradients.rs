@@ -14,6 +14,8 @@ use crate::model::{CLASSES, DigitNet, IMAGE_PIXELS, IMAGE_SIDE, images_tensor};
 pub enum ComputeError {
     BadInput(String),
     Backend(String),
+    /// The host cancelled the call at a checkpoint ([`crate::pace`]).
+    Cancelled,
 }
 
 impl fmt::Display for ComputeError {
@@ -21,6 +23,7 @@ impl fmt::Display for ComputeError {
         match self {
             ComputeError::BadInput(why) => write!(f, "{why}"),
             ComputeError::Backend(why) => write!(f, "the backend failed: {why}"),
+            ComputeError::Cancelled => write!(f, "the operation was cancelled"),
         }
     }
 }
@@ -104,6 +107,9 @@ impl JacobianRows {
 }
 
 /// Reads a float tensor back to the host without blocking (see [`crate::inference::read_floats`]).
+/// Every read-back is a checkpoint ([`crate::pace`]): the work before it has been done.
 pub async fn read<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, ComputeError> {
-    crate::inference::read_floats(tensor).await.map_err(ComputeError::Backend)
+    let values = crate::inference::read_floats(tensor).await.map_err(ComputeError::Backend)?;
+    crate::pace::checkpoint().await?;
+    Ok(values)
 }

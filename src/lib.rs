@@ -33,6 +33,7 @@ pub mod inference;
 #[cfg(feature = "flex")]
 pub mod kernels;
 pub mod model;
+pub mod pace;
 pub mod preprocess;
 pub mod rng;
 pub mod ssim;

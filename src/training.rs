@@ -14,7 +14,7 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use burn::tensor::loss::cross_entropy_with_logits;
 
-use crate::attacks::{self, AttackOptions, Goal};
+use crate::attacks;
 use crate::gradients::{loss_gradient, one_hot};
 use crate::data::Dataset;
 use crate::model::{DigitNet, DigitNetConfig, IMAGE_PIXELS, IMAGE_SIDE, images_tensor};
@@ -221,25 +221,20 @@ pub fn adversarial_examples(model: &DigitNet, images: Tensor<4>, targets: Tensor
     let start_noise = attacks::uniform_noise(images.dims()[0], eps, seed, &images.device());
     let start = (images.clone() + start_noise).clamp(0.0, 1.0);
     let ascent = |x: &Tensor<4>| loss_gradient(model, x.clone(), targets.clone());
-    attacks::linf_iterations(images, start, eps, alpha, adversarial.steps.max(1), ascent, &mut attacks::FrameRecorder::none())
+    attacks::linf_iterations(images, start, eps, alpha, adversarial.steps.max(1), ascent)
 }
 
-/// Accuracy under PGD (random start, `check_steps` steps of `eps / 4`) on `data`.
+/// Accuracy under PGD (random start, `check_steps` steps of `eps / 4`) on `data`: the training
+/// examples' own stepper with PGD's settings, the same steps as `attacks::pgd`'s.
 pub fn pgd_accuracy(model: &DigitNet, data: &Dataset, adversarial: &AdversarialConfig, device: &Device) -> f64 {
-    let options = AttackOptions {
-        eps: adversarial.eps,
-        steps: adversarial.check_steps,
-        alpha: Some(adversarial.eps / 4.0),
-        seed: 7,
-        ..AttackOptions::default()
-    };
+    let check = AdversarialConfig { steps: adversarial.check_steps, alpha_ratio: 0.25, ..adversarial.clone() };
     let mut correct = 0;
     for start in (0..data.len()).step_by(250) {
         let end = (start + 250).min(data.len());
         let labels: Vec<usize> = data.labels[start..end].iter().map(|&l| l as usize).collect();
         let images = images_tensor(&data.pixels[start * IMAGE_PIXELS..end * IMAGE_PIXELS], device);
-        let crafted = attacks::pgd::projected_gradient_descent(model, images, &Goal::untargeted(&labels), &options);
-        let predicted = crate::inference::logits(model, crafted.adversarial).argmax(1).into_data().convert::<i64>().try_to_vec::<i64>().expect("labels as integers");
+        let adversarial = adversarial_examples(model, images, crate::gradients::one_hot(&labels, device), check.eps, &check, 7);
+        let predicted = crate::inference::logits(model, adversarial).argmax(1).into_data().convert::<i64>().try_to_vec::<i64>().expect("labels as integers");
         correct += predicted.iter().zip(&labels).filter(|(p, l)| **p as usize == **l).count();
     }
     correct as f64 / data.len().max(1) as f64

@@ -64,3 +64,17 @@ fn training_examples_stay_in_the_ball_and_the_pixel_range() {
     assert_eq!(warm.eps_at(1, 99, 100), 0.3);
     assert_eq!(warm.eps_at(5, 0, 100), 0.3);
 }
+
+#[test]
+fn the_training_checks_pgd_figure_is_the_pgd_attacks_on_the_same_settings() {
+    // training::pgd_accuracy runs the training examples' stepper with PGD's settings (random
+    // start from seed 7, steps of ε/4): the same images as the PGD attack, so the same accuracy.
+    let model = robust_model();
+    let data = test_digits(60);
+    let config = AdversarialConfig { eps: 0.3, check_steps: 10, ..AdversarialConfig::new() };
+    let trained = adversarial_digits::training::pgd_accuracy(&model, &data, &config, &device());
+    let options = AttackOptions { eps: 0.3, steps: 10, alpha: Some(0.3 / 4.0), seed: 7, ..AttackOptions::for_method(Method::Pgd) };
+    let attacked = evaluate_attack(Method::Pgd, &model, &data, &options, 60, &device());
+    assert!((trained - attacked.adversarial_accuracy).abs() < 1e-9, "training's check {trained}, the attack {}", attacked.adversarial_accuracy);
+    assert!(trained > 0.5 && trained < 1.0, "{trained}");
+}

@@ -1,7 +1,8 @@
 use burn::prelude::*;
 
 use super::eot::eot_direction;
-use super::{AttackOptions, Crafted, DigitNet, FrameRecorder, Goal, attack_direction, linf_iterations};
+use super::{AttackOptions, Crafted, DigitNet, FrameRecorder, Goal, attack_direction, linf_attack_iterations};
+use crate::gradients::ComputeError;
 
 /// Basic Iterative Method, also called I-FGSM (Kurakin, Goodfellow & Bengio 2016,
 /// "Adversarial Examples in the Physical World").
@@ -12,13 +13,13 @@ use super::{AttackOptions, Crafted, DigitNet, FrameRecorder, Goal, attack_direct
 /// edge from anywhere; `steps` from the options (10 is typical for this method). With
 /// `eot > 0` every step follows the gradient averaged over that many random print-and-camera
 /// transformations (expectation over transformation, [`super::eot`]; PGD too).
-pub fn basic_iterative_method(model: &DigitNet, images: Tensor<4>, goal: &Goal, options: &AttackOptions) -> Crafted {
-    signed_gradient_steps(model, images.clone(), images, goal, options)
+pub async fn basic_iterative_method(model: &DigitNet, images: Tensor<4>, goal: &Goal, options: &AttackOptions) -> Result<Crafted, ComputeError> {
+    signed_gradient_steps(model, images.clone(), images, goal, options).await
 }
 
 /// BIM's and PGD's loop: the shared L∞ stepper along the attack's gradient, from `start`,
 /// with the frames the options ask for.
-pub(super) fn signed_gradient_steps(model: &DigitNet, images: Tensor<4>, start: Tensor<4>, goal: &Goal, options: &AttackOptions) -> Crafted {
+pub(super) async fn signed_gradient_steps(model: &DigitNet, images: Tensor<4>, start: Tensor<4>, goal: &Goal, options: &AttackOptions) -> Result<Crafted, ComputeError> {
     let steps = options.steps.max(1);
     let alpha = options.alpha.unwrap_or(2.5 * options.eps / steps as f32);
     let mut recorder = FrameRecorder::new(options.record_every, steps);
@@ -32,6 +33,6 @@ pub(super) fn signed_gradient_steps(model: &DigitNet, images: Tensor<4>, start: 
             attack_direction(model, x.clone(), goal)
         }
     };
-    let x = linf_iterations(images, start, options.eps, alpha, steps, direction, &mut recorder);
-    recorder.finish(x, steps)
+    let x = linf_attack_iterations(images, start, options.eps, alpha, steps, direction, &mut recorder).await?;
+    Ok(recorder.finish(x, steps))
 }

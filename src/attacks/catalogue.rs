@@ -228,14 +228,14 @@ impl Method {
         let scores = |watch| ScoreOracle::of_model(model, &device).watched(watch);
         Ok(match self {
             Method::Fgsm => fgsm(model, images, goal, options),
-            Method::Bim => basic_iterative_method(model, images, goal, options),
-            Method::Pgd => projected_gradient_descent(model, images, goal, options),
-            Method::PgdL2 => projected_gradient_descent_l2(model, images, goal, options),
-            Method::MiFgsm => momentum_iterative_fgsm(model, images, goal, options),
+            Method::Bim => basic_iterative_method(model, images, goal, options).await?,
+            Method::Pgd => projected_gradient_descent(model, images, goal, options).await?,
+            Method::PgdL2 => projected_gradient_descent_l2(model, images, goal, options).await?,
+            Method::MiFgsm => momentum_iterative_fgsm(model, images, goal, options).await?,
             Method::Apgd => apgd(model, images, goal, options).await?,
             // PGD on the network whose input squeezer is differentiated as the identity (on a
             // network without one, PGD itself): Athalye, Carlini & Wagner's BPDA.
-            Method::Bpda => projected_gradient_descent(&model.straight_through(), images, goal, options),
+            Method::Bpda => projected_gradient_descent(&model.straight_through(), images, goal, options).await?,
             Method::Deepfool => deepfool(model, images, goal, options).await?,
             Method::Cw => carlini_wagner_l2(model, images, goal, options).await?,
             Method::Jsma => jsma(model, images, goal, options).await?,

@@ -52,7 +52,7 @@ pub use oracle::{LabelOracle, Progress, ScoreOracle, Watch};
 #[cfg(not(target_arch = "wasm32"))]
 pub use run::block_on;
 pub use run::{AttackResult, Crafted, L0_THRESHOLD, Norms, measure, run, run_watched};
-pub(crate) use steps::{FrameRecorder, linf_iterations};
+pub(crate) use steps::{FrameRecorder, linf_attack_iterations, linf_iterations};
 pub use carlini_wagner::carlini_wagner_l2;
 pub use deepfool::deepfool;
 pub use few_pixel::few_pixel;

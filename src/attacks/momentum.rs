@@ -1,6 +1,7 @@
 use burn::prelude::*;
 
-use super::{AttackOptions, Crafted, DigitNet, FrameRecorder, Goal, attack_direction, linf_iterations};
+use super::{AttackOptions, Crafted, DigitNet, FrameRecorder, Goal, attack_direction, linf_attack_iterations};
+use crate::gradients::ComputeError;
 
 /// MI-FGSM's own parameter.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -22,7 +23,7 @@ impl Default for MomentumParams {
 /// Norm: L∞. Like BIM, but steps along the sign of an accumulated gradient
 /// `g ← μ·g + ∇/‖∇‖₁`, which stabilises the direction and transfers better to other models.
 /// The paper's defaults: decay `μ = 1.0`, `alpha = eps / steps`, 10 steps.
-pub fn momentum_iterative_fgsm(model: &DigitNet, images: Tensor<4>, goal: &Goal, options: &AttackOptions) -> Crafted {
+pub async fn momentum_iterative_fgsm(model: &DigitNet, images: Tensor<4>, goal: &Goal, options: &AttackOptions) -> Result<Crafted, ComputeError> {
     let steps = options.steps.max(1);
     let alpha = options.alpha.unwrap_or(options.eps / steps as f32);
     let mut accumulated = images.zeros_like();
@@ -34,6 +35,6 @@ pub fn momentum_iterative_fgsm(model: &DigitNet, images: Tensor<4>, goal: &Goal,
         accumulated = accumulated.clone() * options.momentum.momentum + g / l1;
         accumulated.clone()
     };
-    let x = linf_iterations(images.clone(), images, options.eps, alpha, steps, momentum, &mut recorder);
-    recorder.finish(x, steps)
+    let x = linf_attack_iterations(images.clone(), images, options.eps, alpha, steps, momentum, &mut recorder).await?;
+    Ok(recorder.finish(x, steps))
 }

@@ -1,10 +1,11 @@
-//! What the iterative attacks share: one L∞ stepper (BIM, PGD, MI-FGSM, and adversarial
-//! training's example generator) and one frame recorder (every iterative method whose steps the
+//! What the iterative attacks share: one L∞ step (BIM, PGD, MI-FGSM, and adversarial training's
+//! example generator), its loop, and one frame recorder (every iterative method whose steps the
 //! page replays).
 
 use burn::prelude::*;
 
 use super::Crafted;
+use crate::gradients::ComputeError;
 
 /// Keeps every `every`-th iterate of an iterative attack for the page's step-by-step replay
 /// (`AttackOptions::record_every`; 0 keeps none). The last iterate is the result, not a frame.
@@ -18,11 +19,6 @@ impl FrameRecorder {
     /// A recorder for an attack of `steps` steps.
     pub fn new(every: usize, steps: usize) -> Self {
         Self { every, steps, frames: Vec::new() }
-    }
-
-    /// One that keeps nothing (training's examples).
-    pub fn none() -> Self {
-        Self::new(0, 0)
     }
 
     /// Step `step` (from 1) has produced `x`.
@@ -50,15 +46,50 @@ pub(crate) fn linf_iterations(
     alpha: f32,
     steps: usize,
     mut direction: impl FnMut(&Tensor<4>) -> Tensor<4>,
-    recorder: &mut FrameRecorder,
 ) -> Tensor<4> {
-    let lower = (images.clone() - eps).clamp_min(0.0);
-    let upper = (images + eps).clamp_max(1.0);
+    let bounds = LinfBall::around(images, eps);
     let mut x = start;
-    for step in 1..=steps {
-        let along = direction(&x);
-        x = (x + along.sign() * alpha).max_pair(lower.clone()).min_pair(upper.clone()).detach();
-        recorder.step(step, &x);
+    for _ in 1..=steps {
+        x = bounds.step(x, &mut direction, alpha);
     }
     x
+}
+
+/// [`linf_iterations`] for the attacks: each step's frame recorded, and a checkpoint after each
+/// step ([`crate::pace`]), where the browser's worker may give way and a cancelled call ends.
+pub(crate) async fn linf_attack_iterations(
+    images: Tensor<4>,
+    start: Tensor<4>,
+    eps: f32,
+    alpha: f32,
+    steps: usize,
+    mut direction: impl FnMut(&Tensor<4>) -> Tensor<4>,
+    recorder: &mut FrameRecorder,
+) -> Result<Tensor<4>, ComputeError> {
+    let bounds = LinfBall::around(images, eps);
+    let mut x = start;
+    for step in 1..=steps {
+        x = bounds.step(x, &mut direction, alpha);
+        recorder.step(step, &x);
+        crate::pace::checkpoint().await?;
+    }
+    Ok(x)
+}
+
+/// The L∞ ball of radius ε around the images, within [0, 1].
+struct LinfBall {
+    lower: Tensor<4>,
+    upper: Tensor<4>,
+}
+
+impl LinfBall {
+    fn around(images: Tensor<4>, eps: f32) -> Self {
+        Self { lower: (images.clone() - eps).clamp_min(0.0), upper: (images + eps).clamp_max(1.0) }
+    }
+
+    /// One step of `alpha` along the sign of `direction(x)`, projected back onto the ball.
+    fn step(&self, x: Tensor<4>, mut direction: impl FnMut(&Tensor<4>) -> Tensor<4>, alpha: f32) -> Tensor<4> {
+        let along = direction(&x);
+        (x + along.sign() * alpha).max_pair(self.lower.clone()).min_pair(self.upper.clone()).detach()
+    }
 }

@@ -220,6 +220,22 @@ pub fn check_weights(bytes: &[u8]) -> Result<(), JsValue> {
     weights::inspect(bytes).map(|_| ()).map_err(fail)
 }
 
+/// Installs the host's checkpoint hook ([`crate::pace`]) for the calls that follow: every long
+/// computation calls `hook()` often (after each read-back and each iterative step); it returns
+/// `undefined` to go on at once, or a promise that resolves, once the host has let its messages
+/// in, to `true` if the call running has been cancelled (the call then fails with "the operation
+/// was cancelled"). `null` removes it. The engine's worker installs one per call.
+#[wasm_bindgen(js_name = setPace)]
+pub fn set_pace(hook: Option<js_sys::Function>) {
+    crate::pace::install(hook.map(|hook| -> crate::pace::Hook {
+        Box::new(move || {
+            let answer = hook.call0(&JsValue::NULL).ok()?;
+            let promise = answer.dyn_into::<Promise>().ok()?;
+            Some(Box::pin(async move { wasm_bindgen_futures::JsFuture::from(promise).await.map(|v| v.as_bool() == Some(true)).unwrap_or(false) }))
+        })
+    }));
+}
+
 /// Whether this build includes the WebGPU backend.
 #[wasm_bindgen(js_name = hasWebGpu)]
 pub fn has_webgpu() -> bool {

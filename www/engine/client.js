@@ -4,12 +4,12 @@
 // optional last argument `{signal}` (an AbortSignal): a cancelled operation rejects at once with an
 // AbortError, and the work behind it stops:
 //   - not started yet: the worker drops it;
-//   - running, if it is long work (protocol.js, OPERATIONS' `long`: iterative attacks, batches,
-//     galleries) and still runs STOP_AFTER_MS after it started: the worker is ended and a new one
-//     takes its place (the wasm comes from the browser's cache; the calls still waiting are sent
-//     to the new one). The network's calls are single WebAssembly calls that cannot be
-//     interrupted from outside; short work (a prediction, FGSM) is left to finish, which costs
-//     less than a new worker and, on WebGPU, a new device.
+//   - running: it stops at its next checkpoint (src/pace.rs), where the worker lets its messages
+//     in about once a frame; the worker and its device stay. Long work (protocol.js, OPERATIONS'
+//     `long`) that still runs STOP_AFTER_MS after the cancellation has no checkpoint there: the
+//     worker is ended and a new one takes its place (the wasm comes from the browser's cache;
+//     the calls still waiting are sent to the new one). Short work (a prediction, FGSM) is left
+//     to finish, which costs less than a new worker and, on WebGPU, a new device.
 // In the page (no worker) a cancelled call still rejects at once, but the work runs to its end.
 
 import { abortError, errorFrom, reportsProgress, stoppable } from './protocol.js';
@@ -140,15 +140,13 @@ function createConnection(started) {
     if (!call) return;
     calls.delete(id);
     call.reject(abortError(signal));
-    if (running?.id !== id) {
-      worker.postMessage({ type: 'cancel', id });
-      return;
-    }
+    worker.postMessage({ type: 'cancel', id });
+    if (running?.id !== id) return;
     if (!stoppable(call.message.op, call.message.args)) return; // it ends soon: its result goes to nobody
     const stopIfStillRunning = () => {
       if (running?.id === id && !restarting) restart();
     };
-    setTimeout(stopIfStillRunning, Math.max(0, STOP_AFTER_MS - (performance.now() - running.since)));
+    setTimeout(stopIfStillRunning, STOP_AFTER_MS);
   }
 
   return {
@@ -214,6 +212,8 @@ function mirrorOf({ weightsUrl, onChange }) {
     batchRouting: null,
     /** Calls run per engine instance ({cpu, webgpu}), as of the last answer. */
     calls: { cpu: 0, webgpu: 0 },
+    /** Running calls the worker stopped at a checkpoint once cancelled (src/pace.rs). */
+    stopped: 0,
     /** The attacks' catalogue (src/attacks/catalogue.rs), once loaded. */
     attackMethods: [],
     /** 'worker' or 'page': where the network runs. */
@@ -235,6 +235,7 @@ function mirrorOf({ weightsUrl, onChange }) {
       engine.routing = info.routing;
       engine.batchRouting = info.batchRouting;
       engine.calls = info.calls;
+      engine.stopped = info.stopped ?? 0;
       if (info.settled) settle();
       if (info.routed) routedDone();
       if (changed) onChange({ backend: engine.backend, fallbackReason: engine.fallbackReason, routing: engine.routing, batchRouting: engine.batchRouting });

@@ -5,7 +5,9 @@
 //
 // Calls run one at a time, in the order they came, except that urgent ones (a single prediction,
 // the helpers: protocol.js) go first. A call the page cancels before it starts is dropped; one
-// that runs is left to finish (the page stops a long one by ending this worker).
+// that runs stops at its next checkpoint (src/pace.rs): long computations give way about once a
+// frame, when this worker lets its messages in and tells the engine whether the call was
+// cancelled. Work without checkpoints is stopped by the page ending this worker.
 
 import { loadEngine } from './engine.js';
 import { OPERATIONS, errorMessage, transferables, urgent } from './protocol.js';
@@ -15,6 +17,23 @@ const engines = new Map();
 const queue = [];
 const cancelled = new Set();
 let busy = false;
+/** Running calls stopped at a checkpoint after the page cancelled them. */
+let stopped = 0;
+
+/** Work between two chances for this worker's messages: about a frame at full speed. */
+const SLICE_MS = 16;
+
+/** The checkpoint hook of call `id`: gives way once a slice has passed, and says whether the page cancelled it. */
+function pacer(id) {
+  let last = performance.now();
+  return () => {
+    if (performance.now() - last < SLICE_MS) return undefined;
+    return nextTask().then(() => {
+      last = performance.now();
+      return cancelled.has(id);
+    });
+  };
+}
 
 /**
  * Resolves in a later task, after the messages already waiting (cancellations among them). Not
@@ -34,6 +53,7 @@ const info = (engine) => ({
   routing: engine.routing,
   batchRouting: engine.batchRouting,
   calls: { ...engine.calls },
+  stopped,
   settled: engine.isSettled ?? false,
   routed: engine.isRouted ?? false,
 });
@@ -101,10 +121,14 @@ async function pump() {
       if (!engine) throw new Error('this network was not loaded');
       // Progress goes out as it comes: the page's thread gets it while this one still computes.
       const report = progress ? (value) => postMessage({ type: 'progress', id, value }, transferables(value)) : undefined;
+      engine.setPace(pacer(id));
       const value = await RUN[op](engine, ...args, ...(progress ? [report] : []));
       postMessage({ type: 'result', id, value, info: info(engine) }, transferables(value));
     } catch (error) {
+      if (cancelled.has(id)) stopped += 1;
       postMessage({ type: 'error', id, error: errorMessage(error), info: engine ? info(engine) : null });
+    } finally {
+      engine?.setPace(null);
     }
     cancelled.delete(id); // a cancellation that came too late
     // Lets messages that came meanwhile (cancellations) in before the next call starts.

@@ -176,6 +176,7 @@ export async function loadEngine({ backend = 'auto', weightsUrl, onChange = () =
     attackMethods: cpuModule.attackMethods(),
   };
   let current = cpu;
+  let gpuModule = null; // the WebGPU build, once loaded
   let gpuCrashed = new Promise(() => {}); // see crashOf
   let gpuFailure = null; // its error, once it has crashed
 
@@ -199,7 +200,7 @@ export async function loadEngine({ backend = 'auto', weightsUrl, onChange = () =
         gpuFailure = error;
         if (current !== cpu) use(cpu, `The WebGPU device failed (${errorClause(error)}); switched to the CPU.`);
       });
-      const gpuModule = await loadModule(GPU_MODULE);
+      gpuModule = await loadModule(GPU_MODULE);
       if (!gpuModule.hasWebGpu()) return use(cpu, 'This build of the page has no WebGPU backend; running on the CPU.');
       const gpu = await Promise.race([gpuModule.Engine.create(weights, 'webgpu'), gpuCrashed]);
       // Proves the device works before it takes over.
@@ -311,6 +312,15 @@ export async function loadEngine({ backend = 'auto', weightsUrl, onChange = () =
     evolveFoolingImages: (classes, options, onProgress) => call(sized(classes.length), 'evolveFoolingImages', Uint32Array.from(classes), options, onProgress),
     featureMaps: (pixels) => call('predict', 'featureMaps', pixels),
     filters: () => call('predict', 'filters'),
+    /**
+     * Installs `hook` as both builds' checkpoint hook (src/pace.rs): long computations call it
+     * often; it returns undefined to go on, or a promise of true to stop the call as cancelled.
+     * null removes it. The engine's worker installs one per call (engine-worker.js).
+     */
+    setPace(hook) {
+      cpuModule.setPace(hook);
+      gpuModule?.setPace(hook);
+    },
     // Stateless helpers: the CPU build's, whatever the backend.
     perturbationNorms: (original, candidate) => cpuModule.perturbationNorms(original, candidate),
     randomNoiseLike: (original, noise, norm, seed) => cpuModule.randomNoiseLike(original, noise, norm, seed >>> 0),
