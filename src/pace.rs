@@ -16,8 +16,32 @@ use crate::gradients::ComputeError;
 /// host has let its messages in, to `true` if the call was cancelled meanwhile.
 pub type Hook = Box<dyn Fn() -> Option<Pin<Box<dyn Future<Output = bool>>>>>;
 
+/// What a host is shown of an iterative attack's walk as it goes: the step and the first
+/// image's pixels at it (the frames `AttackOptions::record_every` keeps).
+pub type FrameHook = Box<dyn Fn(usize, &[f32])>;
+
 thread_local! {
     static HOOK: RefCell<Option<Hook>> = const { RefCell::new(None) };
+    static FRAMES: RefCell<Option<FrameHook>> = const { RefCell::new(None) };
+}
+
+/// Installs `hook` to be shown the frames of the attacks that follow (`None` removes it).
+pub fn install_frames(hook: Option<FrameHook>) {
+    FRAMES.with(|h| *h.borrow_mut() = hook);
+}
+
+/// Whether a host wants to see frames as they are made (reading one back costs a transfer).
+pub fn wants_frames() -> bool {
+    FRAMES.with(|h| h.borrow().is_some())
+}
+
+/// Shows the host a frame: step `step`, the first image's pixels.
+pub fn show_frame(step: usize, pixels: &[f32]) {
+    FRAMES.with(|h| {
+        if let Some(hook) = h.borrow().as_ref() {
+            hook(step, pixels);
+        }
+    });
 }
 
 /// Installs `hook` for the checkpoints that follow (`None` removes it). The host runs one call at

@@ -127,7 +127,7 @@ pub async fn apgd(model: &DigitNet, images: Tensor<4>, goal: &Goal, options: &At
         if goal.targeted() {
             misread_point = misread_point.mask_where(mask(&newly_misread), x.clone());
         }
-        recorder.step(step + 1, &x);
+        recorder.step(step + 1, &x).await?;
 
         if checkpoints.contains(&(step + 1)) {
             let span = (step + 1 - since) as f32;

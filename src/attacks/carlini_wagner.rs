@@ -91,6 +91,7 @@ pub async fn carlini_wagner_l2(
             let m_hat = m.clone() / (1.0 - beta1.powi(t as i32));
             let v_hat = v.clone() / (1.0 - beta2.powi(t as i32));
             w = w - m_hat / (v_hat.sqrt() + epsilon) * options.cw.learning_rate;
+            crate::pace::checkpoint().await?;
         }
         let succeeded = read(succeeded).await?;
         for i in 0..n {

@@ -60,7 +60,7 @@ pub async fn projected_gradient_descent_l2(model: &DigitNet, images: Tensor<4>, 
             let delta = x - images.clone();
             let scale = (l2_norm(delta.clone()) + 1e-12).recip().mul_scalar(eps).clamp_max(1.0);
             x = (images.clone() + delta * scale).clamp(0.0, 1.0);
-            recorder.step(step, &x);
+            recorder.step(step, &x).await?;
             crate::pace::checkpoint().await?;
         }
         restarts.keep(model, goal, recorder.finish(x, steps));

@@ -21,11 +21,18 @@ impl FrameRecorder {
         Self { every, steps, frames: Vec::new() }
     }
 
-    /// Step `step` (from 1) has produced `x`.
-    pub fn step(&mut self, step: usize, x: &Tensor<4>) {
+    /// Step `step` (from 1) has produced `x`. A frame kept is also shown to the host that wants
+    /// to see them as they come ([`crate::pace::wants_frames`]: the page's replay then starts
+    /// before the attack ends), at the cost of reading its first image back.
+    pub async fn step(&mut self, step: usize, x: &Tensor<4>) -> Result<(), ComputeError> {
         if self.every > 0 && step % self.every == 0 && step < self.steps {
             self.frames.push(x.clone());
+            if crate::pace::wants_frames() {
+                let first = crate::gradients::read(x.clone().narrow(0, 0, 1)).await?;
+                crate::pace::show_frame(step, &first);
+            }
         }
+        Ok(())
     }
 
     /// The attack's result, with the frames kept.
@@ -70,7 +77,7 @@ pub(crate) async fn linf_attack_iterations(
     let mut x = start;
     for step in 1..=steps {
         x = bounds.step(x, &mut direction, alpha);
-        recorder.step(step, &x);
+        recorder.step(step, &x).await?;
         crate::pace::checkpoint().await?;
     }
     Ok(x)

@@ -84,5 +84,6 @@ pub async fn fooling_images(model: &DigitNet, targets: &[usize], options: &Fooli
         let unfinished = (probabilities * target_mask.clone()).sum_dim(1).lower_elem(options.confidence).float().reshape([n, 1, 1, 1]);
         x = (x + direction.sign() * unfinished * options.step_size).clamp(0.0, 1.0);
         steps += 1;
+        crate::pace::checkpoint().await?;
     }
 }

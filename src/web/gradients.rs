@@ -116,6 +116,34 @@ fn progress_watcher(on_progress: js_sys::Function) -> impl FnMut(Progress<'_>) {
     }
 }
 
+/// While it lives, the frames iterative attacks keep (`recordEvery`) are passed to `on_progress`
+/// as `{frame, pixels}` as they are made, so that the page's replay starts before the attack
+/// ends ([`crate::pace::install_frames`]). The engine's worker runs one call at a time.
+struct FramesShown;
+
+impl FramesShown {
+    fn to(on_progress: js_sys::Function) -> Self {
+        #[derive(serde::Serialize)]
+        struct Out {
+            frame: usize,
+            #[serde(with = "preserve")]
+            pixels: Float32Array,
+        }
+        crate::pace::install_frames(Some(Box::new(move |frame, pixels| {
+            if let Ok(value) = to_js(&Out { frame, pixels: f32s(pixels) }) {
+                let _ = on_progress.call1(&JsValue::NULL, &value);
+            }
+        })));
+        FramesShown
+    }
+}
+
+impl Drop for FramesShown {
+    fn drop(&mut self) {
+        crate::pace::install_frames(None);
+    }
+}
+
 #[wasm_bindgen]
 impl Engine {
     /// Runs an attack on one image (784 pixels) whose true label is `label`. `options`:
@@ -124,6 +152,7 @@ impl Engine {
     /// black-box attack searches (see `progress_watcher`).
     pub fn attack(&self, pixels: &[f32], label: usize, options: JsValue, on_progress: Option<js_sys::Function>) -> Promise {
         promise(&self.inner, attack_input(pixels, label, options), |inner, (pixels, label, method, options)| async move {
+            let _frames = on_progress.clone().map(FramesShown::to);
             let mut watcher = on_progress.map(progress_watcher);
             let watch = watcher.as_mut().map(|w| w as &mut dyn FnMut(Progress<'_>));
             let results = attacks::run_watched(method, &inner.model, &pixels[..IMAGE_PIXELS], &[label], &options, &inner.device, watch).await.map_err(fail)?;

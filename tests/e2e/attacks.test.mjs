@@ -172,6 +172,32 @@ for (const mode of MODES) {
       assert.deepEqual(problems, [], 'the adversarial canvas is left blank or partly drawn');
     });
 
+    test('the walk streams: its frames come while the attack runs, and the replay plays them', { timeout: 180_000 }, async () => {
+      // PGD with 100 steps keeps a frame every 9 steps (11 frames): all of them reach the panel
+      // before the result does (the worker posts them as they are made).
+      await nextResult(page, () => page.selectOption('#attack-method', 'pgd'));
+      await nextResult(page, () => page.evaluate(() => {
+        const input = document.getElementById('attack-steps');
+        input.value = '100';
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+      }));
+      await attackPanelIdle(page);
+      assert.equal(await page.evaluate(() => document.getElementById('attack-panel').dataset.liveFrames), '11');
+      // Through the API: the frames streamed are the result's, in order.
+      const api = await page.evaluate(async () => {
+        const streamed = [];
+        const result = await window.adversarialDigits.attack({ method: 'pgd', eps: 0.2, steps: 30, recordEvery: 5, onProgress: (p) => streamed.push(p) });
+        return {
+          steps: streamed.map((p) => p.frame),
+          same: streamed.every((p, i) => p.pixels.every((v, k) => Math.abs(v - result.frames[i][k]) < 1e-6)),
+          frames: result.frames.length,
+        };
+      });
+      assert.deepEqual(api.steps, [5, 10, 15, 20, 25]);
+      assert.equal(api.frames, 5);
+      assert.ok(api.same, 'a streamed frame differs from the result\'s');
+    });
+
     test('made no request outside its origin and logged no error', () => session.assertClean());
   });
 }

@@ -137,6 +137,10 @@ for (const modeName of ['webgpu', 'no-webgpu']) {
         const { getEngine } = await import('/www/models.js');
         const engine = await getEngine('standard');
         const digit = api.current();
+        // Once WebGPU has started and the routing is measured: while the worker compiles the
+        // WebGPU build and its shaders a checkpoint can come later than STOP_AFTER_MS, and the
+        // worker is replaced instead (the fallback).
+        await engine.routed;
         const beforeRestarts = engine.restarts;
         const beforeStopped = engine.stopped;
         const reference = await api.classify(digit.pixels);
@@ -171,6 +175,28 @@ for (const modeName of ['webgpu', 'no-webgpu']) {
       assert.equal(result.restarts, 0, 'so the worker (and its device) stayed');
       assert.ok(result.same, 'the engine gives the same probabilities after it');
       assert.equal(result.fgsmAgain, result.firstLabel, 'and the same attack');
+      await page.close();
+    });
+
+    test('a prediction asked during a long attack is answered inside it, not after it', { timeout: 240_000 }, async (t) => {
+      // The worker gives way about once a frame inside long work and runs the urgent calls
+      // that came meanwhile (a stroke's prediction): the prediction resolves first.
+      const page = await session.open('/');
+      const order = await page.evaluate(async () => {
+        const api = window.adversarialDigits;
+        const { getEngine } = await import('/www/models.js');
+        await (await getEngine('standard')).routed;
+        const digit = api.current();
+        const done = [];
+        const long = api.attack({ method: 'cw', steps: 200, searchSteps: 6 }).then(() => done.push('cw'));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const asked = performance.now();
+        const quick = api.classify(digit.pixels).then((r) => done.push(`classify after ${Math.round(performance.now() - asked)} ms`));
+        await Promise.all([long, quick]);
+        return done;
+      });
+      report(t, `resolved in this order: ${order.join(', ')}`);
+      assert.match(order[0], /^classify/, `the prediction waited for C&W: ${order.join(', ')}`);
       await page.close();
     });
 

@@ -69,17 +69,17 @@ function createConnection(started) {
   let lastId = 0;
   const engines = new Map(); // key -> {load message, mirror, loaded: {resolve, reject}}
   const calls = new Map(); // id -> {message, resolve, reject, mirror}
-  let running = null; // {id, since}: the call the worker runs now
+  const running = new Set(); // ids of the calls the worker runs now (an urgent one may run inside a long one's pause)
   const stats = { restarts: 0 };
 
   function listen() {
     worker.addEventListener('message', ({ data }) => {
       if (data.type === 'started') {
-        running = { id: data.id, since: performance.now() };
+        running.add(data.id);
       } else if (data.type === 'progress') {
         calls.get(data.id)?.onProgress?.(data.value);
       } else if (data.type === 'result' || data.type === 'error') {
-        if (running?.id === data.id) running = null;
+        running.delete(data.id);
         const call = calls.get(data.id);
         if (!call) return; // cancelled meanwhile
         calls.delete(data.id);
@@ -117,7 +117,7 @@ function createConnection(started) {
   async function restart() {
     restarting = true;
     worker.terminate();
-    running = null;
+    running.clear();
     stats.restarts += 1;
     const replacement = spawn();
     // The calls wait for the new worker; it gets them in their first order.
@@ -141,10 +141,10 @@ function createConnection(started) {
     calls.delete(id);
     call.reject(abortError(signal));
     worker.postMessage({ type: 'cancel', id });
-    if (running?.id !== id) return;
+    if (!running.has(id)) return;
     if (!stoppable(call.message.op, call.message.args)) return; // it ends soon: its result goes to nobody
     const stopIfStillRunning = () => {
-      if (running?.id === id && !restarting) restart();
+      if (running.has(id) && !restarting) restart();
     };
     setTimeout(stopIfStillRunning, STOP_AFTER_MS);
   }

@@ -6,8 +6,9 @@
 // Calls run one at a time, in the order they came, except that urgent ones (a single prediction,
 // the helpers: protocol.js) go first. A call the page cancels before it starts is dropped; one
 // that runs stops at its next checkpoint (src/pace.rs): long computations give way about once a
-// frame, when this worker lets its messages in and tells the engine whether the call was
-// cancelled. Work without checkpoints is stopped by the page ending this worker.
+// frame, when this worker lets its messages in, runs the urgent calls among them and tells the
+// engine whether the call was cancelled. Work without checkpoints is stopped by the page ending
+// this worker.
 
 import { loadEngine } from './engine.js';
 import { OPERATIONS, errorMessage, transferables, urgent } from './protocol.js';
@@ -23,16 +24,57 @@ let stopped = 0;
 /** Work between two chances for this worker's messages: about a frame at full speed. */
 const SLICE_MS = 16;
 
-/** The checkpoint hook of call `id`: gives way once a slice has passed, and says whether the page cancelled it. */
+/**
+ * The checkpoint hook of call `id`: once a slice has passed it gives way, runs the urgent calls
+ * that came meanwhile (a stroke's prediction does not wait for the end of an attack), and says
+ * whether the page cancelled the call.
+ */
 function pacer(id) {
   let last = performance.now();
-  return () => {
+  const hook = () => {
     if (performance.now() - last < SLICE_MS) return undefined;
-    return nextTask().then(() => {
+    return (async () => {
+      await nextTask();
+      await runUrgent(hook);
       last = performance.now();
       return cancelled.has(id);
-    });
+    })();
   };
+  return hook;
+}
+
+/** Runs the urgent calls waiting, inside the pause of the long call whose hook is `outer`. */
+async function runUrgent(outer) {
+  for (;;) {
+    const index = queue.findIndex((call) => urgent(call.op, call.args));
+    if (index < 0) return;
+    const call = queue.splice(index, 1)[0];
+    if (cancelled.delete(call.id)) continue;
+    await run(call);
+    // The nested call removed its own hook: the long one's goes back.
+    (await engines.get(call.engine).catch(() => null))?.setPace(outer);
+  }
+}
+
+/** Runs one call and posts its result or error. */
+async function run({ id, engine: key, op, args, progress }) {
+  postMessage({ type: 'started', id });
+  let engine = null;
+  try {
+    engine = await engines.get(key);
+    if (!engine) throw new Error('this network was not loaded');
+    // Progress goes out as it comes: the page's thread gets it while this one still computes.
+    const report = progress ? (value) => postMessage({ type: 'progress', id, value }, transferables(value)) : undefined;
+    engine.setPace(pacer(id));
+    const value = await RUN[op](engine, ...args, ...(progress ? [report] : []));
+    postMessage({ type: 'result', id, value, info: info(engine) }, transferables(value));
+  } catch (error) {
+    if (cancelled.has(id)) stopped += 1;
+    postMessage({ type: 'error', id, error: errorMessage(error), info: engine ? info(engine) : null });
+  } finally {
+    engine?.setPace(null);
+  }
+  cancelled.delete(id); // a cancellation that came too late
 }
 
 /**
@@ -112,25 +154,9 @@ async function pump() {
   while (queue.length) {
     // A prediction while drawing does not wait behind the attacks and views of the previous stroke.
     const first = queue.findIndex((call) => urgent(call.op, call.args));
-    const { id, engine: key, op, args, progress } = queue.splice(first < 0 ? 0 : first, 1)[0];
-    if (cancelled.delete(id)) continue;
-    postMessage({ type: 'started', id });
-    let engine = null;
-    try {
-      engine = await engines.get(key);
-      if (!engine) throw new Error('this network was not loaded');
-      // Progress goes out as it comes: the page's thread gets it while this one still computes.
-      const report = progress ? (value) => postMessage({ type: 'progress', id, value }, transferables(value)) : undefined;
-      engine.setPace(pacer(id));
-      const value = await RUN[op](engine, ...args, ...(progress ? [report] : []));
-      postMessage({ type: 'result', id, value, info: info(engine) }, transferables(value));
-    } catch (error) {
-      if (cancelled.has(id)) stopped += 1;
-      postMessage({ type: 'error', id, error: errorMessage(error), info: engine ? info(engine) : null });
-    } finally {
-      engine?.setPace(null);
-    }
-    cancelled.delete(id); // a cancellation that came too late
+    const call = queue.splice(first < 0 ? 0 : first, 1)[0];
+    if (cancelled.delete(call.id)) continue;
+    await run(call);
     // Lets messages that came meanwhile (cancellations) in before the next call starts.
     await nextTask();
   }

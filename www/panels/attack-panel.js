@@ -247,7 +247,47 @@ export function mountAttackPanel(container, {
     if (flipped && announce) announce(`Attack flipped the ${input.label} into a ${output.label}.`);
   }
 
-  function animate(input, output) {
+  /**
+   * Plays the frames of an attack still running as the engine streams them, one per 40 ms (the
+   * replay's pace), then the result once it has come: the walk starts before the attack ends.
+   */
+  function livePlayer(input) {
+    cancelAnimationFrame(animation);
+    const frames = [];
+    let final = null;
+    let next = 0;
+    let shownAt = -Infinity;
+    const tick = (now) => {
+      if (next < frames.length) {
+        if (now - shownAt >= 40) {
+          const frame = frames[next++];
+          drawStep(frame, frame.map((v, i) => v - input.pixels[i]));
+          shownAt = now;
+        }
+      } else if (final) {
+        drawStep(final.pixels, final.noise);
+        return;
+      }
+      own = animation = requestAnimationFrame(tick);
+    };
+    let own = animation = requestAnimationFrame(tick);
+    return {
+      push: (pixels) => frames.push(pixels),
+      finish: (output) => { final = output; },
+      /** A superseded attack's walk stops where it is (the newer one draws next). */
+      stop: () => cancelAnimationFrame(own),
+      /** Frames that came before the result. */
+      get received() { return frames.length; },
+    };
+  }
+
+  function animate(input, output, player = null) {
+    if (player) {
+      show(input, output); // captions, bars and status; the walk already plays
+      container.dataset.liveFrames = String(player.received);
+      player.finish(output);
+      return;
+    }
     cancelAnimationFrame(animation);
     if (!output.frames?.length || reducedMotion()) return show(input, output);
     show(input, output); // captions, bars and status first; then replay the walk
@@ -274,11 +314,23 @@ export function mountAttackPanel(container, {
     showCancel();
   });
   const attacks = createScheduler(
-    async ({ input, opts }, signal) => ({ input, opts, output: await engine.attack(input.pixels, input.label, await withStart(opts), { signal }) }),
+    async ({ input, opts }, signal) => {
+      // The frames come as they are made (the engine's worker streams them): the walk plays
+      // while the attack still runs.
+      let player = null;
+      signal.addEventListener('abort', () => player?.stop(), { once: true });
+      const onProgress = (progress) => {
+        if (progress.frame == null || signal.aborted || reducedMotion()) return;
+        player ??= livePlayer(input);
+        player.push(progress.pixels);
+      };
+      const output = await engine.attack(input.pixels, input.label, await withStart(opts), { signal, onProgress });
+      return { input, opts, output, player };
+    },
     {
-      onResult({ input, opts, output }) {
+      onResult({ input, opts, output, player }) {
         last = { input, output, options: opts };
-        animate(input, output);
+        animate(input, output, player);
         idle();
       },
       onError(error) {
