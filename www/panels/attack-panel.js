@@ -104,6 +104,11 @@ export function mountAttackPanel(container, {
   // Does the adversarial digit still fool the network once printed and photographed (imitated)?
   const surviveButton = el('button', { id: id('attack-survive'), type: 'button', text: 'Does it survive print and camera?' });
   const surviveStatus = el('p', { id: id('attack-survive-status'), class: 'min-eps', 'aria-live': 'polite' });
+  // The same over many digits: the average share, plain and with EOT, as the CLI's `eval --survival`.
+  const surviveCount = el('select', { id: id('attack-survive-count'), 'aria-label': 'Sample digits to check' },
+    el('option', { value: '20', text: '20 sample digits' }), el('option', { value: '100', text: '100 sample digits' }));
+  const surviveManyButton = el('button', { id: id('attack-survive-many'), type: 'button', text: 'Check on many digits' });
+  const surviveManyStatus = el('p', { id: id('attack-survive-many-status'), class: 'min-eps', 'aria-live': 'polite' });
   // Every method on this digit, ranked by how alike the result looks (SSIM), not by its norms.
   const rankButton = el('button', { id: id('attack-rank'), type: 'button', text: 'Rank the methods by how visible the change is' });
   const rankStatus = el('p', { id: id('attack-rank-status'), class: 'min-eps', 'aria-live': 'polite' });
@@ -115,7 +120,7 @@ export function mountAttackPanel(container, {
     el('div', { class: 'extra' }, randomButton, el('figure', {}, canvases.random, captions.random)),
     el('div', { class: 'extra' }, minEpsButton, minEpsResult),
     el('div', { class: 'extra' }, downloadButton, printButton, printStatus),
-    el('div', { class: 'extra' }, surviveButton, surviveStatus),
+    el('div', { class: 'extra' }, surviveButton, surviveStatus, el('div', { class: 'row' }, surviveCount, surviveManyButton), surviveManyStatus),
     el('div', { class: 'extra rank' }, rankButton, rankStatus, rankTable));
   extras.hidden = !shows('extras');
 
@@ -515,6 +520,42 @@ export function mountAttackPanel(container, {
         return;
       }
       surviveStatus.textContent = `${parts.join('; ')} of ${eot.survivalTransformations} random prints and photos (shifts up to ${eot.shiftPixels} px, rotations up to ${eot.rotationDegrees}°, scaling ${eot.scale[0]}–${eot.scale[1]}, blur, ink level). Expectation over transformation: Athalye, Engstrom, Ilyas & Kwok (2018).`;
+    });
+  });
+
+  // Over many digits: each attacked plainly and with EOT at the shown settings (the method must
+  // take EOT: PGD or BIM), each success put through the same random transformations; the average
+  // share still fooled, as `eval --attack pgd --eot --survival` reports it.
+  surviveManyButton.addEventListener('click', () => {
+    if (!last || searching) return;
+    const shown = last.options;
+    const m = methodByName(methods, shown.method);
+    if (!m.eot) {
+      surviveManyStatus.textContent = `${m.label} takes no expectation over transformation: choose PGD or BIM.`;
+      return;
+    }
+    const eot = m.eot;
+    const count = Number(surviveCount.value);
+    sideTask(surviveManyButton, surviveManyStatus, { cancelled: 'Cancelled.', failed: 'The check failed' }, async (signal) => {
+      const samples = await loadSamplesOnce(engine.parseMnist);
+      const runs = [
+        { key: 'plain', what: `plain ${m.label}`, settings: { ...shown, eot: 0, recordEvery: 0, seed: 0 }, shares: [] },
+        { key: 'eot', what: `${m.label} with EOT`, settings: { ...shown, eot: shown.eot || eotSamples(), recordEvery: 0, seed: 0 }, shares: [] },
+      ];
+      const n = Math.min(count, samples.count);
+      for (let i = 0; i < n; i++) {
+        surviveManyStatus.textContent = `Digit ${i + 1} of ${n}…`;
+        const pixels = samples.pixels(i);
+        const label = samples.label(i);
+        for (const run of runs) {
+          const output = await engine.attack(pixels, label, run.settings, { signal });
+          if (output.success) run.shares.push(await engine.survival(output.pixels, label, run.settings.target ?? null, eot.survivalTransformations, i + 1, { signal }));
+        }
+      }
+      const mean = (values) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+      for (const run of runs) surviveManyStatus.dataset[run.key] = String(mean(run.shares));
+      surviveManyStatus.dataset.digits = String(n);
+      surviveManyStatus.textContent = `On ${n} sample digits at ε = ${shown.eps}: ${runs.map((run) => `${run.what} fools ${run.shares.length}, which stay fooled under ${percent(mean(run.shares))} of ${eot.survivalTransformations} random prints and photos on average`).join('; ')}.`;
     });
   });
 
