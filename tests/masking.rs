@@ -122,7 +122,8 @@ fn autoattacks_chain_keeps_the_defended_network_and_breaks_the_masked_one() {
     let report = evaluate_autoattack(&robust_model(), &data, 0.3, 0, 20, &device());
     assert!(report.robust_accuracy > 0.5, "{report:?}");
     assert!(report.components[0].robust_accuracy <= report.pgd_50x10, "{report:?}");
-    assert_eq!(report.components.iter().map(|c| c.attack.as_str()).collect::<Vec<_>>(), ["apgd-ce", "apgd-t", "square"]);
+    assert_eq!(report.components.iter().map(|c| c.attack.as_str()).collect::<Vec<_>>(), ["apgd-ce", "apgd-t", "fab-t", "square"]);
+    assert!(report.missing.is_empty(), "{report:?}");
     assert_eq!(evaluate_autoattack(&standard_model(), &data, 0.3, 0, 20, &device()).robust_accuracy, 0.0);
     let masked = evaluate_autoattack(&masked_model(), &data, 0.3, 0, 20, &device());
     assert!(masked.pgd_50x10 > 0.9 && masked.robust_accuracy == 0.0, "{masked:?}");

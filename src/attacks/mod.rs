@@ -33,6 +33,7 @@ mod steps;
 pub mod carlini_wagner;
 pub mod deepfool;
 pub mod eot;
+pub mod fab;
 pub mod few_pixel;
 pub mod hop_skip_jump;
 pub mod fgsm;
@@ -55,6 +56,7 @@ pub use run::{AttackResult, Crafted, L0_THRESHOLD, Norms, measure, run, run_watc
 pub(crate) use steps::{FrameRecorder, linf_attack_iterations, linf_iterations};
 pub use carlini_wagner::carlini_wagner_l2;
 pub use deepfool::deepfool;
+pub use fab::{FabParams, fab};
 pub use few_pixel::few_pixel;
 pub use hop_skip_jump::hop_skip_jump;
 pub use fgsm::fgsm;

@@ -32,7 +32,7 @@ pub struct Eval {
     #[arg(long)]
     pub transfer_to: Option<PathBuf>,
     /// The attack to evaluate against, by its name in the catalogue (a wrong name lists them
-    /// all), or `autoattack`: the ensemble of APGD-CE, APGD-T and Square (L∞, at --eps).
+    /// all), or `autoattack`: the ensemble of APGD-CE, APGD-T, FAB-T and Square (L∞, at --eps).
     #[arg(long, value_parser = parse_attack)]
     pub attack: Option<EvalAttack>,
     /// Perturbation budget (L∞ or L2 radius).

@@ -4,15 +4,18 @@
 //! survives them all.
 //!
 //! The chain of the standard version, L∞: APGD-CE; APGD-T with the DLR loss towards each of the
-//! 9 other classes in the order of the clean logits; the Square Attack with 5,000 queries. The
-//! standard version also runs FAB-T between APGD-T and Square, which this chain leaves out (its
-//! authors find it adds little after APGD-T; it is reported as missing, not as run).
+//! 9 other classes in the order of the clean logits; FAB-T (the targeted Fast Adaptive Boundary
+//! attack, 100 steps) towards the same 9 classes in the same order; the Square Attack with 5,000
+//! queries. FAB minimises the perturbation rather than bounding it, so a digit counts as fooled
+//! by it only when its adversarial lies within ε (and, as in AutoAttack, when it is misread at
+//! all, whether or not the run reached its target).
 
 use std::time::Instant;
 
 use burn::prelude::*;
 
 use crate::attacks::apgd::{ApgdLoss, ApgdParams};
+use crate::attacks::fab::{FabParams, Success, fab_with};
 use crate::attacks::pgd::PgdParams;
 use crate::attacks::{AttackOptions, Goal, Method, apgd, block_on, measure, run};
 use crate::data::Dataset;
@@ -45,7 +48,7 @@ pub struct AutoAttackReport {
     pub pgd_50x10: f64,
     /// The worst case per digit over the chain and PGD-50×10: the figure to quote.
     pub worst_case: f64,
-    /// What the standard version runs that this chain does not.
+    /// What the standard version runs that this chain does not: nothing (kept for the report's readers).
     pub missing: Vec<String>,
 }
 
@@ -61,12 +64,14 @@ impl AutoAttackReport {
             text += &format!("  after {:<10} {:.2}% ({} more fooled, {:.0} s)\n", c.attack, c.robust_accuracy * 100.0, c.newly_fooled, c.seconds);
         }
         text += &format!(
-            "  robust accuracy {:.2}%\n  PGD-50x10 alone {:.2}%\n  worst case per digit {:.2}%\n  not run: {}",
+            "  robust accuracy {:.2}%\n  PGD-50x10 alone {:.2}%\n  worst case per digit {:.2}%",
             self.robust_accuracy * 100.0,
             self.pgd_50x10 * 100.0,
             self.worst_case * 100.0,
-            self.missing.join(", ")
         );
+        if !self.missing.is_empty() {
+            text += &format!("\n  not run: {}", self.missing.join(", "));
+        }
         text
     }
 }
@@ -83,7 +88,7 @@ pub fn evaluate_autoattack(model: &DigitNet, data: &Dataset, eps: f32, seed: u64
     let mut components = Vec::new();
 
     // Each attack on the digits still robust; `targets(i)` aims digit i (None: untargeted).
-    let mut stage = |name: &str, method: Method, options: &AttackOptions, targets: &dyn Fn(usize) -> Option<usize>, robust: &mut Vec<bool>| {
+    let mut stage = |name: &str, attack: Stage, options: &AttackOptions, targets: &dyn Fn(usize) -> Option<usize>, robust: &mut Vec<bool>| {
         let start = Instant::now();
         let open: Vec<usize> = (0..n).filter(|&i| robust[i]).collect();
         let mut fooled = 0;
@@ -96,15 +101,18 @@ pub fn evaluate_autoattack(model: &DigitNet, data: &Dataset, eps: f32, seed: u64
             };
             let results = block_on(async {
                 let images = images_tensor(&pixels, device);
-                let crafted = match method {
-                    Method::Apgd => apgd(model, images, &goal, options).await?,
-                    _ => return run(method, model, &pixels, &chunk_labels, options, device).await,
+                let crafted = match attack {
+                    Stage::Method(Method::Apgd) => apgd(model, images, &goal, options).await?,
+                    Stage::Method(method) => return run(method, model, &pixels, &chunk_labels, options, device).await,
+                    Stage::FabT => fab_with(model, images, &goal, options, &FabParams::default(), Success::Misread).await?.0,
                 };
                 measure(model, &pixels, &goal, crafted).await
             })
             .expect("attack on valid input");
             for (&i, r) in chunk.iter().zip(&results) {
-                if r.label != labels[i] {
+                // Misread within the budget: FAB's minimal adversarial may lie beyond ε (the
+                // others stay inside by construction); a hair of tolerance for rounding.
+                if r.label != labels[i] && r.norms.linf <= eps + 1e-5 {
                     robust[i] = false;
                     fooled += 1;
                 }
@@ -119,33 +127,37 @@ pub fn evaluate_autoattack(model: &DigitNet, data: &Dataset, eps: f32, seed: u64
     };
 
     let ce = AttackOptions { steps: 100, apgd: ApgdParams { loss: Some(ApgdLoss::Ce) }, ..base.clone() };
-    stage("apgd-ce", Method::Apgd, &ce, &|_| None, &mut robust);
+    stage("apgd-ce", Stage::Method(Method::Apgd), &ce, &|_| None, &mut robust);
     let dlr = AttackOptions { steps: 100, apgd: ApgdParams { loss: Some(ApgdLoss::Dlr) }, ..base.clone() };
     for k in 1..CLASSES {
         // The k-th most likely other class of the clean digit.
-        stage(&format!("apgd-t #{k}"), Method::Apgd, &dlr, &|i| Some(order[i][k]), &mut robust);
+        stage(&format!("apgd-t #{k}"), Stage::Method(Method::Apgd), &dlr, &|i| Some(order[i][k]), &mut robust);
+    }
+    let fab = AttackOptions { steps: 100, ..base.clone() };
+    for k in 1..=FabParams::default().target_classes.min(CLASSES - 1) {
+        stage(&format!("fab-t #{k}"), Stage::FabT, &fab, &|i| Some(order[i][k]), &mut robust);
     }
     let square = AttackOptions { queries: 5000, ..base.clone() };
-    stage("square", Method::Square, &square, &|_| None, &mut robust);
+    stage("square", Stage::Method(Method::Square), &square, &|_| None, &mut robust);
 
     // PGD-50×10 alone, on every digit, for the comparison and the worst case.
     let pgd = AttackOptions { steps: 50, pgd: PgdParams { restarts: 10 }, ..base };
     let mut survives_pgd: Vec<bool> = (0..n).map(|i| clean[i] == labels[i]).collect();
-    let mut pgd_stage = |robust: &mut Vec<bool>| stage("pgd-50x10", Method::Pgd, &pgd, &|_| None, robust);
+    let mut pgd_stage = |robust: &mut Vec<bool>| stage("pgd-50x10", Stage::Method(Method::Pgd), &pgd, &|_| None, robust);
     pgd_stage(&mut survives_pgd);
     let pgd_component = components.pop().expect("the PGD stage");
     let count = |v: &[bool]| v.iter().filter(|&&r| r).count() as f64 / n.max(1) as f64;
-    // Fold the ten APGD-T runs into one line, as AutoAttack prints it.
+    // Fold the nine runs of APGD-T, and of FAB-T, into one line each, as AutoAttack prints them.
     let mut folded: Vec<Component> = Vec::new();
     for c in components {
+        let family = c.attack.split(" #").next().unwrap_or_default().to_string();
         match folded.last_mut() {
-            Some(last) if last.attack == "apgd-t" && c.attack.starts_with("apgd-t") => {
+            Some(last) if last.attack == family && c.attack.contains(" #") => {
                 last.robust_accuracy = c.robust_accuracy;
                 last.newly_fooled += c.newly_fooled;
                 last.seconds += c.seconds;
             }
-            _ if c.attack.starts_with("apgd-t") => folded.push(Component { attack: "apgd-t".into(), ..c }),
-            _ => folded.push(c),
+            _ => folded.push(Component { attack: family, ..c }),
         }
     }
     let worst: Vec<bool> = (0..n).map(|i| robust[i] && survives_pgd[i]).collect();
@@ -158,8 +170,16 @@ pub fn evaluate_autoattack(model: &DigitNet, data: &Dataset, eps: f32, seed: u64
         components: folded,
         pgd_50x10: pgd_component.robust_accuracy,
         worst_case: count(&worst),
-        missing: vec!["fab-t".into()],
+        missing: Vec::new(),
     }
+}
+
+/// What a stage of the chain runs: a method of the catalogue, or FAB-T (AutoAttack's version:
+/// any misread digit counts, not only one in the target class).
+#[derive(Clone, Copy)]
+enum Stage {
+    Method(Method),
+    FabT,
 }
 
 /// Each digit's classes from the most to the least likely (the logits' order too).
