@@ -89,8 +89,11 @@ async function start() {
   } });
   // Below the first screen, loaded once the first digit is shown (demo.ready waits for it).
   try {
-    const [{ mountShare }, { mountExercises }] = await Promise.all([import('./share.js'), import('./exercises.js')]);
+    const [{ mountShare }, { mountExercises }, { mountExperiment }] = await Promise.all([import('./share.js'), import('./exercises.js'), import('./experiment/can-you-see.js')]);
     mountShare($('share'), { state });
+    // The perception experiment, on the page's network; `?seed=` gives a class the same pictures.
+    const seed = Number(new URLSearchParams(location.search).get('seed') ?? 1);
+    mountExperiment($('see'), { engine, seed: Number.isFinite(seed) && seed >= 0 ? Math.floor(seed) : 1 });
     // A course's own exercises: `?exercises=course.json` (a file of this site).
     mountExercises($('exercises'), { demo, source: new URLSearchParams(location.search).get('exercises') });
   } catch (error) {
