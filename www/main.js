@@ -91,9 +91,11 @@ async function start() {
   try {
     const [{ mountShare }, { mountExercises }, { mountExperiment }] = await Promise.all([import('./share.js'), import('./exercises.js'), import('./experiment/can-you-see.js')]);
     mountShare($('share'), { state });
-    // The perception experiment, on the page's network; `?seed=` gives a class the same pictures.
-    const seed = Number(new URLSearchParams(location.search).get('seed') ?? 1);
-    mountExperiment($('see'), { engine, seed: Number.isFinite(seed) && seed >= 0 ? Math.floor(seed) : 1 });
+    // The perception experiment, on the page's network: a seed of its own for each reader (shown,
+    // so it can be shared); `?seed=` gives a whole class the same pictures.
+    const given = Number(new URLSearchParams(location.search).get('seed') ?? NaN);
+    const seed = Number.isFinite(given) && given >= 0 ? Math.floor(given) : 1 + Math.floor(Math.random() * 9999);
+    mountExperiment($('see'), { engine, seed });
     // A course's own exercises: `?exercises=course.json` (a file of this site).
     mountExercises($('exercises'), { demo, source: new URLSearchParams(location.search).get('exercises') });
   } catch (error) {

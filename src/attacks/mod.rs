@@ -23,6 +23,7 @@
 use crate::model::DigitNet;
 
 pub mod apgd;
+pub mod autoattack;
 pub mod basic_iterative;
 mod catalogue;
 mod goal;

@@ -160,6 +160,56 @@ impl Engine {
         })
     }
 
+    /// AutoAttack's chain (`crate::attacks::autoattack`: APGD-CE, APGD-T, FAB-T, Square) at `eps`
+    /// (L∞) on a batch (784 pixels and one label per image): resolves to `{clean: boolean[],
+    /// robust: boolean[], stages: [{name, robust}]}`, each stage's `robust` the share of digits
+    /// still standing after it. `on_progress({stage, robust})` is called as each stage ends.
+    #[wasm_bindgen(js_name = autoAttack)]
+    pub fn auto_attack(&self, pixels: &[f32], labels: Vec<u32>, eps: f32, on_progress: Option<js_sys::Function>) -> Promise {
+        #[derive(serde::Serialize)]
+        struct StageOut {
+            name: String,
+            robust: f64,
+        }
+        #[derive(serde::Serialize)]
+        struct Out {
+            clean: Vec<bool>,
+            robust: Vec<bool>,
+            stages: Vec<StageOut>,
+        }
+        let prepared = (|| {
+            let pixels = checked_pixels(pixels)?;
+            let labels: Vec<usize> = labels.iter().map(|&l| check_label(l as usize)).collect::<Result<_, _>>()?;
+            if labels.len() * IMAGE_PIXELS != pixels.len() || labels.len() > 200 {
+                return Err(JsError::new("give one label per image, at most 200 images"));
+            }
+            if !(eps.is_finite() && (0.0..=1.0).contains(&eps)) {
+                return Err(JsError::new("eps must be between 0 and 1"));
+            }
+            Ok((pixels, labels))
+        })();
+        promise(&self.inner, prepared, move |inner, (pixels, labels)| async move {
+            let n = labels.len().max(1) as f64;
+            let mut clean = Vec::new();
+            let mut stages = Vec::new();
+            let robust = attacks::autoattack::autoattack(&inner.model, &pixels, &labels, eps, 0, 20, &inner.device, &mut |name, robust, _| {
+                let share = robust.iter().filter(|&&r| r).count() as f64 / n;
+                if name == "clean" {
+                    clean = robust.to_vec();
+                }
+                stages.push(StageOut { name: name.to_string(), robust: share });
+                if let Some(report) = &on_progress {
+                    if let Ok(value) = to_js(&StageOut { name: name.to_string(), robust: share }) {
+                        let _ = report.call1(&JsValue::NULL, &value);
+                    }
+                }
+            })
+            .await
+            .map_err(fail)?;
+            to_js(&Out { clean, robust, stages })
+        })
+    }
+
     /// Fooling images for each of `classes` found by evolution from the network's scores alone
     /// (`crate::visualize::evolution`): resolves to `{pixels, probabilities, queries: number[],
     /// generations, success: boolean[]}`. `options`: `{population, sigma, confidence, queries,

@@ -155,5 +155,22 @@ describe('the black-box attacks in the panel, and the masking lesson (no-webgpu)
     assert.match(await page.textContent('#lesson-status'), /^On 20 test digits\. The gradient-masked network keeps \d+(\.\d)?% under PGD/);
   });
 
+  test('AutoAttack as the lesson’s last column: the whole chain in the page', { timeout: 600_000 }, async () => {
+    // APGD-CE, APGD-T, FAB-T and Square (src/attacks/autoattack.rs) on each network, in the
+    // engine's worker: nothing survives it on the standard and the masked networks; the defended
+    // one keeps most digits, and no more than under PGD.
+    await page.check('#lesson-autoattack');
+    await page.click('#lesson-run');
+    await page.waitForFunction(() => ['done', 'error', 'cancelled'].includes(document.getElementById('robust-panel').dataset.lesson) && document.getElementById('lesson-table').querySelectorAll('thead th').length === 8, null, { timeout: 580_000 });
+    const header = await page.evaluate(() => [...document.querySelectorAll('#lesson-table thead th')].map((th) => th.textContent));
+    assert.equal(header.at(-1), 'AutoAttack');
+    const table = await page.evaluate(() => Object.fromEntries([...document.querySelectorAll('#lesson-table tbody tr')].map((r) => [r.dataset.model, [...r.querySelectorAll('td')].map((td) => Number(td.dataset.value))])));
+    const [pgd, autoattack] = ['PGD-40', 'AutoAttack'].map((name) => header.indexOf(name) - 1);
+    assert.equal(table.standard[autoattack], 0);
+    assert.equal(table.masked[autoattack], 0, `the masked network under AutoAttack: ${table.masked[autoattack]}`);
+    assert.ok(table.robust[autoattack] >= 0.5 && table.robust[autoattack] <= table.robust[pgd], `the defended network: AutoAttack ${table.robust[autoattack]}, PGD ${table.robust[pgd]}`);
+    assert.match(await page.textContent('#lesson-status'), /AutoAttack's chain leaves it 0(\.0)?%/);
+  });
+
   test('made no request outside its origin and logged no error', () => session.assertClean());
 });

@@ -263,6 +263,7 @@ function operations(send) {
     saliency: (pixels, classes, method, options, c) => send('saliency', [pixels, Uint32Array.from(classes), method, options], control(c)),
     visualizeClasses: (classes, options, start = null, firstStep = 0, c) => send('visualizeClasses', [Uint32Array.from(classes), options, start, firstStep], control(c)),
     foolingImages: (classes, options, c) => send('foolingImages', [Uint32Array.from(classes), options], control(c)),
+    autoAttack: (pixels, labels, eps, c) => send('autoAttack', [pixels, Uint32Array.from(labels), eps], control(c), c?.onProgress),
     evolveFoolingImages: (classes, options, c) => send('evolveFoolingImages', [Uint32Array.from(classes), options], control(c), c?.onProgress),
     featureMaps: (pixels, c) => send('featureMaps', [pixels], control(c)),
     filters: (c) => send('filters', [], control(c)),

@@ -114,6 +114,7 @@ const RUN = {
   visualizeClasses: (e, classes, options, start, firstStep) => e.visualizeClasses(classes, options, start, firstStep),
   foolingImages: (e, classes, options) => e.foolingImages(classes, options),
   evolveFoolingImages: (e, classes, options, onProgress) => e.evolveFoolingImages(classes, options, onProgress),
+  autoAttack: (e, pixels, labels, eps, onProgress) => e.autoAttack(pixels, labels, eps, onProgress),
   featureMaps: (e, pixels) => e.featureMaps(pixels),
   filters: (e) => e.filters(),
   perturbationNorms: (e, original, candidate) => e.perturbationNorms(original, candidate),

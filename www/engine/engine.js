@@ -308,6 +308,8 @@ export async function loadEngine({ backend = 'auto', weightsUrl, onChange = () =
     saliency: (pixels, classes, method, options) => call(sized(classes.length), 'saliency', pixels, Uint32Array.from(classes), method, options),
     visualizeClasses: (classes, options, start = null, firstStep = 0) => call(sized(classes.length), 'visualizeClasses', Uint32Array.from(classes), options, start ?? undefined, firstStep),
     foolingImages: (classes, options) => call(sized(classes.length), 'foolingImages', Uint32Array.from(classes), options),
+    /** AutoAttack's chain on a batch at `eps` (L∞): {clean, robust, stages: [{name, robust}]}; `onProgress({name, robust})` after each stage. */
+    autoAttack: (pixels, labels, eps, onProgress) => call(sized(labels.length), 'autoAttack', pixels, Uint32Array.from(labels), eps, onProgress),
     /** Fooling images found by evolution from the scores alone; `onProgress` as for `attack`. */
     evolveFoolingImages: (classes, options, onProgress) => call(sized(classes.length), 'evolveFoolingImages', Uint32Array.from(classes), options, onProgress),
     featureMaps: (pixels) => call('predict', 'featureMaps', pixels),

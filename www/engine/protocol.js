@@ -40,6 +40,7 @@ export const OPERATIONS = {
   visualizeClasses: { long: true },
   foolingImages: { long: true },
   evolveFoolingImages: { long: true, progress: true },
+  autoAttack: { long: true, progress: true },
   featureMaps: {},
   filters: {},
   perturbationNorms: { urgent: true },

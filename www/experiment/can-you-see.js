@@ -39,7 +39,8 @@ function shuffle(items, random) {
   return items;
 }
 
-const argmax = (p) => p.reduce((best, v, i) => (v > p[best] ? i : best), 0);
+/** The picture as the reader sees it: the canvas shows 8-bit grey levels, so the network reads those. */
+const asShown = (pixels) => Float32Array.from(pixels, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255) / 255);
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)] : null;
@@ -66,6 +67,7 @@ export function mountExperiment(container, { engine, seed = 1, idPrefix = 'see-'
   const epsOutput = el('output', { id: id('eps-value'), for: epsInput.id, text: '0.20' });
   const seedInput = el('input', { id: id('seed'), type: 'number', min: 0, step: 1, value: seed, inputmode: 'numeric' });
   const startButton = el('button', { type: 'button', id: id('start'), text: 'Start: label 20 digits' });
+  const stopButton = el('button', { type: 'button', id: id('stop'), text: 'Stop', hidden: true });
   const status = el('p', { id: id('status'), class: 'small', role: 'status', 'aria-live': 'polite' });
 
   // --- Part 1: label ---------------------------------------------------------------------------
@@ -102,7 +104,7 @@ export function mountExperiment(container, { engine, seed = 1, idPrefix = 'see-'
     el('div', { class: 'attack-controls' },
       el('label', { class: 'control', for: epsInput.id }, el('span', { class: 'control-name', text: 'Budget ε (part 1)' }), epsInput, epsOutput),
       el('label', { class: 'control', for: seedInput.id }, el('span', { class: 'control-name', text: 'Seed (the same seed, the same pictures)' }), seedInput)),
-    el('div', { class: 'row' }, startButton),
+    el('div', { class: 'row' }, startButton, stopButton),
     status, labelStage, labelResults, pairButton, pairStage, pairResults, downloads,
     el('p', { class: 'small', text: 'Your answers stay in this page: nothing is sent anywhere. The downloads hold one line per picture: part, trial, sample (the MNIST sample it came from), kind (clean, adversarial, fooling, pair), eps, true_label, answer (your digit, “none”, or left/right), network_label, network_confidence, correct.' }));
 
@@ -115,23 +117,39 @@ export function mountExperiment(container, { engine, seed = 1, idPrefix = 'see-'
   let staircase = null;
   let pair = null; // the pair shown: {sample, eps, changed: 'left'|'right'}
   let pairDigits = [];
+  // Each start (and Stop) begins a new run: work of an earlier run that comes back is dropped.
+  let run = 0;
+  let controller = null;
+
+  /** Ends the current run's work in the engine, and makes what it still returns go to nobody. */
+  function newRun() {
+    controller?.abort();
+    controller = new AbortController();
+    run += 1;
+    return { id: run, signal: controller.signal };
+  }
+  const current = (ticket) => ticket.id === run;
 
   epsInput.addEventListener('input', () => { epsOutput.value = Number(epsInput.value).toFixed(2); });
 
   async function prepare() {
+    const ticket = newRun();
+    const { signal } = ticket;
     const currentSeed = Math.max(0, Math.floor(Number(seedInput.value) || 0));
     random = seeded(currentSeed);
     records.length = 0;
     labelResults.hidden = pairButton.hidden = pairResults.hidden = downloads.hidden = true;
+    labelStage.hidden = pairStage.hidden = true;
     phase = 'preparing';
-    startButton.disabled = true;
+    stopButton.hidden = false;
     status.textContent = 'Preparing the pictures…';
     const samples = await loadSamplesOnce(engine.parseMnist);
     const order = shuffle([...Array(samples.count).keys()], random);
     const eps = Number(epsInput.value);
     const kinds = shuffle([...Array(MIX.clean).fill('clean'), ...Array(MIX.adversarial).fill('adversarial'), ...Array(MIX.fooling).fill('fooling')], random);
-    const foolingTargets = Array.from({ length: MIX.fooling }, () => Math.floor(random() * 10));
-    const fooled = await engine.foolingImages(foolingTargets, { seed: currentSeed });
+    const foolingTargets = shuffle([...Array(10).keys()], random).slice(0, MIX.fooling);
+    const fooled = await engine.foolingImages(foolingTargets, { seed: currentSeed }, { signal });
+    if (!current(ticket)) return;
     let nextSample = 0;
     let nextFooling = 0;
     trials = [];
@@ -147,20 +165,24 @@ export function mountExperiment(container, { engine, seed = 1, idPrefix = 'see-'
       if (kind === 'clean') {
         trials.push({ kind, sample, eps: 0, truth, pixels });
       } else {
-        const attacked = await engine.attack(pixels, truth, { ...ATTACK, eps, seed: currentSeed });
+        status.textContent = `Preparing the pictures… (${trials.length + 1} of ${kinds.length})`;
+        const attacked = await engine.attack(pixels, truth, { ...ATTACK, eps, seed: currentSeed }, { signal });
+        if (!current(ticket)) return;
         trials.push({ kind, sample, eps, truth, pixels: attacked.pixels });
       }
     }
-    // What the network reads in each, on the same pictures the reader sees.
+    // What the network reads in each, on the same pictures the reader sees (8-bit grey levels).
     for (const trial of trials) {
-      const { label, probabilities } = await engine.classify(trial.pixels);
+      trial.pixels = asShown(trial.pixels);
+      const { label, probabilities } = await engine.classify(trial.pixels, { signal });
       trial.network = label;
       trial.confidence = probabilities[label];
     }
+    if (!current(ticket)) return;
+    stopButton.hidden = true;
     pairDigits = order.slice(nextSample, nextSample + STAIRCASE_DIGITS).map((sample) => ({ sample, pixels: samples.pixels(sample), label: samples.label(sample) }));
     index = 0;
     phase = 'label';
-    startButton.disabled = false;
     startButton.textContent = 'Start again';
     labelStage.hidden = false;
     showTrial();
@@ -213,13 +235,16 @@ export function mountExperiment(container, { engine, seed = 1, idPrefix = 'see-'
     status.textContent = 'Done: your answers beside the network’s are below.';
   }
 
-  async function nextPair() {
+  async function nextPair(ticket) {
     const digit = pairDigits[staircase.trials.length % pairDigits.length];
     const eps = staircase.level;
-    const attacked = await engine.attack(digit.pixels, digit.label, { ...ATTACK, eps, seed: staircase.trials.length });
+    const attacked = await engine.attack(digit.pixels, digit.label, { ...ATTACK, eps, seed: staircase.trials.length }, { signal: ticket.signal });
+    const shown = asShown(attacked.pixels);
+    const read = await engine.classify(shown, { signal: ticket.signal });
+    if (!current(ticket)) return;
     const changed = random() < 0.5 ? 'left' : 'right';
-    pair = { sample: digit.sample, label: digit.label, eps, changed };
-    drawDigit(changed === 'left' ? leftCanvas : rightCanvas, attacked.pixels);
+    pair = { sample: digit.sample, label: digit.label, eps, changed, network: read.label, confidence: read.probabilities[read.label] };
+    drawDigit(changed === 'left' ? leftCanvas : rightCanvas, shown);
     drawDigit(changed === 'left' ? rightCanvas : leftCanvas, digit.pixels);
     pairStage.dataset.changed = changed; // for tests and for curious readers: the page hides nothing
     pairStage.dataset.eps = String(eps);
@@ -230,17 +255,19 @@ export function mountExperiment(container, { engine, seed = 1, idPrefix = 'see-'
   async function answerPair(side) {
     if (phase !== 'pair') return;
     phase = 'waiting';
+    const ticket = { id: run, signal: controller.signal };
     const correct = side === pair.changed;
     staircase.answer(correct);
-    records.push({ part: 'pair', trial: staircase.trials.length, sample: pair.sample, kind: 'pair', eps: Number(pair.eps.toFixed(4)), truth: pair.changed, answer: side, network: null, confidence: null, correct });
-    if (!staircase.done) return nextPair();
+    records.push({ part: 'pair', trial: staircase.trials.length, sample: pair.sample, kind: 'pair', eps: Number(pair.eps.toFixed(4)), truth: pair.changed, answer: side, network: pair.network, confidence: Number(pair.confidence.toFixed(4)), correct });
+    if (!staircase.done) return nextPair(ticket);
     pairStage.hidden = true;
     status.textContent = 'Measuring where the network flips on the same digits…';
     const flips = [];
     for (const digit of pairDigits) {
-      const found = await engine.minimalEpsilon(digit.pixels, digit.label, { ...ATTACK, seed: 0 }, 0.5, 10);
+      const found = await engine.minimalEpsilon(digit.pixels, digit.label, { ...ATTACK, seed: 0 }, 0.5, 10, { signal: ticket.signal });
       if (found) flips.push(found.eps);
     }
+    if (!current(ticket)) return;
     const threshold = staircase.threshold;
     const flip = median(flips);
     pairResults.dataset.threshold = String(threshold);
@@ -257,14 +284,23 @@ export function mountExperiment(container, { engine, seed = 1, idPrefix = 'see-'
     pairButton.hidden = true;
     pairStage.hidden = false;
     pairStage.focus();
-    nextPair().catch(fail);
+    nextPair({ id: run, signal: controller.signal }).catch(fail);
   }
 
   function fail(error) {
+    if (error?.name === 'AbortError') return; // a newer run, or Stop, took over
     status.textContent = `The experiment stopped: ${reason(error)}. Press Start to try again.`;
-    startButton.disabled = false;
+    stopButton.hidden = true;
     phase = 'idle';
   }
+
+  stopButton.addEventListener('click', () => {
+    newRun();
+    phase = 'idle';
+    stopButton.hidden = true;
+    labelStage.hidden = pairStage.hidden = true;
+    status.textContent = 'Stopped. Press Start to begin again.';
+  });
 
   function save(name, type, text) {
     const link = el('a', { href: URL.createObjectURL(new Blob([text], { type })), download: name });
