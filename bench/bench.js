@@ -63,6 +63,7 @@ export const OPERATIONS = [
   { name: 'square (≤1000 queries)', share: 1 / 6, run: ({ engine, x, label }) => engine.attack(x, label, { method: 'square', eps: 0.3, queries: 1000 }) },
   { name: 'square-l2 (≤1000 queries)', share: 1 / 10, min: 2, run: ({ engine, x, label }) => engine.attack(x, label, { method: 'square-l2', eps: 2, queries: 1000 }) },
   { name: 'apgd-100', share: 1 / 6, run: ({ engine, x, label }) => engine.attack(x, label, { method: 'apgd', eps: 0.3, steps: 100 }) },
+  { name: 'fab-100', share: 1 / 10, min: 2, run: ({ engine, x, label }) => engine.attack(x, label, { method: 'fab', steps: 100 }) },
   { name: 'bpda-40', share: 1 / 3, run: ({ engine, x, label }) => engine.attack(x, label, { method: 'bpda', eps: 0.3, steps: 40, alpha: 0.01 }) },
   { name: 'hopskipjump (5000 queries)', share: 1 / 20, min: 2, run: ({ engine, x, label }) => engine.attack(x, label, { method: 'hopskipjump', queries: 5000 }) },
   // What the page pays on top: the same engine in its worker (www/engine/client.js), a message

@@ -50,12 +50,13 @@ enum Work {
     Evolve,
 }
 
-const OPERATIONS: [(&str, usize, Work); 12] = [
+const OPERATIONS: [(&str, usize, Work); 13] = [
     ("predict", 1, Work::Predict),
     ("input gradient", 1, Work::InputGradient),
     ("fgsm", 1, Work::Attack(Method::Fgsm, 0.1, 1, 0.1)),
     ("pgd-40", 1, Work::Attack(Method::Pgd, 0.3, 40, 0.01)),
     ("apgd-100", 1, Work::Attack(Method::Apgd, 0.3, 100, 0.0)),
+    ("fab-100", 1, Work::Attack(Method::Fab, 0.3, 100, 0.0)),
     ("square (≤1000 queries)", 1, Work::Attack(Method::Square, 0.3, 0, 0.0)),
     ("square-l2 (≤1000 queries)", 1, Work::Attack(Method::SquareL2, 2.0, 0, 0.0)),
     ("hopskipjump (5000 queries)", 1, Work::Attack(Method::HopSkipJump, 0.0, 0, 0.0)),

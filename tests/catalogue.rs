@@ -59,10 +59,11 @@ fn interface_fields(types: &str, interface: &str) -> BTreeSet<String> {
 #[test]
 fn the_api_types_declare_every_attack_option_the_engine_reads() {
     // What the engine deserialises (each method's own parameters flattened in), against the API's
-    // AttackOptions less what the API itself takes (the digit, its label, the method, the network, the signal).
+    // AttackOptions less what the API itself takes (the digit, its label, the method, the network,
+    // the signal, the progress callback).
     let wire: BTreeSet<String> = serde_json::to_value(AttackOptions::default()).unwrap().as_object().unwrap().keys().cloned().collect();
     let mut declared = interface_fields(&read("www/api.d.ts"), "AttackOptions");
-    for own in ["pixels", "label", "method", "model", "signal"] {
+    for own in ["pixels", "label", "method", "model", "signal", "onProgress"] {
         assert!(declared.remove(own), "www/api.d.ts's AttackOptions lacks `{own}`");
     }
     assert_eq!(declared, wire, "www/api.d.ts's AttackOptions against src/attacks/options.rs");

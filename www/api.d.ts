@@ -13,7 +13,7 @@ export type Backend = 'webgpu' | 'cpu';
 /** The networks: trained on clean digits, or adversarially trained. */
 export type ModelName = 'standard' | 'robust' | 'masked';
 /** The attacks: the names of the engine's catalogue (src/attacks/catalogue.rs; tests/catalogue.rs checks this list). */
-export type AttackMethod = 'fgsm' | 'bim' | 'pgd' | 'pgd-l2' | 'mi-fgsm' | 'deepfool' | 'cw' | 'jsma' | 'few-pixel' | 'simba' | 'square' | 'square-l2' | 'apgd' | 'bpda' | 'hopskipjump';
+export type AttackMethod = 'fgsm' | 'bim' | 'pgd' | 'pgd-l2' | 'mi-fgsm' | 'deepfool' | 'cw' | 'jsma' | 'few-pixel' | 'simba' | 'square' | 'square-l2' | 'apgd' | 'fab' | 'bpda' | 'hopskipjump';
 
 /** A parameter's range in the page and its starting value. */
 export interface ParameterRange {
@@ -128,6 +128,16 @@ export interface AttackOptions {
   queries?: number;
   /** square, square-l2: the share of the image its first squares cover (default 0.8). */
   pInit?: number;
+  /** fab: the largest weight of its step towards the original digit (0.1). */
+  alphaMax?: number;
+  /** fab: how far past the linearised boundary each projection goes (1.05). */
+  eta?: number;
+  /** fab: the shrink towards the original after an adversarial step (0.9). */
+  beta?: number;
+  /** fab: runs, the later ones from random points (1). */
+  fabRestarts?: number;
+  /** fab, in an evaluation: how many of the most likely other classes are aimed at in turn (9). */
+  targetClasses?: number;
   /** hopskipjump: where the search starts, an image the network already reads as the goal wants (784 values); needed with a `target` (for example a digit of that class). Default: random noise the network misreads. */
   start?: Pixels | null;
   /** The black-box attacks (simba, square, square-l2, hopskipjump): called as the search goes, at most every 50 ms, with the queries so far and the best image so far (and its probabilities, null for hopskipjump, which sees labels only). */

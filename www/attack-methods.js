@@ -76,6 +76,12 @@ export const ATTACK_PROSE = {
     paper: 'Andriushchenko, Croce, Flammarion & Hein (2020), Square Attack: a query-efficient black-box adversarial attack via random search',
     paperUrl: 'https://arxiv.org/abs/1912.00049',
   },
+  'fab': {
+    label: 'FAB (L∞)',
+    summary: 'The Fast Adaptive Boundary attack looks for the smallest change: it replaces the network by its straight-line approximation, jumps to the nearest point of that line’s border (exactly, within the picture’s range), mixes in a jump from the original digit so the change stays small, and repeats. AutoAttack runs it towards each of the other nine digits.',
+    paper: 'Croce & Hein (2020), Minimally distorted adversarial examples with a fast adaptive boundary attack',
+    paperUrl: 'https://arxiv.org/abs/1907.02044',
+  },
   'hopskipjump': {
     label: 'HopSkipJump',
     summary: 'Sees only the answer, not even the probabilities: it starts from noise the network misreads (aiming at a chosen digit, from a sample of that digit), walks back to the border with the real digit, guesses which way the border faces from the answers for random points around it, jumps along it and walks back again, each round closer to the digit. It minimises the L2 change within its budget of questions.',

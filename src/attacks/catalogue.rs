@@ -33,6 +33,7 @@ pub enum Method {
     Square,
     SquareL2,
     Apgd,
+    Fab,
     Bpda,
     #[serde(rename = "hopskipjump")]
     HopSkipJump,
@@ -147,7 +148,7 @@ pub struct MethodInfo {
 }
 
 impl Method {
-    pub const ALL: [Method; 15] = [
+    pub const ALL: [Method; 16] = [
         Method::Fgsm,
         Method::Bim,
         Method::Pgd,
@@ -161,6 +162,7 @@ impl Method {
         Method::Square,
         Method::SquareL2,
         Method::Apgd,
+        Method::Fab,
         Method::Bpda,
         Method::HopSkipJump,
     ];
@@ -193,6 +195,8 @@ impl Method {
             Method::Bpda => entry(Norm::Linf, Optional, true, linf_eps(0.1), 0.3, range(1.0, 100.0, 1.0, 40.0), 0, None),
             Method::Deepfool => entry(Norm::L2, Never, true, None, 0.0, None, 50, None),
             Method::Cw => entry(Norm::L2, Optional, true, None, 0.0, range(10.0, 200.0, 1.0, 100.0), 0, None),
+            // The smallest L∞ change it finds; AutoAttack runs it towards each of 9 classes.
+            Method::Fab => entry(Norm::Linf, Optional, true, None, 0.0, range(10.0, 200.0, 1.0, 100.0), 0, None),
             Method::Jsma => entry(Norm::L0, Required, true, None, 0.0, None, 0, None),
             Method::FewPixel => entry(Norm::L0, Optional, true, None, 0.0, None, 0, range(1.0, 40.0, 1.0, 10.0)),
             // ε is SimBA's step; `steps`, the pixels it may try.
@@ -233,6 +237,7 @@ impl Method {
             Method::PgdL2 => projected_gradient_descent_l2(model, images, goal, options).await?,
             Method::MiFgsm => momentum_iterative_fgsm(model, images, goal, options).await?,
             Method::Apgd => apgd(model, images, goal, options).await?,
+            Method::Fab => fab(model, images, goal, options, &options.fab).await?,
             // PGD on the network whose input squeezer is differentiated as the identity (on a
             // network without one, PGD itself): Athalye, Carlini & Wagner's BPDA.
             Method::Bpda => projected_gradient_descent(&model.straight_through(), images, goal, options).await?,
@@ -276,6 +281,7 @@ impl Method {
             Method::Square => "square",
             Method::SquareL2 => "square-l2",
             Method::Apgd => "apgd",
+            Method::Fab => "fab",
             Method::Bpda => "bpda",
             Method::HopSkipJump => "hopskipjump",
         }
@@ -291,6 +297,7 @@ impl Method {
             "one-pixel" | "pixel" => "few-pixel",
             "square-attack" | "square-linf" => "square",
             "auto-pgd" | "apgd-ce" => "apgd",
+            "fab-t" | "fab-linf" => "fab",
             "hsja" | "hop-skip-jump" | "hopskipjumpattack" => "hopskipjump",
             other => other,
         };

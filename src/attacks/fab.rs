@@ -10,6 +10,8 @@ use crate::model::{CLASSES, IMAGE_PIXELS, images_tensor};
 #[serde(default, rename_all = "camelCase")]
 pub struct FabParams {
     /// Runs per image, the first from the digit itself, the others from a random point (1).
+    /// `fabRestarts` on the wire: `restarts` is PGD's.
+    #[serde(rename = "fabRestarts")]
     pub restarts: usize,
     /// The largest weight of the step towards the original digit (0.1).
     pub alpha_max: f32,

@@ -5,6 +5,7 @@ use super::Method;
 use super::apgd::ApgdParams;
 use super::carlini_wagner::CwParams;
 use super::deepfool::DeepFoolParams;
+use super::fab::FabParams;
 use super::few_pixel::FewPixelParams;
 use super::hop_skip_jump::HopSkipJumpParams;
 use super::jsma::JsmaParams;
@@ -53,6 +54,8 @@ pub struct AttackOptions {
     pub apgd: ApgdParams,
     #[serde(flatten)]
     pub hop_skip_jump: HopSkipJumpParams,
+    #[serde(flatten)]
+    pub fab: FabParams,
 }
 
 impl Default for AttackOptions {
@@ -75,6 +78,7 @@ impl Default for AttackOptions {
             square: SquareParams::default(),
             apgd: ApgdParams::default(),
             hop_skip_jump: HopSkipJumpParams::default(),
+            fab: FabParams::default(),
         }
     }
 }

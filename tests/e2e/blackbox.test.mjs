@@ -63,7 +63,8 @@ for (const mode of MODES) {
           const s = await api.attack({ pixels: pixels[i], label: labels[i], method: 'square' });
           const capped = await api.attack({ pixels: pixels[i], label: labels[i], method: 'square', eps: 0.02, queries: 30 });
           const a = await api.attack({ pixels: pixels[i], label: labels[i], method: 'apgd', eps: 0.3, steps: 10 });
-          out.push({ square: { label: s.label, linf: s.norms.linf, queries: s.queries }, capped: capped.queries, apgd: { label: a.label, linf: a.norms.linf, queries: a.queries, steps: a.steps } });
+          const f = await api.attack({ pixels: pixels[i], label: labels[i], method: 'fab', steps: 20 });
+          out.push({ square: { label: s.label, linf: s.norms.linf, queries: s.queries }, capped: capped.queries, apgd: { label: a.label, linf: a.norms.linf, queries: a.queries, steps: a.steps }, fab: { label: f.label, linf: f.norms.linf, success: f.success } });
         }
         return out;
       }, { pixels, labels });
@@ -76,6 +77,8 @@ for (const mode of MODES) {
         assert.ok(r.apgd.linf <= 0.3 + 1e-5);
         assert.equal(r.apgd.queries, null, 'a gradient attack asks no queries');
         assert.equal(r.apgd.steps, 10);
+        // FAB looks for the smallest L∞ change: on the standard network, well inside ε = 0.3.
+        assert.ok(r.fab.success && r.fab.label !== labels[i] && r.fab.linf < 0.3, `digit ${i}: FAB ${JSON.stringify(r.fab)}`);
       });
     });
 
