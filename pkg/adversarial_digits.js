@@ -47,17 +47,46 @@ export class Engine {
     /**
      * Runs an attack on one image (784 pixels) whose true label is `label`. `options`:
      * `{method` (a name of the catalogue, `attackMethods()`)`, eps, steps, alpha, restarts,
-     * target, seed, recordEvery, ...}`.
+     * target, seed, recordEvery, queries, start, ...}`. `on_progress`, if given, is called as a
+     * black-box attack searches (see `progress_watcher`).
      * @param {Float32Array | number[]} pixels
      * @param {number} label
      * @param {any} options
+     * @param {Function | null} [on_progress]
      * @returns {Promise<any>}
      */
-    attack(pixels, label, options) {
+    attack(pixels, label, options, on_progress) {
         const val2 = +label;
         const ptr0 = passArrayF32ToWasm0(pixels, wasm.__wbindgen_malloc_command_export);
         const len0 = WASM_VECTOR_LEN;
-        const ret = wasm.engine_attack(this.__wbg_ptr, ptr0, len0, val2, options);
+        const ret = wasm.engine_attack(this.__wbg_ptr, ptr0, len0, val2, options, isLikeNone(on_progress) ? 0 : addToExternrefTable0(on_progress));
+        return ret;
+    }
+    /**
+     * AutoAttack's chain (`crate::attacks::autoattack`: APGD-CE, APGD-T, FAB-T, Square) at `eps`
+     * (L∞) on a batch (784 pixels and one label per image): resolves to `{clean: boolean[],
+     * robust: boolean[], stages: [{name, robust}]}`, each stage's `robust` the share of digits
+     * still standing after it. `on_progress({stage, robust})` is called as each stage ends.
+     * @param {Float32Array | number[]} pixels
+     * @param {Uint32Array | number[]} labels
+     * @param {number} eps
+     * @param {Function | null} [on_progress]
+     * @returns {Promise<any>}
+     */
+    autoAttack(pixels, labels, eps, on_progress) {
+        const val3 = +eps;
+        let ptr0, len0, ptr1, len1;
+        try {
+            ptr0 = passArrayF32ToWasm0(pixels, wasm.__wbindgen_malloc_command_export);
+            len0 = WASM_VECTOR_LEN;
+            ptr1 = passArray32ToWasm0(labels, wasm.__wbindgen_malloc_command_export);
+            len1 = WASM_VECTOR_LEN;
+        } catch (e) {
+            if (ptr1) { wasm.__wbindgen_free_command_export(ptr1, len1 * 4, 4); }
+            if (ptr0) { wasm.__wbindgen_free_command_export(ptr0, len0 * 4, 4); }
+            throw e;
+        }
+        const ret = wasm.engine_autoAttack(this.__wbg_ptr, ptr0, len0, ptr1, len1, val3, isLikeNone(on_progress) ? 0 : addToExternrefTable0(on_progress));
         return ret;
     }
     /**
@@ -108,6 +137,22 @@ export class Engine {
             throw e;
         }
         const ret = wasm.engine_create(ptr0, len0, ptr1, len1);
+        return ret;
+    }
+    /**
+     * Fooling images for each of `classes` found by evolution from the network's scores alone
+     * (`crate::visualize::evolution`): resolves to `{pixels, probabilities, queries: number[],
+     * generations, success: boolean[]}`. `options`: `{population, sigma, confidence, queries,
+     * seed}`; `on_progress` as for `attack`, with every class's fittest image so far.
+     * @param {Uint32Array | number[]} classes
+     * @param {any} options
+     * @param {Function | null} [on_progress]
+     * @returns {Promise<any>}
+     */
+    evolveFoolingImages(classes, options, on_progress) {
+        const ptr0 = passArray32ToWasm0(classes, wasm.__wbindgen_malloc_command_export);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm.engine_evolveFoolingImages(this.__wbg_ptr, ptr0, len0, options, isLikeNone(on_progress) ? 0 : addToExternrefTable0(on_progress));
         return ret;
     }
     /**
@@ -394,6 +439,18 @@ export function randomNoiseLike(original, perturbation, norm, seed) {
         throw takeFromExternrefTable0(ret[1]);
     }
     return takeFromExternrefTable0(ret[0]);
+}
+
+/**
+ * Installs the host's checkpoint hook ([`crate::pace`]) for the calls that follow: every long
+ * computation calls `hook()` often (after each read-back and each iterative step); it returns
+ * `undefined` to go on at once, or a promise that resolves, once the host has let its messages
+ * in, to `true` if the call running has been cancelled (the call then fails with "the operation
+ * was cancelled"). `null` removes it. The engine's worker installs one per call.
+ * @param {Function | null} [hook]
+ */
+export function setPace(hook) {
+    wasm.setPace(isLikeNone(hook) ? 0 : addToExternrefTable0(hook));
 }
 
 /**
@@ -707,6 +764,16 @@ function __wbg_get_imports() {
             const ret = result;
             return ret;
         },
+        __wbg_instanceof_Promise_59148c6049d0e3a0: function(arg0) {
+            let result;
+            try {
+                result = arg0 instanceof Promise;
+            } catch (_) {
+                result = false;
+            }
+            const ret = result;
+            return ret;
+        },
         __wbg_instanceof_Uint8Array_d7aeb0dcb3108fea: function(arg0) {
             let result;
             try {
@@ -976,6 +1043,10 @@ function __wbg_get_imports() {
             const ret = arg0.next();
             return ret;
         }, arguments); },
+        __wbg_now_463ac581d2fc7ea3: function() {
+            const ret = Date.now();
+            return ret;
+        },
         __wbg_now_e7c6795a7f81e10f: function(arg0) {
             const ret = arg0.now();
             return ret;
@@ -1306,33 +1377,33 @@ function __wbg_get_imports() {
             arg0.writeBuffer(arg1, arg2, getArrayU8FromWasm0(arg3, arg4), arg5, arg6);
         }, arguments); },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 25646, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 25693, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__hfca78ac5448a4b4b);
             return ret;
         },
         __wbindgen_generic_0000000000000002: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDevice")], shim_idx: 13620, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDevice")], shim_idx: 13667, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd);
             return ret;
         },
         __wbindgen_generic_0000000000000003: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDeviceLostInfo")], shim_idx: 13621, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDeviceLostInfo")], shim_idx: 13668, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927);
             return ret;
         },
         __wbindgen_generic_0000000000000004: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUUncapturedErrorEvent")], shim_idx: 13621, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927_26);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUUncapturedErrorEvent")], shim_idx: 13668, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927_29);
             return ret;
         },
         __wbindgen_generic_0000000000000005: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("any")], shim_idx: 13620, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_27);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("any")], shim_idx: 13667, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_30);
             return ret;
         },
         __wbindgen_generic_0000000000000006: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("undefined")], shim_idx: 13620, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_28);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("undefined")], shim_idx: 13667, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_31);
             return ret;
         },
         __wbindgen_generic_0000000000000007: function(arg0) {
@@ -1379,8 +1450,8 @@ function wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927(arg0, arg
     wasm.wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927(arg0, arg1, arg2);
 }
 
-function wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927_26(arg0, arg1, arg2) {
-    wasm.wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927_26(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927_29(arg0, arg1, arg2) {
+    wasm.wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927_29(arg0, arg1, arg2);
 }
 
 function wasm_bindgen__convert__closures_____invoke__hfca78ac5448a4b4b(arg0, arg1, arg2) {
@@ -1397,15 +1468,15 @@ function wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd(arg0, arg
     }
 }
 
-function wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_27(arg0, arg1, arg2) {
-    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_27(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_30(arg0, arg1, arg2) {
+    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_30(arg0, arg1, arg2);
     if (ret[1]) {
         throw takeFromExternrefTable0(ret[0]);
     }
 }
 
-function wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_28(arg0, arg1, arg2) {
-    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_28(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_31(arg0, arg1, arg2) {
+    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_31(arg0, arg1, arg2);
     if (ret[1]) {
         throw takeFromExternrefTable0(ret[0]);
     }

@@ -17,9 +17,17 @@ export class Engine {
     /**
      * Runs an attack on one image (784 pixels) whose true label is `label`. `options`:
      * `{method` (a name of the catalogue, `attackMethods()`)`, eps, steps, alpha, restarts,
-     * target, seed, recordEvery, ...}`.
+     * target, seed, recordEvery, queries, start, ...}`. `on_progress`, if given, is called as a
+     * black-box attack searches (see `progress_watcher`).
      */
-    attack(pixels: Float32Array | number[], label: number, options: any): Promise<any>;
+    attack(pixels: Float32Array | number[], label: number, options: any, on_progress?: Function | null): Promise<any>;
+    /**
+     * AutoAttack's chain (`crate::attacks::autoattack`: APGD-CE, APGD-T, FAB-T, Square) at `eps`
+     * (L∞) on a batch (784 pixels and one label per image): resolves to `{clean: boolean[],
+     * robust: boolean[], stages: [{name, robust}]}`, each stage's `robust` the share of digits
+     * still standing after it. `on_progress({stage, robust})` is called as each stage ends.
+     */
+    autoAttack(pixels: Float32Array | number[], labels: Uint32Array | number[], eps: number, on_progress?: Function | null): Promise<any>;
     /**
      * Probabilities for one or more 28x28 images (784 values each, in [0, 1]): resolves to a
      * `Float32Array` of 10 values per image.
@@ -30,6 +38,13 @@ export class Engine {
      * Rejects with a readable message if the backend or the weights are unusable.
      */
     static create(weights_bytes: Uint8Array | number[], backend: string): Promise<Engine>;
+    /**
+     * Fooling images for each of `classes` found by evolution from the network's scores alone
+     * (`crate::visualize::evolution`): resolves to `{pixels, probabilities, queries: number[],
+     * generations, success: boolean[]}`. `options`: `{population, sigma, confidence, queries,
+     * seed}`; `on_progress` as for `attack`, with every class's fittest image so far.
+     */
+    evolveFoolingImages(classes: Uint32Array | number[], options: any, on_progress?: Function | null): Promise<any>;
     /**
      * The activations of every layer for one image: resolves to
      * `[{name, channels, height, width, values}]` (conv1, conv2, hidden, logits).
@@ -122,6 +137,15 @@ export function preprocessRgba(rgba: Uint8Array | number[], width: number, heigh
 export function randomNoiseLike(original: Float32Array | number[], perturbation: Float32Array | number[], norm: string, seed: number): Float32Array;
 
 /**
+ * Installs the host's checkpoint hook ([`crate::pace`]) for the calls that follow: every long
+ * computation calls `hook()` often (after each read-back and each iterative step); it returns
+ * `undefined` to go on at once, or a promise that resolves, once the host has let its messages
+ * in, to `true` if the call running has been cancelled (the call then fails with "the operation
+ * was cancelled"). `null` removes it. The engine's worker installs one per call.
+ */
+export function setPace(hook?: Function | null): void;
+
+/**
  * Identifies an uploaded file from its header: `{format, width, height}`, or throws a message
  * for readers (not an image, damaged, too large).
  */
@@ -136,11 +160,13 @@ export interface InitOutput {
     readonly __wbg_engine_free: (a: number, b: number) => void;
     readonly attackMethods: () => [number, number, number];
     readonly checkWeights: (a: number, b: number) => [number, number];
-    readonly engine_attack: (a: number, b: number, c: number, d: number, e: any) => any;
+    readonly engine_attack: (a: number, b: number, c: number, d: number, e: any, f: number) => any;
     readonly engine_attackLabels: (a: number, b: number, c: number, d: number, e: number, f: any) => any;
+    readonly engine_autoAttack: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => any;
     readonly engine_backend: (a: number) => [number, number];
     readonly engine_classify: (a: number, b: number, c: number) => any;
     readonly engine_create: (a: number, b: number, c: number, d: number) => any;
+    readonly engine_evolveFoolingImages: (a: number, b: number, c: number, d: any, e: number) => any;
     readonly engine_featureMaps: (a: number, b: number, c: number) => any;
     readonly engine_filters: (a: number) => any;
     readonly engine_foolingImages: (a: number, b: number, c: number, d: any) => any;
@@ -154,6 +180,7 @@ export interface InitOutput {
     readonly perturbationNorms: (a: number, b: number, c: number, d: number) => [number, number, number];
     readonly preprocessRgba: (a: number, b: number, c: number, d: number) => [number, number, number];
     readonly randomNoiseLike: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => [number, number, number];
+    readonly setPace: (a: number) => void;
     readonly sniffImage: (a: number, b: number) => [number, number, number];
     readonly start: () => void;
     readonly wasm_bindgen__convert__closures_____invoke__h60702a48838d1764: (a: number, b: number, c: any) => [number, number];

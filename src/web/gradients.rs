@@ -41,6 +41,16 @@ fn parse_options(options: JsValue) -> Result<(Method, AttackOptions), JsError> {
     Ok((method, options))
 }
 
+/// A batch's pixels and labels, checked: 784 pixels and one digit label per image, at most `most` images.
+fn checked_batch(pixels: &[f32], labels: &[u32], most: usize) -> Result<(Vec<f32>, Vec<usize>), JsError> {
+    let pixels = checked_pixels(pixels)?;
+    let labels: Vec<usize> = labels.iter().map(|&l| check_label(l as usize)).collect::<Result<_, _>>()?;
+    if labels.len() * IMAGE_PIXELS != pixels.len() || labels.len() > most {
+        return Err(JsError::new(&format!("give one label per image, at most {most} images")));
+    }
+    Ok((pixels, labels))
+}
+
 /// Everything an attack call receives, checked before any work starts.
 fn attack_input(pixels: &[f32], label: usize, options: JsValue) -> Result<(Vec<f32>, usize, Method, AttackOptions), JsError> {
     let (method, options) = parse_options(options)?;
@@ -178,15 +188,11 @@ impl Engine {
             stages: Vec<StageOut>,
         }
         let prepared = (|| {
-            let pixels = checked_pixels(pixels)?;
-            let labels: Vec<usize> = labels.iter().map(|&l| check_label(l as usize)).collect::<Result<_, _>>()?;
-            if labels.len() * IMAGE_PIXELS != pixels.len() || labels.len() > 200 {
-                return Err(JsError::new("give one label per image, at most 200 images"));
-            }
+            let batch = checked_batch(pixels, &labels, 200)?;
             if !(eps.is_finite() && (0.0..=1.0).contains(&eps)) {
                 return Err(JsError::new("eps must be between 0 and 1"));
             }
-            Ok((pixels, labels))
+            Ok(batch)
         })();
         promise(&self.inner, prepared, move |inner, (pixels, labels)| async move {
             let n = labels.len().max(1) as f64;
@@ -273,11 +279,7 @@ impl Engine {
     pub fn attack_labels(&self, pixels: &[f32], labels: Vec<u32>, options: JsValue) -> Promise {
         let prepared = (|| {
             let (method, options) = parse_options(options)?;
-            let pixels = checked_pixels(pixels)?;
-            let labels: Vec<usize> = labels.iter().map(|&l| check_label(l as usize)).collect::<Result<_, _>>()?;
-            if labels.len() * IMAGE_PIXELS != pixels.len() || labels.len() > 1000 {
-                return Err(JsError::new("give one label per image, at most 1000 images"));
-            }
+            let (pixels, labels) = checked_batch(pixels, &labels, 1000)?;
             Ok((pixels, labels, method, options))
         })();
         promise(&self.inner, prepared, |inner, (pixels, labels, method, options)| async move {

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, launch, mode } from './helpers.mjs';
+import { seeded } from '../../www/experiment/seeded.js';
 
 const AXE = readFileSync(join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
 const AXE_NOISE = /Applying inline style violates the following Content Security Policy/;
@@ -53,15 +54,9 @@ describe('can you see it? (no-webgpu)', () => {
 
     // The staircase: a scripted observer who sees the change from ε = 0.1 on, and guesses below.
     await page.click('#see-pair-start');
-    // A seeded fair coin (mulberry32) for the guesses: the whole run is deterministic.
-    let state32 = 2024;
-    const coin = () => {
-      state32 = (state32 + 0x6d2b79f5) >>> 0;
-      let t = state32;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296 < 0.5;
-    };
+    // A seeded fair coin for the guesses: the whole run is deterministic.
+    const random = seeded(2024);
+    const coin = () => random() < 0.5;
     for (let trial = 0; trial < 40; trial++) {
       const shown = await page.waitForFunction(() => {
         const stage = document.getElementById('see-pair-stage');

@@ -3,18 +3,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { seeded } from '../../www/experiment/seeded.js';
 import { createStaircase } from '../../www/experiment/staircase.js';
-
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('2-down/1-up: two right answers make it harder, one wrong answer easier; reversals are counted', () => {
   const s = createStaircase({ start: 0.2, factor: 2 });
@@ -46,7 +36,7 @@ test('simulated observers: the threshold lands near theirs', () => {
   for (const truth of [0.05, 0.1, 0.2]) {
     const found = [];
     for (let seed = 1; seed <= 50; seed++) {
-      const random = mulberry32(seed);
+      const random = seeded(seed);
       const s = createStaircase();
       // Sees the change from `truth` on; below it, a fair guess.
       while (!s.done) s.answer(s.level >= truth ? true : random() < 0.5);

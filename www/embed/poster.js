@@ -19,8 +19,10 @@ export const POSTER = {
     {"name":"few-pixel","norm":"L0","targeted":"optional","iterative":true,"eps":null,"evaluationEps":0,"steps":null,"defaultSteps":0,"pixels":{"min":1,"max":40,"step":1,"value":10},"access":"gradient","queries":null,"eot":null},
     {"name":"simba","norm":"L2","targeted":"optional","iterative":true,"eps":{"min":0.05,"max":1,"step":0.05,"value":0.2},"evaluationEps":0.2,"steps":{"min":50,"max":784,"step":1,"value":784},"defaultSteps":784,"pixels":null,"access":"scores","queries":null,"eot":null},
     {"name":"square","norm":"L∞","targeted":"optional","iterative":true,"eps":{"min":0,"max":0.5,"step":0.005,"value":0.2},"evaluationEps":0.3,"steps":null,"defaultSteps":0,"pixels":null,"access":"scores","queries":{"min":100,"max":5000,"step":100,"value":1000},"eot":null},
+    {"name":"square-l2","norm":"L2","targeted":"optional","iterative":true,"eps":{"min":0,"max":6,"step":0.05,"value":2},"evaluationEps":2,"steps":null,"defaultSteps":0,"pixels":null,"access":"scores","queries":{"min":100,"max":5000,"step":100,"value":1000},"eot":null},
     {"name":"apgd","norm":"L∞","targeted":"optional","iterative":true,"eps":{"min":0,"max":0.5,"step":0.005,"value":0.1},"evaluationEps":0.3,"steps":{"min":10,"max":200,"step":1,"value":100},"defaultSteps":100,"pixels":null,"access":"gradient","queries":null,"eot":null},
+    {"name":"fab","norm":"L∞","targeted":"optional","iterative":true,"eps":null,"evaluationEps":0,"steps":{"min":10,"max":200,"step":1,"value":100},"defaultSteps":100,"pixels":null,"access":"gradient","queries":null,"eot":null},
     {"name":"bpda","norm":"L∞","targeted":"optional","iterative":true,"eps":{"min":0,"max":0.5,"step":0.005,"value":0.1},"evaluationEps":0.3,"steps":{"min":1,"max":100,"step":1,"value":40},"defaultSteps":40,"pixels":null,"access":"gradient","queries":null,"eot":null},
-    {"name":"hopskipjump","norm":"L2","targeted":"never","iterative":true,"eps":null,"evaluationEps":0,"steps":null,"defaultSteps":0,"pixels":null,"access":"label","queries":{"min":500,"max":10000,"step":500,"value":5000},"eot":null}
+    {"name":"hopskipjump","norm":"L2","targeted":"optional","iterative":true,"eps":null,"evaluationEps":0,"steps":null,"defaultSteps":0,"pixels":null,"access":"label","queries":{"min":500,"max":10000,"step":500,"value":5000},"eot":null}
   ]
 };

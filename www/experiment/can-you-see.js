@@ -10,6 +10,7 @@ import { drawDigit } from '../render/colormap.js';
 import { percent } from '../render/bars.js';
 import { errorClause as reason } from '../engine/protocol.js';
 import { loadSamplesOnce } from '../input/samples.js';
+import { seeded, shuffle } from './seeded.js';
 import { createStaircase } from './staircase.js';
 
 /** Part 1's mix: how many of each kind, shuffled together. */
@@ -18,26 +19,6 @@ const MIX = { clean: 8, adversarial: 8, fooling: 4 };
 const ATTACK = { method: 'pgd', steps: 40 };
 /** Digits part 2 cycles through. */
 const STAIRCASE_DIGITS = 5;
-
-/** A small seeded generator (mulberry32): the same seed gives the same experiment. */
-function seeded(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function shuffle(items, random) {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [items[i], items[j]] = [items[j], items[i]];
-  }
-  return items;
-}
 
 /** The picture as the reader sees it: the canvas shows 8-bit grey levels, so the network reads those. */
 const asShown = (pixels) => Float32Array.from(pixels, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255) / 255);
