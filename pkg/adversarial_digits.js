@@ -65,8 +65,9 @@ export class Engine {
     /**
      * AutoAttack's chain (`crate::attacks::autoattack`: APGD-CE, APGD-T, FAB-T, Square) at `eps`
      * (L∞) on a batch (784 pixels and one label per image): resolves to `{clean: boolean[],
-     * robust: boolean[], stages: [{name, robust}]}`, each stage's `robust` the share of digits
-     * still standing after it. `on_progress({stage, robust})` is called as each stage ends.
+     * robust: boolean[], stages: [{name, robust, index, total}]}`, each stage's `robust` the
+     * share of digits still standing after it (`clean` is stage 0 of `total`).
+     * `on_progress` receives each stage's entry as it ends.
      * @param {Float32Array | number[]} pixels
      * @param {Uint32Array | number[]} labels
      * @param {number} eps

@@ -428,7 +428,7 @@ fn fab_t_finds_small_adversarials_in_the_target_class_and_is_seeded() {
     let goal = Goal { labels: labels.clone(), targets: Some(targets.clone()) };
     let opts = AttackOptions { eps: 0.3, steps: 100, ..AttackOptions::default() };
     let params = FabParams::default();
-    assert_eq!((params.restarts, params.alpha_max, params.eta, params.beta, params.target_classes), (1, 0.1, 1.05, 0.9, 9));
+    assert_eq!((params.restarts, params.alpha_max, params.eta, params.beta), (1, 0.1, 1.05, 0.9));
     let attack = |pixels: &[f32], goal: &Goal, opts: &AttackOptions, params: &FabParams| {
         block_on(async {
             let crafted = fab(&model, images_tensor(pixels, &device), goal, opts, params).await?;

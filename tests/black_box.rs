@@ -21,8 +21,8 @@ fn square_l2_fools_the_standard_network_inside_the_l2_ball_with_a_seed() {
     let mut queries: Vec<usize> = results.iter().map(|r| r.queries.unwrap()).collect();
     queries.sort();
     println!("square-l2, 20 digits: fooled {fooled}, median queries {}", queries[10]);
-    // 15 of 20 here; on 100 digits 64% at 1,000 queries and 81% at 5,000, where white-box PGD-L2
-    // fools 91% (README, Attacks).
+    // 15 of 20 here (README, "Without the gradient at all": 66.5% of 1,000 digits at 1,000 queries,
+    // where white-box PGD-L2 fools 90.0%).
     assert!(fooled >= 14, "Square L2 fooled {fooled} of 20");
     for r in &results {
         assert!(r.norms.l2 <= opts.eps + 1e-4, "L2 {} > ε", r.norms.l2);
@@ -74,10 +74,14 @@ fn hopskipjump_reaches_a_chosen_class_from_a_digit_of_that_class() {
     // Much nearer the 7 than the 3 it started from.
     let start_distance = pixels.iter().zip(&data.pixels[start * IMAGE_PIXELS..]).map(|(a, b)| (a - b) * (a - b)).sum::<f32>().sqrt();
     assert!(result.norms.l2 < 0.6 * start_distance, "L2 {} from a start {start_distance} away", result.norms.l2);
-    // Without a start, random noise is almost never a 3: the attack says it failed, not a wrong success.
+    // Without a start, random noise is almost never a 3: where none is found, the digit comes
+    // back unchanged and the attack says it failed.
     opts.hop_skip_jump.start = None;
     let result = block_on(run(Method::HopSkipJump, &model, pixels, &[labels[source]], &opts, &device())).unwrap().remove(0);
-    assert_eq!(result.success, result.label == target);
+    if !result.success {
+        assert_eq!(result.norms.l2, 0.0, "a failed targeted search returns the digit itself");
+        assert_eq!(result.label, labels[source]);
+    }
 }
 
 #[test]

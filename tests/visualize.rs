@@ -164,26 +164,25 @@ fn evolution_finds_fooling_images_for_every_class_from_the_scores_alone_within_i
     let targets: Vec<usize> = (0..CLASSES).collect();
     let options = EvolutionOptions { seed: 9, ..EvolutionOptions::default() };
     // On the standard network (the adversarially trained one resists: README, "Without the gradient").
-    for (name, model) in [("standard", standard_model())] {
-        // The evolution gets the network's probabilities through a closure, never the network.
-        let mut oracle = ScoreOracle::of_model(&model, &device());
-        let evolved = block_on(evolve_fooling_images(&mut oracle, &targets, &options)).unwrap();
-        let mut sorted = evolved.queries.clone();
-        sorted.sort();
-        println!("evolution on {name}: queries per class {:?}, median {}, most {}", evolved.queries, sorted[CLASSES / 2], sorted[CLASSES - 1]);
-        assert_eq!(oracle.queries(), evolved.queries.iter().sum::<usize>());
-        for class in 0..CLASSES {
-            let p = &evolved.probabilities[class * CLASSES..(class + 1) * CLASSES];
-            assert!(evolved.success[class] && p[class] >= 0.99, "{name}, class {class}: {p:?} after {} queries", evolved.queries[class]);
-            assert!(evolved.queries[class] <= options.queries);
-            // The probabilities returned are the network's for the returned image.
-            let image = &evolved.pixels[class * IMAGE_PIXELS..(class + 1) * IMAGE_PIXELS];
-            let again = adversarial_digits::inference::probabilities(&model, image, &device());
-            assert!(again.iter().zip(p).all(|(a, b)| (a - b).abs() < 1e-4));
-        }
-        // Seeded: the same seed evolves the same images.
-        let mut oracle = ScoreOracle::of_model(&model, &device());
-        let again = block_on(evolve_fooling_images(&mut oracle, &targets[..2], &options)).unwrap();
-        assert_eq!(again.pixels[..2 * IMAGE_PIXELS], evolved.pixels[..2 * IMAGE_PIXELS]);
+    let (name, model) = ("standard", standard_model());
+    // The evolution gets the network's probabilities through a closure, never the network.
+    let mut oracle = ScoreOracle::of_model(&model, &device());
+    let evolved = block_on(evolve_fooling_images(&mut oracle, &targets, &options)).unwrap();
+    let mut sorted = evolved.queries.clone();
+    sorted.sort();
+    println!("evolution on {name}: queries per class {:?}, median {}, most {}", evolved.queries, sorted[CLASSES / 2], sorted[CLASSES - 1]);
+    assert_eq!(oracle.queries(), evolved.queries.iter().sum::<usize>());
+    for class in 0..CLASSES {
+        let p = &evolved.probabilities[class * CLASSES..(class + 1) * CLASSES];
+        assert!(evolved.success[class] && p[class] >= 0.99, "{name}, class {class}: {p:?} after {} queries", evolved.queries[class]);
+        assert!(evolved.queries[class] <= options.queries);
+        // The probabilities returned are the network's for the returned image.
+        let image = &evolved.pixels[class * IMAGE_PIXELS..(class + 1) * IMAGE_PIXELS];
+        let again = adversarial_digits::inference::probabilities(&model, image, &device());
+        assert!(again.iter().zip(p).all(|(a, b)| (a - b).abs() < 1e-4));
     }
+    // Seeded: the same seed evolves the same images.
+    let mut oracle = ScoreOracle::of_model(&model, &device());
+    let again = block_on(evolve_fooling_images(&mut oracle, &targets[..2], &options)).unwrap();
+    assert_eq!(again.pixels[..2 * IMAGE_PIXELS], evolved.pixels[..2 * IMAGE_PIXELS]);
 }

@@ -136,8 +136,6 @@ export interface AttackOptions {
   beta?: number;
   /** fab: runs, the later ones from random points (1). */
   fabRestarts?: number;
-  /** fab, in an evaluation: how many of the most likely other classes are aimed at in turn (9). */
-  targetClasses?: number;
   /** hopskipjump: where the search starts, an image the network already reads as the goal wants (784 values); needed with a `target` (for example a digit of that class). Default: random noise the network misreads. */
   start?: Pixels | null;
   /** The black-box attacks (simba, square, square-l2, hopskipjump): called as the search goes, at most every 50 ms, with the queries so far and the best image so far (and its probabilities, null for hopskipjump, which sees labels only). */

@@ -51,7 +51,8 @@ pub fn standard_stages(eps: f32, seed: u64) -> Vec<StagePlan> {
     for k in 1..CLASSES {
         stages.push(StagePlan { name: format!("apgd-t #{k}"), stage: Stage::Method(Method::Apgd), options: dlr.clone(), target_rank: Some(k) });
     }
-    for k in 1..=FabParams::default().target_classes.min(CLASSES - 1) {
+    // AutoAttack's `n_target_classes` for FAB-T: all 9 other classes, as for APGD-T.
+    for k in 1..CLASSES {
         stages.push(StagePlan { name: format!("fab-t #{k}"), stage: Stage::FabT, options: AttackOptions { steps: 100, ..base.clone() }, target_rank: Some(k) });
     }
     stages.push(StagePlan { name: "square".into(), stage: Stage::Method(Method::Square), options: AttackOptions { queries: 5000, ..base }, target_rank: None });

@@ -19,15 +19,11 @@ pub struct FabParams {
     pub eta: f32,
     /// The shrink towards the original after an adversarial iterate (0.9).
     pub beta: f32,
-    /// How many of the most likely other classes an evaluation aims at in turn, one targeted run
-    /// each (AutoAttack's `n_target_classes`, 9: all of them); the attack itself aims at the
-    /// goal's targets.
-    pub target_classes: usize,
 }
 
 impl Default for FabParams {
     fn default() -> Self {
-        Self { restarts: 1, alpha_max: 0.1, eta: 1.05, beta: 0.9, target_classes: CLASSES - 1 }
+        Self { restarts: 1, alpha_max: 0.1, eta: 1.05, beta: 0.9 }
     }
 }
 

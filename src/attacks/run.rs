@@ -114,7 +114,7 @@ pub async fn run_watched<'a>(
     if !(options.eps.is_finite() && options.eps >= 0.0) {
         return Err(ComputeError::BadInput("eps must be a non-negative number".into()));
     }
-    if options.steps > 10_000 || options.pgd.restarts > 100 || options.cw.search_steps > 50 || options.queries > 100_000 {
+    if options.steps > 10_000 || options.pgd.restarts > 100 || options.fab.restarts > 100 || options.cw.search_steps > 50 || options.queries > 100_000 {
         return Err(ComputeError::BadInput("too many steps, restarts, search steps or queries".into()));
     }
     let target = if method.supports_target() { options.target } else { None };

@@ -323,7 +323,7 @@ mod tests {
 
     #[test]
     fn every_l2_proposal_is_eps_long_before_clipping_and_stays_in_the_box() {
-        // A mid-grey image: no clipping, so every proposal is exactly ε long.
+        // A mid-grey image: every proposal is ε long before clipping to [0, 1], at most ε after.
         let image = vec![0.5f32; IMAGE_PIXELS];
         let mut rng = SplitMix64::new(1);
         let start = L2.start(2.0, &mut rng);

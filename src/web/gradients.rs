@@ -172,14 +172,17 @@ impl Engine {
 
     /// AutoAttack's chain (`crate::attacks::autoattack`: APGD-CE, APGD-T, FAB-T, Square) at `eps`
     /// (L∞) on a batch (784 pixels and one label per image): resolves to `{clean: boolean[],
-    /// robust: boolean[], stages: [{name, robust}]}`, each stage's `robust` the share of digits
-    /// still standing after it. `on_progress({stage, robust})` is called as each stage ends.
+    /// robust: boolean[], stages: [{name, robust, index, total}]}`, each stage's `robust` the
+    /// share of digits still standing after it (`clean` is stage 0 of `total`).
+    /// `on_progress` receives each stage's entry as it ends.
     #[wasm_bindgen(js_name = autoAttack)]
     pub fn auto_attack(&self, pixels: &[f32], labels: Vec<u32>, eps: f32, on_progress: Option<js_sys::Function>) -> Promise {
         #[derive(serde::Serialize)]
         struct StageOut {
             name: String,
             robust: f64,
+            index: usize,
+            total: usize,
         }
         #[derive(serde::Serialize)]
         struct Out {
@@ -196,6 +199,8 @@ impl Engine {
         })();
         promise(&self.inner, prepared, move |inner, (pixels, labels)| async move {
             let n = labels.len().max(1) as f64;
+            // The clean reading, then every stage of the chain.
+            let total = 1 + attacks::autoattack::standard_stages(eps, 0).len();
             let mut clean = Vec::new();
             let mut stages = Vec::new();
             let robust = attacks::autoattack::autoattack(&inner.model, &pixels, &labels, eps, 0, 20, &inner.device, &mut |name, robust, _| {
@@ -203,12 +208,13 @@ impl Engine {
                 if name == "clean" {
                     clean = robust.to_vec();
                 }
-                stages.push(StageOut { name: name.to_string(), robust: share });
+                let stage = StageOut { name: name.to_string(), robust: share, index: stages.len(), total };
                 if let Some(report) = &on_progress {
-                    if let Ok(value) = to_js(&StageOut { name: name.to_string(), robust: share }) {
+                    if let Ok(value) = to_js(&stage) {
                         let _ = report.call1(&JsValue::NULL, &value);
                     }
                 }
+                stages.push(stage);
             })
             .await
             .map_err(fail)?;

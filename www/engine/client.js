@@ -69,6 +69,7 @@ function createConnection(started) {
   let lastId = 0;
   const engines = new Map(); // key -> {load message, mirror, loaded: {resolve, reject}}
   const calls = new Map(); // id -> {message, resolve, reject, mirror}
+  const dropped = new Map(); // id -> mirror: cancelled calls whose answer still brings the engine's state
   const running = new Set(); // ids of the calls the worker runs now (an urgent one may run inside a long one's pause)
   const stats = { restarts: 0 };
 
@@ -81,7 +82,12 @@ function createConnection(started) {
       } else if (data.type === 'result' || data.type === 'error') {
         running.delete(data.id);
         const call = calls.get(data.id);
-        if (!call) return; // cancelled meanwhile
+        if (!call) {
+          // Cancelled meanwhile: the answer goes to nobody, the engine's state to its mirror.
+          if (data.info) dropped.get(data.id)?.update(data.info);
+          dropped.delete(data.id);
+          return;
+        }
         calls.delete(data.id);
         if (data.info) call.mirror.update(data.info);
         if (data.type === 'result') call.resolve(data.value);
@@ -118,6 +124,7 @@ function createConnection(started) {
     restarting = true;
     worker.terminate();
     running.clear();
+    dropped.clear();
     stats.restarts += 1;
     const replacement = spawn();
     // The calls wait for the new worker; it gets them in their first order.
@@ -139,6 +146,7 @@ function createConnection(started) {
     const call = calls.get(id);
     if (!call) return;
     calls.delete(id);
+    if (running.has(id)) dropped.set(id, call.mirror); // its answer will still come
     call.reject(abortError(signal));
     worker.postMessage({ type: 'cancel', id });
     if (!running.has(id)) return;

@@ -29,13 +29,13 @@ const SLICE_MS = 16;
  * that came meanwhile (a stroke's prediction does not wait for the end of an attack), and says
  * whether the page cancelled the call.
  */
-function pacer(id) {
+function pacer(id, engine) {
   let last = performance.now();
   const hook = () => {
     if (performance.now() - last < SLICE_MS) return undefined;
     return (async () => {
       await nextTask();
-      await runUrgent(hook);
+      await runUrgent(engine, hook);
       last = performance.now();
       return cancelled.has(id);
     })();
@@ -43,8 +43,8 @@ function pacer(id) {
   return hook;
 }
 
-/** Runs the urgent calls waiting, inside the pause of the long call whose hook is `outer`. */
-async function runUrgent(outer) {
+/** Runs the urgent calls waiting, inside the pause of the long call on `engine` whose hook is `outer`. */
+async function runUrgent(engine, outer) {
   for (;;) {
     const index = queue.findIndex((call) => urgent(call.op, call.args));
     if (index < 0) return;
@@ -52,9 +52,12 @@ async function runUrgent(outer) {
     if (cancelled.delete(call.id)) continue;
     await run(call);
     // The nested call removed its own hook: the long one's goes back.
-    (await engines.get(call.engine).catch(() => null))?.setPace(outer);
+    engine.setPace(outer);
   }
 }
+
+/** Whether `error` is the engine's own stop at a checkpoint (src/pace.rs, ComputeError::Cancelled). */
+const stoppedAtCheckpoint = (error) => String(error?.message ?? '').includes('the operation was cancelled');
 
 /** Runs one call and posts its result or error. */
 async function run({ id, engine: key, op, args, progress }) {
@@ -65,11 +68,11 @@ async function run({ id, engine: key, op, args, progress }) {
     if (!engine) throw new Error('this network was not loaded');
     // Progress goes out as it comes: the page's thread gets it while this one still computes.
     const report = progress ? (value) => postMessage({ type: 'progress', id, value }, transferables(value)) : undefined;
-    engine.setPace(pacer(id));
+    engine.setPace(pacer(id, engine));
     const value = await RUN[op](engine, ...args, ...(progress ? [report] : []));
     postMessage({ type: 'result', id, value, info: info(engine) }, transferables(value));
   } catch (error) {
-    if (cancelled.has(id)) stopped += 1;
+    if (cancelled.has(id) && stoppedAtCheckpoint(error)) stopped += 1;
     postMessage({ type: 'error', id, error: errorMessage(error), info: engine ? info(engine) : null });
   } finally {
     engine?.setPace(null);

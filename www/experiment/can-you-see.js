@@ -117,7 +117,8 @@ export function mountExperiment(container, { engine, seed = 1, idPrefix = 'see-'
     const ticket = newRun();
     const { signal } = ticket;
     const currentSeed = Math.max(0, Math.floor(Number(seedInput.value) || 0));
-    random = seeded(currentSeed);
+    // This run's own stream: an earlier run still waking up cannot draw from it.
+    const draw = seeded(currentSeed);
     records.length = 0;
     labelResults.hidden = pairButton.hidden = pairResults.hidden = downloads.hidden = true;
     labelStage.hidden = pairStage.hidden = true;
@@ -125,6 +126,8 @@ export function mountExperiment(container, { engine, seed = 1, idPrefix = 'see-'
     stopButton.hidden = false;
     status.textContent = 'Preparing the pictures…';
     const samples = await loadSamplesOnce(engine.parseMnist);
+    if (!current(ticket)) return;
+    random = draw;
     const order = shuffle([...Array(samples.count).keys()], random);
     const eps = Number(epsInput.value);
     const kinds = shuffle([...Array(MIX.clean).fill('clean'), ...Array(MIX.adversarial).fill('adversarial'), ...Array(MIX.fooling).fill('fooling')], random);

@@ -329,8 +329,13 @@ export function mountAttackPanel(container, {
         player ??= livePlayer(input);
         player.push(progress.pixels);
       };
-      const output = await engine.attack(input.pixels, input.label, await withStart(opts), { signal, onProgress });
-      return { input, opts, output, player };
+      try {
+        const output = await engine.attack(input.pixels, input.label, await withStart(opts), { signal, onProgress });
+        return { input, opts, output, player };
+      } catch (error) {
+        player?.stop(); // a failed attack's walk stops where it is
+        throw error;
+      }
     },
     {
       onResult({ input, opts, output, player }) {

@@ -321,9 +321,9 @@ export function mountRobustPanel(container, { engine, source, state, announce = 
     const { pixels, labels } = samples.first(Number(lessonCount.value));
     const count = labels.length;
     const accuracy = (predicted) => labels.filter((l, i) => predicted[i] === l).length / count;
-    // AutoAttack's chain has 29 stages; each counts as one step of the progress bar.
-    const chainStages = withAutoAttack ? 29 : 0;
-    const total = MODEL_NAMES.length * (LESSON_ATTACKS.length + 1 + chainStages);
+    // One step of the progress bar per column and network; AutoAttack's column moves by its
+    // stages (the engine says how many there are).
+    const total = MODEL_NAMES.length * (LESSON_ATTACKS.length + 1 + (withAutoAttack ? 1 : 0));
     let done = 0;
     for (const [m, name] of MODEL_NAMES.entries()) {
       const use = all[m];
@@ -336,8 +336,9 @@ export function mountRobustPanel(container, { engine, source, state, announce = 
         show();
       }
       if (withAutoAttack) {
-        const onProgress = ({ name: stage }) => { if (stage !== 'clean') advance(++done / total); };
+        const onProgress = ({ index, total: stages }) => advance((done + (index + 1) / stages) / total);
         const chain = await use.autoAttack(pixels, labels, LESSON_EPS, { signal, onProgress });
+        advance(++done / total);
         cells[name].autoattack = chain.robust.filter(Boolean).length / count;
         show();
       }
