@@ -18,11 +18,9 @@ import { errorClause as reason } from './engine/protocol.js';
 import { mountMessages } from './render/messages.js';
 import { MODELS, getEngine } from './models.js';
 import { mountPreview } from './render/preview.js';
-import { loadSamplesOnce, mountSamples } from './input/samples.js';
+import { STRIP_SAMPLES, loadSamplesOnce, mountSamples } from './input/samples.js';
 import { createScheduler } from './scheduler.js';
 import { createState } from './state.js';
-import { decodeImage, mountUpload } from './input/upload.js';
-import { mountCamera } from './input/camera.js';
 
 /** What a demo can show, in page order. `classify`: preview, bars and verdict. */
 export const VIEWS = ['classify', 'attack', 'visualise', 'robust', 'blackbox'];
@@ -352,9 +350,20 @@ export function mountDemo(root, {
       undoButton.addEventListener('click', () => drawing.undo());
     }
 
+  }
+
+  /**
+   * The camera and uploads, fetched once the first digit has been answered (the first prediction
+   * waits for neither: their buttons are in place and come alive a moment later).
+   */
+  async function mountMediaInputs() {
+    const [cameraModule, uploadModule] = await Promise.all([
+      shows('camera') ? import('./input/camera.js') : null,
+      shows('upload') ? import('./input/upload.js') : null,
+    ]);
     // The camera: each frame's guide box, preprocessed as an upload; the newest frame wins.
-    if (shows('camera')) {
-      camera = mountCamera({
+    if (cameraModule) {
+      camera = cameraModule.mountCamera({
         start: cameraStart, freeze: cameraFreeze, stop: cameraStop, video: cameraVideo, view: cameraView,
         onFrame(image) {
           if (state.get('sample') != null) state.set('sample', null);
@@ -377,7 +386,8 @@ export function mountDemo(root, {
     }
 
     // Uploads. A bad file leaves the digit and the prediction as they were and says why.
-    if (shows('upload')) {
+    if (uploadModule) {
+      const { decodeImage, mountUpload } = uploadModule;
       mountUpload({
         input: fileInput,
         dropZones: compact ? [picture] : shows('draw') ? [dropZone, drawCanvas] : [dropZone],
@@ -409,17 +419,21 @@ export function mountDemo(root, {
 
   async function mountSampleStrip() {
     let samples;
+    // The first screen needs the strip's digits only: the smaller set, unless a later digit is asked for.
+    const strip = samplesShown <= STRIP_SAMPLES && (state.get('sample') ?? 0) < STRIP_SAMPLES;
     try {
-      samples = await loadSamplesOnce(engine.parseMnist);
+      samples = await loadSamplesOnce(engine.parseMnist, { strip });
     } catch (error) {
       verdict.hint('Draw a digit to start.');
       messages.show('error', `The sample digits could not be loaded: ${reason(error)}.`);
       return null;
     }
-    const strip = shows('samples') ? mountSamples(samplesStrip, samples, { shown: samplesShown, onPick: (i) => state.set('sample', i) }) : { select() {} };
-    const show = (i) => {
-      if (!(Number.isInteger(i) && i >= 0 && i < samples.count)) return strip.select(null);
-      strip.select(i);
+    const picker = shows('samples') ? mountSamples(samplesStrip, samples, { shown: samplesShown, onPick: (i) => state.set('sample', i) }) : { select() {} };
+    const show = async (i) => {
+      // A digit past the strip's set (a link, the API): the whole set first.
+      if (Number.isInteger(i) && i >= samples.count && strip) samples = await loadSamplesOnce(engine.parseMnist).catch(() => samples);
+      if (!(Number.isInteger(i) && i >= 0 && i < samples.count)) return picker.select(null);
+      picker.select(i);
       messages.clear();
       if (state.get('drawn') != null) state.set('drawn', null);
       const caption = `MNIST test digit no. ${i + 1} (its label: ${samples.label(i)}).`;
@@ -485,6 +499,7 @@ export function mountDemo(root, {
     // failed, or been dropped), so that the first prediction waits for none of them. A compact
     // demo has them in its one card: mounted with the rest of its markup, to keep its size.
     await scheduler.whenIdle();
+    await mountMediaInputs().catch((error) => messages.show('error', `The camera and uploads could not be loaded (${reason(error)}); reload the page to try again.`));
     await (viewsMounted ?? mountViews());
     return engine;
   }

@@ -1,13 +1,23 @@
-// A strip of real MNIST test digits to pick from (www/data/: the first 100 test digits, IDX).
+// A strip of real MNIST test digits to pick from (www/data/: the first 100 test digits, IDX; and
+// the first 20 again as a smaller pair, the strip the page shows before its first prediction).
 
 import { drawDigit } from '../render/colormap.js';
 
-const FILES = ['samples-images-idx3-ubyte', 'samples-labels-idx1-ubyte'];
+/** The two IDX pairs (`adversarial-digits export-samples` writes both). */
+const SETS = {
+  all: ['samples-images-idx3-ubyte', 'samples-labels-idx1-ubyte'],
+  strip: ['samples-strip-images-idx3-ubyte', 'samples-strip-labels-idx1-ubyte'],
+};
+/** How many digits the strip's pair holds. */
+export const STRIP_SAMPLES = 20;
 
-/** Fetches and parses the sample digits: {count, label(i), pixels(i), first(n), firstOf(digit)}. */
-export async function loadSamples(parseMnist) {
+/**
+ * Fetches and parses the sample digits: {count, label(i), pixels(i), first(n), firstOf(digit)}.
+ * `strip`: only the first STRIP_SAMPLES (a sixth of the bytes), for the first screen.
+ */
+export async function loadSamples(parseMnist, { strip = false } = {}) {
   const [images, labels] = await Promise.all(
-    FILES.map(async (name) => {
+    SETS[strip ? 'strip' : 'all'].map(async (name) => {
       const response = await fetch(new URL(`../data/${name}`, import.meta.url));
       if (!response.ok) throw new Error(`the sample digits are missing (HTTP ${response.status})`);
       return new Uint8Array(await response.arrayBuffer());
@@ -28,14 +38,18 @@ export async function loadSamples(parseMnist) {
   };
 }
 
-let shared = null;
-/** `loadSamples`, once per page however many demos and exercises ask (a failure may be retried). */
-export function loadSamplesOnce(parseMnist) {
-  shared ??= loadSamples(parseMnist).catch((error) => {
-    shared = null;
+const shared = { all: null, strip: null };
+/**
+ * `loadSamples`, once per page however many demos and exercises ask (a failure may be retried).
+ * `strip`: the first screen's smaller set (the whole set, if it has come already).
+ */
+export function loadSamplesOnce(parseMnist, { strip = false } = {}) {
+  const which = strip && !shared.all ? 'strip' : 'all';
+  shared[which] ??= loadSamples(parseMnist, { strip: which === 'strip' }).catch((error) => {
+    shared[which] = null;
     throw error;
   });
-  return shared;
+  return shared[which];
 }
 
 /**

@@ -8,7 +8,6 @@
 import { describeMethods, methodByName } from '../attack-methods.js';
 import { mountStrip, percent } from '../render/bars.js';
 import { drawDigit, drawNoise, drawLegend } from '../render/colormap.js';
-import { printSheet } from '../render/print-sheet.js';
 import { el } from '../dom.js';
 import { createScheduler } from '../scheduler.js';
 import { loadSamplesOnce } from '../input/samples.js';
@@ -161,6 +160,9 @@ export function mountAttackPanel(container, {
   let methods = [];
   let method = null;
   let last = null; // {input, output}
+  let printing = null; // the print sheet's module (a promise), fetched after the first result
+  /** The print sheet's module, or null (and asked again next time) where it cannot be loaded. */
+  const loadPrinting = () => import('../render/print-sheet.js').catch(() => { printing = null; return null; });
   let animation = 0;
 
   function configure(keepValues) {
@@ -339,6 +341,7 @@ export function mountAttackPanel(container, {
     },
     {
       onResult({ input, opts, output, player }) {
+        printing ??= loadPrinting();
         last = { input, output, options: opts };
         animate(input, output, player);
         idle();
@@ -606,8 +609,15 @@ export function mountAttackPanel(container, {
   });
 
   // The digit and its adversarial version on paper, to photograph and upload (or show the camera).
-  printButton.addEventListener('click', () => {
+  printButton.addEventListener('click', async () => {
     if (!last) return;
+    // Fetched with the first result (below), so the new tab still opens within the click.
+    const module = await (printing ??= loadPrinting());
+    if (!module) {
+      printStatus.textContent = 'The sheet could not be opened: its part of the page could not be loaded; reload the page to try again.';
+      return;
+    }
+    const { printSheet } = module;
     const { input, output, options: settings } = last;
     const what = `${methodByName(methods, settings.method).label}${settings.eps ? `, ε = ${settings.eps}` : ''}`;
     try {
