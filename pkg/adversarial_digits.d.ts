@@ -96,11 +96,62 @@ export class Engine {
 }
 
 /**
+ * One training run on one backend.
+ */
+export class Training {
+    private constructor();
+    free(): void;
+    [Symbol.dispose](): void;
+    /**
+     * Clean accuracy of the network as it is now on the first `digits` test digits (the curve
+     * between epochs).
+     */
+    accuracy(digits: number): Promise<any>;
+    /**
+     * The end-of-epoch check: clean accuracy on the test digits, PGD accuracy at the training
+     * radius on the first `pgdDigits` of them when training adversarially, and the
+     * catastrophic-overfitting guard. Resolves to `{epoch, cleanAccuracy, pgdAccuracy, collapsed}`.
+     */
+    check(pgd_digits: number): Promise<any>;
+    /**
+     * Starts training on `backend` (`"cpu"` or `"webgpu"`) with `options` (every field of
+     * `TrainingOptions`), on the IDX pair `images`/`labels` (their first `options.digits`),
+     * checked on `checkImages`/`checkLabels` (test digits). `start`: safetensors weights to go
+     * on from; a fresh network without.
+     */
+    static create(backend: string, options: any, images: Uint8Array | number[], labels: Uint8Array | number[], check_images: Uint8Array | number[], check_labels: Uint8Array | number[], start?: Uint8Array | number[] | null): Promise<Training>;
+    /**
+     * The first `count` images of the last batch trained on (adversarial examples when
+     * training adversarially): a `Float32Array` of 784 values each.
+     */
+    examples(count: number): Promise<any>;
+    /**
+     * One batch: resolves to `{epoch, batch, batches, loss, epochEnd, finished}` (`epochEnd`:
+     * time for `check`).
+     */
+    step(): Promise<any>;
+    /**
+     * The trained network (the best checked epoch's under the guard) as safetensors bytes in
+     * the README's PyTorch layout, `description` in the metadata: a `Uint8Array`.
+     */
+    weights(description: string): Promise<any>;
+    /**
+     * Batches per epoch.
+     */
+    readonly batches: number;
+}
+
+/**
  * The attacks' catalogue ([`crate::attacks::MethodInfo`], one entry per method): `[{name, norm,
  * targeted, iterative, eps, evaluationEps, steps, defaultSteps, pixels}]`, the ranges as
  * `{min, max, step, value}` or null. The page builds its method picker and sliders from it.
  */
 export function attackMethods(): any;
+
+/**
+ * Checks training options (every field of [`TrainingOptions`]); throws the reason they are bad.
+ */
+export function checkTrainingOptions(options: any): void;
 
 /**
  * Checks a weights file without loading it; throws the reason it is unusable.
@@ -154,12 +205,20 @@ export function sniffImage(bytes: Uint8Array | number[]): any;
 
 export function start(): void;
 
+/**
+ * The presets (`[{name, title, options}]`, [`crate::training::PRESETS`]): the card's buttons
+ * and the API's `train({preset})`.
+ */
+export function trainingPresets(): any;
+
 export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
 
 export interface InitOutput {
     readonly memory: WebAssembly.Memory;
     readonly __wbg_engine_free: (a: number, b: number) => void;
+    readonly __wbg_training_free: (a: number, b: number) => void;
     readonly attackMethods: () => [number, number, number];
+    readonly checkTrainingOptions: (a: any) => [number, number];
     readonly checkWeights: (a: number, b: number) => [number, number];
     readonly engine_attack: (a: number, b: number, c: number, d: number, e: any, f: number) => any;
     readonly engine_attackLabels: (a: number, b: number, c: number, d: number, e: number, f: any) => any;
@@ -184,13 +243,21 @@ export interface InitOutput {
     readonly setPace: (a: number) => void;
     readonly sniffImage: (a: number, b: number) => [number, number, number];
     readonly start: () => void;
+    readonly trainingPresets: () => [number, number, number];
+    readonly training_accuracy: (a: number, b: number) => any;
+    readonly training_batches: (a: number) => number;
+    readonly training_check: (a: number, b: number) => any;
+    readonly training_create: (a: number, b: number, c: any, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number, m: number) => any;
+    readonly training_examples: (a: number, b: number) => any;
+    readonly training_step: (a: number) => any;
+    readonly training_weights: (a: number, b: number, c: number) => any;
     readonly wasm_bindgen__convert__closures_____invoke__h00fe9a0657495941: (a: number, b: number, c: any, d: any) => void;
     readonly wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd: (a: number, b: number, c: any) => [number, number];
-    readonly wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_30: (a: number, b: number, c: any) => [number, number];
-    readonly wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_31: (a: number, b: number, c: any) => [number, number];
+    readonly wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_39: (a: number, b: number, c: any) => [number, number];
+    readonly wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_40: (a: number, b: number, c: any) => [number, number];
     readonly wasm_bindgen__convert__closures_____invoke__hfca78ac5448a4b4b: (a: number, b: number, c: any) => [number, number];
     readonly wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927: (a: number, b: number, c: any) => void;
-    readonly wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927_29: (a: number, b: number, c: any) => void;
+    readonly wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927_38: (a: number, b: number, c: any) => void;
     readonly __wbindgen_malloc_command_export: (a: number, b: number) => number;
     readonly __wbindgen_realloc_command_export: (a: number, b: number, c: number, d: number) => number;
     readonly __wbindgen_free_command_export: (a: number, b: number, c: number) => void;

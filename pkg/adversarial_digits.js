@@ -302,6 +302,130 @@ export class Engine {
 if (Symbol.dispose) Engine.prototype[Symbol.dispose] = Engine.prototype.free;
 
 /**
+ * One training run on one backend.
+ */
+export class Training {
+    static __wrap(ptr) {
+        const obj = Object.create(Training.prototype);
+        obj.__wbg_ptr = ptr;
+        TrainingFinalization.register(obj, obj.__wbg_ptr, obj);
+        return obj;
+    }
+    __destroy_into_raw() {
+        const ptr = this.__wbg_ptr;
+        this.__wbg_ptr = 0;
+        TrainingFinalization.unregister(this);
+        return ptr;
+    }
+    free() {
+        const ptr = this.__destroy_into_raw();
+        wasm.__wbg_training_free(ptr, 0);
+    }
+    /**
+     * Clean accuracy of the network as it is now on the first `digits` test digits (the curve
+     * between epochs).
+     * @param {number} digits
+     * @returns {Promise<any>}
+     */
+    accuracy(digits) {
+        const ret = wasm.training_accuracy(this.__wbg_ptr, digits);
+        return ret;
+    }
+    /**
+     * Batches per epoch.
+     * @returns {number}
+     */
+    get batches() {
+        const ret = wasm.training_batches(this.__wbg_ptr);
+        return ret >>> 0;
+    }
+    /**
+     * The end-of-epoch check: clean accuracy on the test digits, PGD accuracy at the training
+     * radius on the first `pgdDigits` of them when training adversarially, and the
+     * catastrophic-overfitting guard. Resolves to `{epoch, cleanAccuracy, pgdAccuracy, collapsed}`.
+     * @param {number} pgd_digits
+     * @returns {Promise<any>}
+     */
+    check(pgd_digits) {
+        const ret = wasm.training_check(this.__wbg_ptr, pgd_digits);
+        return ret;
+    }
+    /**
+     * Starts training on `backend` (`"cpu"` or `"webgpu"`) with `options` (every field of
+     * `TrainingOptions`), on the IDX pair `images`/`labels` (their first `options.digits`),
+     * checked on `checkImages`/`checkLabels` (test digits). `start`: safetensors weights to go
+     * on from; a fresh network without.
+     * @param {string} backend
+     * @param {any} options
+     * @param {Uint8Array | number[]} images
+     * @param {Uint8Array | number[]} labels
+     * @param {Uint8Array | number[]} check_images
+     * @param {Uint8Array | number[]} check_labels
+     * @param {Uint8Array | number[] | null} [start]
+     * @returns {Promise<Training>}
+     */
+    static create(backend, options, images, labels, check_images, check_labels, start) {
+        let ptr0, len0, ptr1, len1, ptr2, len2, ptr3, len3, ptr4, len4, ptr5, len5;
+        try {
+            ptr0 = passStringToWasm0(backend, wasm.__wbindgen_malloc_command_export, wasm.__wbindgen_realloc_command_export);
+            len0 = WASM_VECTOR_LEN;
+            ptr1 = passArray8ToWasm0(images, wasm.__wbindgen_malloc_command_export);
+            len1 = WASM_VECTOR_LEN;
+            ptr2 = passArray8ToWasm0(labels, wasm.__wbindgen_malloc_command_export);
+            len2 = WASM_VECTOR_LEN;
+            ptr3 = passArray8ToWasm0(check_images, wasm.__wbindgen_malloc_command_export);
+            len3 = WASM_VECTOR_LEN;
+            ptr4 = passArray8ToWasm0(check_labels, wasm.__wbindgen_malloc_command_export);
+            len4 = WASM_VECTOR_LEN;
+            ptr5 = isLikeNone(start) ? 0 : passArray8ToWasm0(start, wasm.__wbindgen_malloc_command_export);
+            len5 = WASM_VECTOR_LEN;
+        } catch (e) {
+            if (ptr5) { wasm.__wbindgen_free_command_export(ptr5, len5 * 1, 1); }
+            if (ptr4) { wasm.__wbindgen_free_command_export(ptr4, len4 * 1, 1); }
+            if (ptr3) { wasm.__wbindgen_free_command_export(ptr3, len3 * 1, 1); }
+            if (ptr2) { wasm.__wbindgen_free_command_export(ptr2, len2 * 1, 1); }
+            if (ptr1) { wasm.__wbindgen_free_command_export(ptr1, len1 * 1, 1); }
+            if (ptr0) { wasm.__wbindgen_free_command_export(ptr0, len0 * 1, 1); }
+            throw e;
+        }
+        const ret = wasm.training_create(ptr0, len0, options, ptr1, len1, ptr2, len2, ptr3, len3, ptr4, len4, ptr5, len5);
+        return ret;
+    }
+    /**
+     * The first `count` images of the last batch trained on (adversarial examples when
+     * training adversarially): a `Float32Array` of 784 values each.
+     * @param {number} count
+     * @returns {Promise<any>}
+     */
+    examples(count) {
+        const ret = wasm.training_examples(this.__wbg_ptr, count);
+        return ret;
+    }
+    /**
+     * One batch: resolves to `{epoch, batch, batches, loss, epochEnd, finished}` (`epochEnd`:
+     * time for `check`).
+     * @returns {Promise<any>}
+     */
+    step() {
+        const ret = wasm.training_step(this.__wbg_ptr);
+        return ret;
+    }
+    /**
+     * The trained network (the best checked epoch's under the guard) as safetensors bytes in
+     * the README's PyTorch layout, `description` in the metadata: a `Uint8Array`.
+     * @param {string} description
+     * @returns {Promise<any>}
+     */
+    weights(description) {
+        const ptr0 = passStringToWasm0(description, wasm.__wbindgen_malloc_command_export, wasm.__wbindgen_realloc_command_export);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm.training_weights(this.__wbg_ptr, ptr0, len0);
+        return ret;
+    }
+}
+if (Symbol.dispose) Training.prototype[Symbol.dispose] = Training.prototype.free;
+
+/**
  * The attacks' catalogue ([`crate::attacks::MethodInfo`], one entry per method): `[{name, norm,
  * targeted, iterative, eps, evaluationEps, steps, defaultSteps, pixels}]`, the ranges as
  * `{min, max, step, value}` or null. The page builds its method picker and sliders from it.
@@ -313,6 +437,17 @@ export function attackMethods() {
         throw takeFromExternrefTable0(ret[1]);
     }
     return takeFromExternrefTable0(ret[0]);
+}
+
+/**
+ * Checks training options (every field of [`TrainingOptions`]); throws the reason they are bad.
+ * @param {any} options
+ */
+export function checkTrainingOptions(options) {
+    const ret = wasm.checkTrainingOptions(options);
+    if (ret[1]) {
+        throw takeFromExternrefTable0(ret[0]);
+    }
 }
 
 /**
@@ -472,6 +607,19 @@ export function sniffImage(bytes) {
 
 export function start() {
     wasm.start();
+}
+
+/**
+ * The presets (`[{name, title, options}]`, [`crate::training::PRESETS`]): the card's buttons
+ * and the API's `train({preset})`.
+ * @returns {any}
+ */
+export function trainingPresets() {
+    const ret = wasm.trainingPresets();
+    if (ret[2]) {
+        throw takeFromExternrefTable0(ret[1]);
+    }
+    return takeFromExternrefTable0(ret[0]);
 }
 function __wbg_get_imports() {
     const import0 = {
@@ -1356,6 +1504,10 @@ function __wbg_get_imports() {
             const ret = arg0.then(arg1);
             return ret;
         },
+        __wbg_training_new: function(arg0) {
+            const ret = Training.__wrap(arg0);
+            return ret;
+        },
         __wbg_unconfigure_7ca436ff70c0bcc3: function(arg0) {
             arg0.unconfigure();
         },
@@ -1378,33 +1530,33 @@ function __wbg_get_imports() {
             arg0.writeBuffer(arg1, arg2, getArrayU8FromWasm0(arg3, arg4), arg5, arg6);
         }, arguments); },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 25693, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 25894, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__hfca78ac5448a4b4b);
             return ret;
         },
         __wbindgen_generic_0000000000000002: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDevice")], shim_idx: 13667, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDevice")], shim_idx: 13862, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd);
             return ret;
         },
         __wbindgen_generic_0000000000000003: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDeviceLostInfo")], shim_idx: 13668, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDeviceLostInfo")], shim_idx: 13863, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927);
             return ret;
         },
         __wbindgen_generic_0000000000000004: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUUncapturedErrorEvent")], shim_idx: 13668, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927_29);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUUncapturedErrorEvent")], shim_idx: 13863, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927_38);
             return ret;
         },
         __wbindgen_generic_0000000000000005: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("any")], shim_idx: 13667, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_30);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("any")], shim_idx: 13862, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_39);
             return ret;
         },
         __wbindgen_generic_0000000000000006: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("undefined")], shim_idx: 13667, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_31);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("undefined")], shim_idx: 13862, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_40);
             return ret;
         },
         __wbindgen_generic_0000000000000007: function(arg0) {
@@ -1451,8 +1603,8 @@ function wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927(arg0, arg
     wasm.wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927(arg0, arg1, arg2);
 }
 
-function wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927_29(arg0, arg1, arg2) {
-    wasm.wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927_29(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927_38(arg0, arg1, arg2) {
+    wasm.wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927_38(arg0, arg1, arg2);
 }
 
 function wasm_bindgen__convert__closures_____invoke__hfca78ac5448a4b4b(arg0, arg1, arg2) {
@@ -1469,15 +1621,15 @@ function wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd(arg0, arg
     }
 }
 
-function wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_30(arg0, arg1, arg2) {
-    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_30(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_39(arg0, arg1, arg2) {
+    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_39(arg0, arg1, arg2);
     if (ret[1]) {
         throw takeFromExternrefTable0(ret[0]);
     }
 }
 
-function wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_31(arg0, arg1, arg2) {
-    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_31(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_40(arg0, arg1, arg2) {
+    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_40(arg0, arg1, arg2);
     if (ret[1]) {
         throw takeFromExternrefTable0(ret[0]);
     }
@@ -1522,6 +1674,9 @@ const __wbindgen_enum_GpuTextureViewDimension = ["1d", "2d", "2d-array", "cube",
 const EngineFinalization = (typeof FinalizationRegistry === 'undefined')
     ? { register: () => {}, unregister: () => {} }
     : new FinalizationRegistry(ptr => wasm.__wbg_engine_free(ptr, 1));
+const TrainingFinalization = (typeof FinalizationRegistry === 'undefined')
+    ? { register: () => {}, unregister: () => {} }
+    : new FinalizationRegistry(ptr => wasm.__wbg_training_free(ptr, 1));
 
 function addToExternrefTable0(obj) {
     const idx = wasm.__externref_table_alloc_command_export();

@@ -2,7 +2,9 @@
 /* eslint-disable */
 export const memory: WebAssembly.Memory;
 export const __wbg_engine_free: (a: number, b: number) => void;
+export const __wbg_training_free: (a: number, b: number) => void;
 export const attackMethods: () => [number, number, number];
+export const checkTrainingOptions: (a: any) => [number, number];
 export const checkWeights: (a: number, b: number) => [number, number];
 export const engine_attack: (a: number, b: number, c: number, d: number, e: any, f: number) => any;
 export const engine_attackLabels: (a: number, b: number, c: number, d: number, e: number, f: any) => any;
@@ -27,13 +29,21 @@ export const randomNoiseLike: (a: number, b: number, c: number, d: number, e: nu
 export const setPace: (a: number) => void;
 export const sniffImage: (a: number, b: number) => [number, number, number];
 export const start: () => void;
+export const trainingPresets: () => [number, number, number];
+export const training_accuracy: (a: number, b: number) => any;
+export const training_batches: (a: number) => number;
+export const training_check: (a: number, b: number) => any;
+export const training_create: (a: number, b: number, c: any, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number, m: number) => any;
+export const training_examples: (a: number, b: number) => any;
+export const training_step: (a: number) => any;
+export const training_weights: (a: number, b: number, c: number) => any;
 export const wasm_bindgen__convert__closures_____invoke__h00fe9a0657495941: (a: number, b: number, c: any, d: any) => void;
 export const wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd: (a: number, b: number, c: any) => [number, number];
-export const wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_30: (a: number, b: number, c: any) => [number, number];
-export const wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_31: (a: number, b: number, c: any) => [number, number];
+export const wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_39: (a: number, b: number, c: any) => [number, number];
+export const wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_40: (a: number, b: number, c: any) => [number, number];
 export const wasm_bindgen__convert__closures_____invoke__hfca78ac5448a4b4b: (a: number, b: number, c: any) => [number, number];
 export const wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927: (a: number, b: number, c: any) => void;
-export const wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927_29: (a: number, b: number, c: any) => void;
+export const wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927_38: (a: number, b: number, c: any) => void;
 export const __wbindgen_malloc_command_export: (a: number, b: number) => number;
 export const __wbindgen_realloc_command_export: (a: number, b: number, c: number, d: number) => number;
 export const __wbindgen_free_command_export: (a: number, b: number, c: number) => void;

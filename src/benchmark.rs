@@ -11,7 +11,8 @@ use burn::prelude::*;
 use crate::attacks::{self, AttackOptions, Method, block_on};
 use crate::data::Dataset;
 use crate::inference;
-use crate::model::{DigitNet, IMAGE_PIXELS, images_tensor};
+use crate::model::{DigitNet, DigitNetConfig, IMAGE_PIXELS, images_tensor};
+use crate::training::{AdversarialConfig, Trainer, TrainingConfig};
 
 /// One timed operation: `images` digits per call.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -48,9 +49,11 @@ enum Work {
     Attack(Method, f32, usize, f32),
     /// A fooling image for a 3 by evolution, from the scores alone (its defaults).
     Evolve,
+    /// One training step (Adam, batch of `images`): clean, or on PGD-k examples at ε = 0.3.
+    Train(usize),
 }
 
-const OPERATIONS: [(&str, usize, Work); 13] = [
+const OPERATIONS: [(&str, usize, Work); 17] = [
     ("predict", 1, Work::Predict),
     ("input gradient", 1, Work::InputGradient),
     ("fgsm", 1, Work::Attack(Method::Fgsm, 0.1, 1, 0.1)),
@@ -64,6 +67,10 @@ const OPERATIONS: [(&str, usize, Work); 13] = [
     ("predict ×100", 100, Work::Predict),
     ("fgsm ×100", 100, Work::Attack(Method::Fgsm, 0.1, 1, 0.1)),
     ("pgd-10 ×50 (curve point)", 50, Work::Attack(Method::Pgd, 0.3, 10, 0.05)),
+    ("train step ×64 (clean)", 64, Work::Train(0)),
+    ("train step ×64 (PGD-3)", 64, Work::Train(3)),
+    ("train step ×256 (clean)", 256, Work::Train(0)),
+    ("train step ×256 (PGD-3)", 256, Work::Train(3)),
 ];
 
 /// The operations' names, in the order [`run`] reports them.
@@ -80,7 +87,16 @@ pub fn run(model: &DigitNet, data: &Dataset, runs: usize, warmup: Duration, devi
         .map(|&(name, images, work)| {
             let batch = repeat(data, images);
             let labels: Vec<usize> = batch.labels.iter().map(|&l| l as usize).collect();
-            let call = || call(model, &batch.pixels, &labels, work, device);
+            let mut call: Box<dyn FnMut() + '_> = match work {
+                // A trainer persists across calls: each call is its next batch.
+                Work::Train(steps) => {
+                    let mut trainer = trainer(repeat(data, images * 8), images, steps, device);
+                    Box::new(move || {
+                        block_on(trainer.step()).expect("a training step");
+                    })
+                }
+                _ => Box::new(|| call(model, &batch.pixels, &labels, work, device)),
+            };
             let start = Instant::now();
             call();
             let first_ms = start.elapsed().as_secs_f64() * 1e3;
@@ -125,6 +141,7 @@ fn call(model: &DigitNet, pixels: &[f32], labels: &[usize], work: Work, device: 
             let results = block_on(attacks::run(method, model, pixels, labels, &options, device)).expect("the attack runs");
             assert_eq!(results.len(), labels.len());
         }
+        Work::Train(_) => unreachable!("a trainer keeps its state between calls (run)"),
         Work::Evolve => {
             let mut oracle = attacks::ScoreOracle::of_model(model, device);
             let options = crate::visualize::evolution::EvolutionOptions::default();
@@ -132,6 +149,14 @@ fn call(model: &DigitNet, pixels: &[f32], labels: &[usize], work: Work, device: 
             assert_eq!(evolved.success.len(), 1);
         }
     }
+}
+
+/// A trainer of a fresh network on `data` in batches of `batch`: clean, or on PGD-`steps`
+/// examples at ε = 0.3 (α = 2.5 ε / steps, no warm-up), with epochs enough for any timing.
+fn trainer(data: Dataset, batch: usize, steps: usize, device: &Device) -> Trainer {
+    let adversarial = (steps > 0).then(|| AdversarialConfig::new().with_steps(steps).with_alpha_ratio(2.5 / steps as f32).with_warmup_epochs(0));
+    let config = TrainingConfig { adversarial, ..TrainingConfig::new(DigitNetConfig::new()).with_batch_size(batch).with_epochs(usize::MAX) };
+    Trainer::new(Trainer::initial_model(&config, device), config, data, device)
 }
 
 /// The first `n` digits of `data`, repeated if it holds fewer.

@@ -98,6 +98,16 @@ pub fn one_line(text: &str) -> String {
     parts.join(": ")
 }
 
+/// [`accuracy`] with asynchronous read-backs (each a checkpoint), for the browser.
+pub async fn accuracy_async(model: &DigitNet, data: &Dataset, device: &Device) -> Result<f64, crate::gradients::ComputeError> {
+    let mut correct = 0;
+    for (chunk, labels) in data.pixels.chunks(500 * IMAGE_PIXELS).zip(data.labels.chunks(500)) {
+        let logits = crate::gradients::read(logits(model, images_tensor(chunk, device))).await?;
+        correct += logits.chunks(10).zip(labels).filter(|(row, l)| argmax(row) == **l as usize).count();
+    }
+    Ok(correct as f64 / data.len().max(1) as f64)
+}
+
 /// [`probabilities`] for the browser: one asynchronous read-back.
 pub async fn probabilities_async(model: &DigitNet, pixels: &[f32], device: &Device) -> Result<Vec<f32>, String> {
     read_floats(probabilities_of(model, images_tensor(pixels, device))).await

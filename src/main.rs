@@ -38,7 +38,7 @@ enum Command {
 fn main() {
     let device = Device::flex();
     match Cli::parse().command {
-        Command::Train(command) => command.run(&device),
+        Command::Train(command) => command.run(),
         Command::Eval(command) => command.run(&device),
         Command::Predict(command) => command.run(&device),
         Command::Convert(command) => command.run(),

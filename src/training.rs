@@ -10,12 +10,12 @@
 //! "catastrophic overfitting": if robustness to PGD collapses, the best earlier weights are kept
 //! and training stops.
 
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::tensor::loss::cross_entropy_with_logits;
 
 use crate::attacks;
-use crate::gradients::{loss_gradient, one_hot};
+use crate::gradients::{ComputeError, loss_gradient, one_hot};
 use crate::data::Dataset;
 use crate::model::{DigitNet, DigitNetConfig, IMAGE_PIXELS, IMAGE_SIDE, images_tensor};
 use crate::rng::SplitMix64;
@@ -80,8 +80,121 @@ pub struct TrainingConfig {
     pub adversarial: Option<AdversarialConfig>,
 }
 
+/// How adversarial examples are made for training.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Defence {
+    /// Clean digits only.
+    Clean,
+    /// FGSM from a random start (Wong, Rice & Kolter 2020): one gradient step per batch.
+    Fgsm,
+    /// PGD-k (Madry et al. 2017): `steps` gradient steps per batch, slower and steadier.
+    Pgd,
+}
+
+/// Training settings as the page, the API and `train --preset` give them: the knobs a reader
+/// turns, checked with a sentence for each bad value, then turned into a [`TrainingConfig`].
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TrainingOptions {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub learning_rate: f64,
+    /// Learning-rate multiplier after each epoch.
+    pub lr_decay: f64,
+    pub defence: Defence,
+    /// L∞ radius of the training perturbations (ignored for clean training).
+    pub eps: f32,
+    /// Gradient steps per adversarial example (PGD's k; FGSM takes 1).
+    pub steps: usize,
+    /// Epochs over which ε grows from 0.
+    pub warmup_epochs: usize,
+    /// Training digits (the first of MNIST's 60,000).
+    pub digits: usize,
+    pub seed: u64,
+}
+
+/// A named set of [`TrainingOptions`]: the card's buttons, `train({preset})` in the API and
+/// `train --preset` in the CLI.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Preset {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub options: TrainingOptions,
+}
+
+const fn options(epochs: usize, defence: Defence, eps: f32, steps: usize, warmup_epochs: usize, digits: usize) -> TrainingOptions {
+    TrainingOptions { epochs, batch_size: 64, learning_rate: 2e-3, lr_decay: 0.6, defence, eps, steps, warmup_epochs, digits, seed: 42 }
+}
+
+/// The presets, the first the default. Their times and figures on a browser's CPU are measured
+/// by the bench and reported in the README.
+pub const PRESETS: [Preset; 3] = [
+    Preset { name: "quick", title: "Quick clean (about a minute)", options: options(4, Defence::Clean, 0.0, 1, 0, 10_000) },
+    Preset { name: "defended-0.1", title: "Defended at ε = 0.1 (FGSM, random start)", options: options(4, Defence::Fgsm, 0.1, 1, 1, 10_000) },
+    Preset { name: "defended-0.3", title: "Defended at ε = 0.3 (PGD-3, warm-up)", options: options(5, Defence::Pgd, 0.3, 3, 2, 10_000) },
+];
+
+/// The training digits MNIST has.
+pub const MNIST_TRAINING_DIGITS: usize = 60_000;
+
+impl TrainingOptions {
+    /// The preset called `name`.
+    pub fn preset(name: &str) -> Option<Self> {
+        PRESETS.iter().find(|p| p.name == name).map(|p| p.options)
+    }
+
+    /// Refuses settings that cannot train, with the reason in a sentence.
+    pub fn check(&self) -> Result<(), String> {
+        let fail = |why: String| Err(why);
+        if self.batch_size == 0 || self.batch_size > 1024 {
+            return fail(format!("the batch size must be between 1 and 1024 digits, not {}", self.batch_size));
+        }
+        if self.epochs == 0 || self.epochs > 100 {
+            return fail(format!("the number of epochs must be between 1 and 100, not {}", self.epochs));
+        }
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0 && self.learning_rate <= 1.0) {
+            return fail(format!("the learning rate must be a number above 0 and at most 1, not {}", self.learning_rate));
+        }
+        if !(self.lr_decay.is_finite() && self.lr_decay > 0.0 && self.lr_decay <= 1.0) {
+            return fail(format!("the learning-rate decay must be above 0 and at most 1, not {}", self.lr_decay));
+        }
+        if self.defence != Defence::Clean && !(self.eps.is_finite() && self.eps > 0.0 && self.eps <= 1.0) {
+            return fail(format!("ε must be above 0 and at most 1 for adversarial training, not {}", self.eps));
+        }
+        if self.defence == Defence::Pgd && !(1..=40).contains(&self.steps) {
+            return fail(format!("PGD training takes 1 to 40 steps, not {}", self.steps));
+        }
+        if self.digits == 0 || self.digits > MNIST_TRAINING_DIGITS {
+            return fail(format!("train on 1 to {MNIST_TRAINING_DIGITS} digits, not {}", self.digits));
+        }
+        Ok(())
+    }
+
+    /// The trainer's configuration for the page's network (its layer sizes are the committed
+    /// networks', so the reader's network fits every panel and the README's PyTorch module).
+    pub fn config(&self) -> TrainingConfig {
+        let adversarial = match self.defence {
+            Defence::Clean => None,
+            Defence::Fgsm => Some(AdversarialConfig::new().with_eps(self.eps).with_steps(1).with_alpha_ratio(1.25)),
+            Defence::Pgd => Some(AdversarialConfig::new().with_eps(self.eps).with_steps(self.steps).with_alpha_ratio(2.5 / self.steps as f32)),
+        }
+        .map(|a| a.with_warmup_epochs(self.warmup_epochs));
+        TrainingConfig {
+            epochs: self.epochs,
+            batch_size: self.batch_size,
+            learning_rate: self.learning_rate,
+            lr_decay: self.lr_decay,
+            seed: self.seed,
+            adversarial,
+            ..TrainingConfig::new(DigitNetConfig::new())
+        }
+    }
+}
+
 /// What the trainer reports after each batch.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Progress {
     pub epoch: usize,
     pub batch: usize,
@@ -90,7 +203,8 @@ pub struct Progress {
 }
 
 /// Accuracy after one epoch, on the held-out check digits.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct EpochCheck {
     pub epoch: usize,
     pub clean_accuracy: f64,
@@ -125,6 +239,7 @@ pub fn translate(image: &[f32], dx: isize, dy: isize, out: &mut [f32]) {
 /// Trains a network from scratch on `device` (autodiff is enabled here) and returns it in
 /// inference mode. `check` (digits not trained on) is measured after each epoch; `report` hears
 /// every batch and every check.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn train(
     config: &TrainingConfig,
     data: &Dataset,
@@ -132,80 +247,217 @@ pub fn train(
     device: &Device,
     report: impl FnMut(Event),
 ) -> DigitNet {
-    let autodiff = device.clone().autodiff();
-    autodiff.seed(config.seed);
-    train_from(config.model.init(&autodiff), config, data, check, device, report)
+    train_from(Trainer::initial_model(config, device), config, data, check, device, report)
 }
 
 /// [`train`], starting from `model` (on `device`'s autodiff variant, in training mode): to
 /// continue training, with other settings, from saved weights. Seed the autodiff device first
-/// for reproducible dropout ([`train`] does).
+/// for reproducible dropout ([`train`] does). The loop over [`Trainer`]'s steps, as the page's
+/// worker runs them.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn train_from(
-    mut model: DigitNet,
+    model: DigitNet,
     config: &TrainingConfig,
     data: &Dataset,
     check: Option<&Dataset>,
     device: &Device,
     mut report: impl FnMut(Event),
 ) -> DigitNet {
-    let inference_device = device.clone();
-    let device = device.clone().autodiff();
-    let mut rng = SplitMix64::new(config.seed);
-    let mut optimizer = AdamConfig::new().init();
-    let batches = data.len().div_ceil(config.batch_size);
-    let mut order: Vec<usize> = (0..data.len()).collect();
-    let mut batch_pixels = vec![0.0f32; config.batch_size * IMAGE_PIXELS];
-    let shift = config.shift as isize;
-    let mut best: Option<(f64, DigitNet)> = None; // (PGD accuracy, weights) of the best epoch
-
-    for epoch in 0..config.epochs {
-        let lr = config.learning_rate * config.lr_decay.powi(epoch as i32);
-        rng.shuffle(&mut order);
-        for (batch, indices) in order.chunks(config.batch_size).enumerate() {
-            let n = indices.len();
-            let mut labels = Vec::with_capacity(n);
-            for (slot, &i) in indices.iter().enumerate() {
-                let (dx, dy) = if shift > 0 {
-                    (rng.below(2 * shift as usize + 1) as isize - shift, rng.below(2 * shift as usize + 1) as isize - shift)
-                } else {
-                    (0, 0)
-                };
-                translate(data.image(i), dx, dy, &mut batch_pixels[slot * IMAGE_PIXELS..(slot + 1) * IMAGE_PIXELS]);
-                labels.push(data.labels[i] as usize);
-            }
-            let targets = one_hot(&labels, &device);
-            let mut images = images_tensor(&batch_pixels[..n * IMAGE_PIXELS], &device);
-            if let Some(adversarial) = &config.adversarial {
-                let eps = adversarial.eps_at(epoch, batch, batches);
-                images = adversarial_examples(&model, images, targets.clone(), eps, adversarial, rng.next_u64());
-            }
-            let loss = cross_entropy_with_logits(model.forward(images), targets);
-            let loss_value = loss.clone().into_scalar::<f32>();
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optimizer.step(lr, model, grads);
-            report(Event::Batch(Progress { epoch, batch, batches, loss: loss_value }));
-        }
-
-        let Some(check) = check else { continue };
-        let current = model.valid();
-        let clean_accuracy = crate::inference::accuracy(&current, check, &inference_device);
-        let pgd_accuracy = config.adversarial.as_ref().map(|a| pgd_accuracy(&current, check, a, &inference_device));
-        let mut collapsed = false;
-        if let (Some(pgd), Some(adversarial)) = (pgd_accuracy, &config.adversarial) {
-            match &best {
-                Some((best_pgd, _)) if *best_pgd - pgd > adversarial.collapse => collapsed = true,
-                Some((best_pgd, _)) if pgd <= *best_pgd => {}
-                _ => best = Some((pgd, current)),
+    let mut trainer = Trainer::new(model, config.clone(), data.clone(), device);
+    crate::attacks::block_on(async {
+        while !trainer.finished() {
+            report(Event::Batch(trainer.step().await.expect("a native training step")));
+            if let (true, Some(check)) = (trainer.at_epoch_end(), check) {
+                report(Event::Epoch(trainer.check(check).await.expect("a native check")));
             }
         }
-        report(Event::Epoch(EpochCheck { epoch, clean_accuracy, pgd_accuracy, collapsed }));
-        if collapsed {
-            break;
+    });
+    trainer.into_model()
+}
+
+/// Training one batch at a time, so that a host can give way, show progress and pause between
+/// batches: the CLI's loop ([`train_from`]) and the page's worker drive the same steps, natively
+/// and in the browser on either backend. Every read-back is asynchronous (WebGPU in a browser
+/// allows no other) and a checkpoint ([`crate::pace`]).
+pub struct Trainer {
+    /// On the autodiff device, in training mode.
+    model: DigitNet,
+    optimizer: ModuleOptimizer,
+    config: TrainingConfig,
+    data: Dataset,
+    device: Device,
+    autodiff: Device,
+    rng: SplitMix64,
+    order: Vec<usize>,
+    epoch: usize,
+    batch: usize,
+    batch_pixels: Vec<f32>,
+    /// The last batch as trained on (adversarial examples when training adversarially).
+    last_images: Option<Tensor<4>>,
+    /// (PGD accuracy, weights) of the best checked epoch.
+    best: Option<(f64, DigitNet)>,
+    collapsed: bool,
+}
+
+impl Trainer {
+    /// A fresh network for `config` on `device`'s autodiff variant, seeded for reproducible
+    /// initialisation and dropout.
+    pub fn initial_model(config: &TrainingConfig, device: &Device) -> DigitNet {
+        let autodiff = device.clone().autodiff();
+        autodiff.seed(config.seed);
+        config.model.init(&autodiff)
+    }
+
+    /// A trainer of `model` (from [`Trainer::initial_model`], or saved weights moved to the
+    /// autodiff device in training mode) on `data`.
+    pub fn new(model: DigitNet, config: TrainingConfig, data: Dataset, device: &Device) -> Self {
+        assert!(config.batch_size > 0, "a batch holds at least one digit");
+        let order = (0..data.len()).collect();
+        Self {
+            model,
+            optimizer: AdamConfig::new().init(),
+            rng: SplitMix64::new(config.seed),
+            batch_pixels: vec![0.0; config.batch_size * IMAGE_PIXELS],
+            config,
+            data,
+            device: device.clone(),
+            autodiff: device.clone().autodiff(),
+            order,
+            epoch: 0,
+            batch: 0,
+            last_images: None,
+            best: None,
+            collapsed: false,
         }
     }
-    match best {
-        Some((_, model)) => model,
-        None => model.valid(),
+
+    /// Batches per epoch.
+    pub fn batches(&self) -> usize {
+        self.data.len().div_ceil(self.config.batch_size)
+    }
+
+    /// Every epoch done, or stopped by the catastrophic-overfitting guard.
+    pub fn finished(&self) -> bool {
+        self.collapsed || self.epoch >= self.config.epochs || self.data.is_empty()
+    }
+
+    /// The last step ended an epoch: the time for [`Trainer::check`].
+    pub fn at_epoch_end(&self) -> bool {
+        self.batch == 0 && self.epoch > 0
+    }
+
+    /// Epochs completed.
+    pub fn epochs_done(&self) -> usize {
+        self.epoch
+    }
+
+    /// The device the network is checked on (the autodiff device's inner one).
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// The settings trained with.
+    pub fn config(&self) -> &TrainingConfig {
+        &self.config
+    }
+
+    /// One batch: random shifts, adversarial examples when configured, one Adam step. Returns the
+    /// batch's loss (before the step).
+    pub async fn step(&mut self) -> Result<Progress, ComputeError> {
+        assert!(!self.finished(), "training is over");
+        let (epoch, batch, batches) = (self.epoch, self.batch, self.batches());
+        if batch == 0 {
+            self.rng.shuffle(&mut self.order);
+        }
+        let lr = self.config.learning_rate * self.config.lr_decay.powi(epoch as i32);
+        let shift = self.config.shift as isize;
+        let indices = &self.order[batch * self.config.batch_size..((batch + 1) * self.config.batch_size).min(self.data.len())];
+        let n = indices.len();
+        let mut labels = Vec::with_capacity(n);
+        for (slot, &i) in indices.iter().enumerate() {
+            let (dx, dy) = if shift > 0 {
+                let side = 2 * shift as usize + 1;
+                (self.rng.below(side) as isize - shift, self.rng.below(side) as isize - shift)
+            } else {
+                (0, 0)
+            };
+            translate(self.data.image(i), dx, dy, &mut self.batch_pixels[slot * IMAGE_PIXELS..(slot + 1) * IMAGE_PIXELS]);
+            labels.push(self.data.labels[i] as usize);
+        }
+        let targets = one_hot(&labels, &self.autodiff);
+        let mut images = images_tensor(&self.batch_pixels[..n * IMAGE_PIXELS], &self.autodiff);
+        if let Some(adversarial) = &self.config.adversarial {
+            let eps = adversarial.eps_at(epoch, batch, batches);
+            images = adversarial_examples(&self.model, images, targets.clone(), eps, adversarial, self.rng.next_u64());
+        }
+        self.last_images = Some(images.clone());
+        let loss = cross_entropy_with_logits(self.model.forward(images), targets);
+        let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+        self.model = self.optimizer.step(lr, self.model.clone(), grads);
+        // Read after the step is queued: on a GPU the whole step goes out before the one wait.
+        let loss = crate::gradients::read(loss).await?[0];
+        self.batch += 1;
+        if self.batch == batches {
+            self.batch = 0;
+            self.epoch += 1;
+        }
+        Ok(Progress { epoch, batch, batches, loss })
+    }
+
+    /// The first `count` images of the last batch trained on (what the network saw), row-major.
+    pub async fn last_images(&self, count: usize) -> Result<Vec<f32>, ComputeError> {
+        let Some(images) = &self.last_images else { return Ok(Vec::new()) };
+        let n = images.dims()[0].min(count);
+        crate::gradients::read(images.clone().slice([0..n])).await
+    }
+
+    /// Accuracy of the network as it is now on `check` (digits not trained on), clean and, when
+    /// training adversarially, under PGD at the training radius: the catastrophic-overfitting
+    /// guard. A drop of PGD accuracy larger than `collapse` below the best epoch's stops training
+    /// and [`Trainer::into_model`] returns the best epoch's weights.
+    pub async fn check(&mut self, check: &Dataset) -> Result<EpochCheck, ComputeError> {
+        self.check_with(check, check).await
+    }
+
+    /// [`Trainer::check`] with the PGD part on `pgd_check` (fewer digits: PGD costs ten
+    /// gradients per digit).
+    pub async fn check_with(&mut self, check: &Dataset, pgd_check: &Dataset) -> Result<EpochCheck, ComputeError> {
+        let current = self.model.valid();
+        let clean_accuracy = crate::inference::accuracy_async(&current, check, &self.device).await?;
+        let pgd = match &self.config.adversarial {
+            Some(adversarial) => Some((pgd_accuracy_async(&current, pgd_check, adversarial, &self.device).await?, adversarial.collapse)),
+            None => None,
+        };
+        if let Some((pgd, collapse)) = pgd {
+            match &self.best {
+                Some((best, _)) if *best - pgd > collapse => self.collapsed = true,
+                Some((best, _)) if pgd <= *best => {}
+                _ => self.best = Some((pgd, current)),
+            }
+        }
+        Ok(EpochCheck { epoch: self.epoch.saturating_sub(1), clean_accuracy, pgd_accuracy: pgd.map(|(a, _)| a), collapsed: self.collapsed })
+    }
+
+    /// The network as it is now, in inference mode.
+    pub fn current(&self) -> DigitNet {
+        self.model.valid()
+    }
+
+    /// The trained network in inference mode: the best checked epoch's when training
+    /// adversarially with checks, else the last.
+    pub fn into_model(self) -> DigitNet {
+        match self.best {
+            Some((_, model)) => model,
+            None => self.model.valid(),
+        }
+    }
+
+    /// [`Trainer::into_model`] without ending training (a copy).
+    pub fn best(&self) -> DigitNet {
+        match &self.best {
+            Some((_, model)) => model.clone(),
+            None => self.model.valid(),
+        }
     }
 }
 
@@ -226,7 +478,13 @@ pub fn adversarial_examples(model: &DigitNet, images: Tensor<4>, targets: Tensor
 
 /// Accuracy under PGD (random start, `check_steps` steps of `eps / 4`) on `data`: the training
 /// examples' own stepper with PGD's settings, the same steps as `attacks::pgd`'s.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn pgd_accuracy(model: &DigitNet, data: &Dataset, adversarial: &AdversarialConfig, device: &Device) -> f64 {
+    crate::attacks::block_on(pgd_accuracy_async(model, data, adversarial, device)).expect("a native PGD check")
+}
+
+/// [`pgd_accuracy`] with asynchronous read-backs, for the browser.
+pub async fn pgd_accuracy_async(model: &DigitNet, data: &Dataset, adversarial: &AdversarialConfig, device: &Device) -> Result<f64, ComputeError> {
     let check = AdversarialConfig { steps: adversarial.check_steps, alpha_ratio: 0.25, ..adversarial.clone() };
     let mut correct = 0;
     for start in (0..data.len()).step_by(250) {
@@ -234,10 +492,10 @@ pub fn pgd_accuracy(model: &DigitNet, data: &Dataset, adversarial: &AdversarialC
         let labels: Vec<usize> = data.labels[start..end].iter().map(|&l| l as usize).collect();
         let images = images_tensor(&data.pixels[start * IMAGE_PIXELS..end * IMAGE_PIXELS], device);
         let adversarial = adversarial_examples(model, images, crate::gradients::one_hot(&labels, device), check.eps, &check, 7);
-        let predicted = crate::inference::logits(model, adversarial).argmax(1).into_data().convert::<i64>().try_to_vec::<i64>().expect("labels as integers");
-        correct += predicted.iter().zip(&labels).filter(|(p, l)| **p as usize == **l).count();
+        let logits = crate::gradients::read(crate::inference::logits(model, adversarial)).await?;
+        correct += logits.chunks(10).zip(&labels).filter(|(row, l)| crate::inference::argmax(row) == **l).count();
     }
-    correct as f64 / data.len().max(1) as f64
+    Ok(correct as f64 / data.len().max(1) as f64)
 }
 
 #[cfg(test)]

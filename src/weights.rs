@@ -492,23 +492,36 @@ fn quantize(values: &[f32], rows: usize) -> (Vec<i8>, Vec<f32>) {
 }
 
 /// Serialises the trainable tensors in PyTorch layout, with a description in the metadata.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn to_bytes(model: &DigitNet, description: &str) -> Vec<u8> {
-    let data = |tensor: TensorData| (tensor.shape().to_vec(), tensor.try_to_vec::<f32>().expect("f32 parameters"));
-    let bias = |param: &Option<burn::module::Param<Tensor<1>>>| data(param.as_ref().expect("every layer has a bias").val().into_data());
-    let pytorch = |param: &burn::module::Param<Tensor<2>>| data(transposed(param.val().into_data()));
-    let tensors = [
-        ("conv1.weight", data(model.block1.conv.weight.val().into_data())),
-        ("conv1.bias", bias(&model.block1.conv.bias)),
-        ("conv2.weight", data(model.block2.conv.weight.val().into_data())),
-        ("conv2.bias", bias(&model.block2.conv.bias)),
-        ("fc1.weight", pytorch(&model.fc1.weight)),
-        ("fc1.bias", bias(&model.fc1.bias)),
-        ("fc2.weight", pytorch(&model.fc2.weight)),
-        ("fc2.bias", bias(&model.fc2.bias)),
-    ];
-    let tensors = tensors.into_iter().map(|(name, (shape, values))| (name.to_string(), shape, values)).collect();
+    crate::attacks::block_on(to_bytes_async(model, description)).expect("a native read-back")
+}
+
+/// [`to_bytes`] with asynchronous read-backs, as WebGPU in a browser requires (the reader's own
+/// network is saved from the device it was trained on).
+pub async fn to_bytes_async(model: &DigitNet, description: &str) -> Result<Vec<u8>, crate::gradients::ComputeError> {
+    async fn data<const D: usize>(tensor: Tensor<D>) -> Result<TensorData, crate::gradients::ComputeError> {
+        let shape = tensor.dims().to_vec();
+        Ok(TensorData::new(crate::gradients::read(tensor).await?, shape))
+    }
+    let bias = |param: &Option<burn::module::Param<Tensor<1>>>| param.as_ref().expect("every layer has a bias").val();
+    let mut tensors = Vec::new();
+    for (name, tensor, pytorch) in [
+        ("conv1.weight", data(model.block1.conv.weight.val()).await?, false),
+        ("conv1.bias", data(bias(&model.block1.conv.bias)).await?, false),
+        ("conv2.weight", data(model.block2.conv.weight.val()).await?, false),
+        ("conv2.bias", data(bias(&model.block2.conv.bias)).await?, false),
+        ("fc1.weight", data(model.fc1.weight.val()).await?, true),
+        ("fc1.bias", data(bias(&model.fc1.bias)).await?, false),
+        ("fc2.weight", data(model.fc2.weight.val()).await?, true),
+        ("fc2.bias", data(bias(&model.fc2.bias)).await?, false),
+    ] {
+        // burn's linear weights are [in, out]; PyTorch's [out, in].
+        let tensor = if pytorch { transposed(tensor) } else { tensor };
+        tensors.push((name.to_string(), tensor.shape().to_vec(), tensor.try_to_vec::<f32>().expect("f32 parameters")));
+    }
     let metadata = serde_json::json!({ "format": "pt", "description": description });
-    write(Some(metadata), tensors, Precision::F32).expect("F32 cannot overflow")
+    Ok(write(Some(metadata), tensors, Precision::F32).expect("F32 cannot overflow"))
 }
 
 #[cfg(test)]

@@ -20,13 +20,15 @@ fn pkg_and_model_files_exist() {
         "pkg/adversarial_digits_bg.wasm",
         "pkg/cpu/adversarial_digits.js",
         "pkg/cpu/adversarial_digits_bg.wasm",
+        "pkg/train/adversarial_digits.js",
+        "pkg/train/adversarial_digits_bg.wasm",
         "pkg/SOURCE_HASH",
     ] {
         let path = root().join(file);
         assert!(path.is_file(), "{file} is missing: {REBUILD}");
         assert!(std::fs::metadata(&path).unwrap().len() > 0, "{file} is empty: {REBUILD}");
     }
-    for wasm in ["pkg/adversarial_digits_bg.wasm", "pkg/cpu/adversarial_digits_bg.wasm"] {
+    for wasm in ["pkg/adversarial_digits_bg.wasm", "pkg/cpu/adversarial_digits_bg.wasm", "pkg/train/adversarial_digits_bg.wasm"] {
         let bytes = std::fs::read(root().join(wasm)).unwrap();
         assert!(bytes.starts_with(b"\0asm"), "{wasm} is not a WebAssembly module (a Git LFS pointer?): {REBUILD}");
     }

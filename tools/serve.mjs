@@ -36,10 +36,11 @@ export const MIME = {
   '.txt': 'text/plain; charset=utf-8',
   '.md': 'text/plain; charset=utf-8',
   '.ts': 'text/plain; charset=utf-8',
+  '.gz': 'application/gzip',
 };
 const DEFAULT_TYPE = 'application/octet-stream'; // IDX data files, SOURCE_HASH, anything unknown
 /** Already-compressed formats, sent as they are. */
-const INCOMPRESSIBLE = new Set(['.png', '.jpg', '.jpeg', '.gif', '.webp', '.ico']);
+const INCOMPRESSIBLE = new Set(['.png', '.jpg', '.jpeg', '.gif', '.webp', '.ico', '.gz']);
 
 /**
  * A file's bytes, its ETag (a hash of the content: a rebuilt wasm or retrained weights get a new

@@ -29,8 +29,14 @@ if [[ ! -f www/data/samples-images-idx3-ubyte || ! -f www/data/samples-labels-id
   need_mnist
   cargo run --release -- export-samples --out www/data
 fi
+if [[ ! -f www/data/train/train-5-images-idx3-ubyte.gz || ! -f www/data/train/test-labels-idx1-ubyte.gz ]]; then
+  echo "www/data/train/ is missing: writing the training card's digits"
+  need_mnist
+  node tools/training-data.mjs
+fi
 if [[ ! -f pkg/adversarial_digits_bg.wasm || ! -f pkg/adversarial_digits.js \
-   || ! -f pkg/cpu/adversarial_digits_bg.wasm || ! -f pkg/cpu/adversarial_digits.js ]]; then
+   || ! -f pkg/cpu/adversarial_digits_bg.wasm || ! -f pkg/cpu/adversarial_digits.js \
+   || ! -f pkg/train/adversarial_digits_bg.wasm || ! -f pkg/train/adversarial_digits.js ]]; then
   echo "pkg/ is missing: building the wasm (about 10 minutes the first time)"
   bash tools/build-wasm.sh
 fi

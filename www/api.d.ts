@@ -10,8 +10,8 @@ export type Pixels = Float32Array | ArrayLike<number>;
 /** A class of the network: 0 to 9. */
 export type Digit = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
 export type Backend = 'webgpu' | 'cpu';
-/** The networks: trained on clean digits, or adversarially trained. */
-export type ModelName = 'standard' | 'robust' | 'masked';
+/** The networks: trained on clean digits, adversarially trained, gradient-masked, or the reader's own (trained in the tab or loaded). */
+export type ModelName = 'standard' | 'robust' | 'masked' | 'yours';
 /** The attacks: the names of the engine's catalogue (src/attacks/catalogue.rs; tests/catalogue.rs checks this list). */
 export type AttackMethod = 'fgsm' | 'bim' | 'pgd' | 'pgd-l2' | 'mi-fgsm' | 'deepfool' | 'cw' | 'jsma' | 'few-pixel' | 'simba' | 'square' | 'square-l2' | 'apgd' | 'fab' | 'bpda' | 'hopskipjump';
 
@@ -307,6 +307,69 @@ export interface AdversarialDigitsApi {
   featureMaps(options?: { pixels?: Pixels; model?: ModelName } & Cancellable): Promise<FeatureMapsResult>;
   /** The share (0-1) of random print-and-camera transformations under which `pixels` still fools the network (reads as wrong, or as `target`). */
   survival(options: { pixels?: Pixels; label: number; target?: number | null; transformations?: number; seed?: number; model?: ModelName } & Cancellable): Promise<number>;
+  /** Trains the reader's own network in the tab; it becomes 'yours' (kept in this browser). */
+  train(options?: TrainOptions): Promise<TrainingSummary>;
+  trainingPresets(): Promise<TrainingPreset[]>;
+  /** The reader's own network as safetensors bytes (the README's PyTorch layout), or null. */
+  yourNetwork(): Promise<{ weights: Uint8Array; summary: string | null } | null>;
+  forgetYourNetwork(): Promise<void>;
+}
+
+/** Training settings (src/training.rs, TrainingOptions). */
+export interface TrainingOptions {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** Learning-rate multiplier after each epoch. */
+  lrDecay: number;
+  /** 'clean'; 'fgsm': FGSM from a random start (Wong et al. 2020); 'pgd': PGD-k (Madry et al. 2017). */
+  defence: 'clean' | 'fgsm' | 'pgd';
+  /** L∞ radius of the training perturbations. */
+  eps: number;
+  /** PGD's k. */
+  steps: number;
+  /** Epochs over which ε grows from 0. */
+  warmupEpochs: number;
+  /** Training digits (the first of MNIST's 60,000). */
+  digits: number;
+  seed: number;
+}
+
+export interface TrainingPreset {
+  name: 'quick' | 'defended-0.1' | 'defended-0.3';
+  title: string;
+  options: TrainingOptions;
+}
+
+/** What `train({onProgress})` hears (www/training/training-client.js lists every message). */
+export type TrainingEvent =
+  | { type: 'data'; loaded: number; total: number }
+  | { type: 'ready'; backend: Backend; reason: string; cpuMs: number | null; webgpuMs: number | null; batches: number; digits: number }
+  | { type: 'step'; epoch: number; batch: number; batches: number; loss: number; step: number; totalSteps: number; imagesPerSecond: number; secondsLeft: number; epochEnd: boolean; finished: boolean }
+  | { type: 'accuracy'; step: number; cleanAccuracy: number }
+  | { type: 'check'; step: number; epoch: number; cleanAccuracy: number; pgdAccuracy: number | null; collapsed: boolean }
+  | { type: 'examples'; step: number; pixels: Float32Array }
+  | { type: 'paused' };
+
+export interface TrainOptions extends Partial<TrainingOptions>, Cancellable {
+  preset?: TrainingPreset['name'];
+  /** Where to train: 'auto' (a measured step decides), 'cpu' or 'webgpu'. */
+  backend?: 'auto' | Backend;
+  onProgress?: (event: TrainingEvent) => void;
+}
+
+export interface TrainingSummary {
+  backend: Backend;
+  options: TrainingOptions;
+  epochs: number;
+  seconds: number;
+  imagesPerSecond: number;
+  /** On 1,000 test digits after the last epoch. */
+  cleanAccuracy: number | null;
+  /** Under PGD-10 at the training ε on 200 test digits (adversarial training only). */
+  pgdAccuracy: number | null;
+  /** The catastrophic-overfitting guard stopped training and kept the best earlier epoch. */
+  collapsed: boolean;
 }
 
 // Events. Each demo fires them at its root element (for an embed: the <adversarial-digits>
@@ -421,6 +484,10 @@ export declare const foolingImage: AdversarialDigitsApi['foolingImage'];
 export declare const featureMaps: AdversarialDigitsApi['featureMaps'];
 export declare const survival: AdversarialDigitsApi['survival'];
 export declare const setModel: AdversarialDigitsApi['setModel'];
+export declare const train: AdversarialDigitsApi['train'];
+export declare const trainingPresets: AdversarialDigitsApi['trainingPresets'];
+export declare const yourNetwork: AdversarialDigitsApi['yourNetwork'];
+export declare const forgetYourNetwork: AdversarialDigitsApi['forgetYourNetwork'];
 
 declare global {
   interface Window {

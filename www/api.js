@@ -13,7 +13,7 @@
 // On a page without the demo (an exercise sheet), `load()` loads the network; pages with
 // <adversarial-digits> embeds connect on their own.
 
-import { getEngine, MODEL_NAMES, onBackendChange } from './models.js';
+import { chosenBackend, getEngine, MODEL_NAMES, onBackendChange } from './models.js';
 
 let resolveReady;
 let rejectReady;
@@ -104,7 +104,7 @@ async function engineFor(model = apiModel) {
   return model == null ? engine : getEngine(model);
 }
 
-/** Chooses the network later calls use: 'standard', 'robust' or 'masked' (null: the page's own). */
+/** Chooses the network later calls use: 'standard', 'robust', 'masked' or 'yours' (null: the page's own). */
 export function setModel(name) {
   if (name != null && !MODEL_NAMES.includes(name)) throw new TypeError(`unknown model "${name}" (${MODEL_NAMES.join(' or ')})`);
   apiModel = name;
@@ -199,6 +199,43 @@ export async function survival({ pixels, label, target = null, transformations, 
   return use.survival(input, digitClass(label, 'label'), target == null ? null : digitClass(target, 'target'), count, seed, { signal });
 }
 
+/**
+ * Trains the reader's own network in the tab (www/training/): `preset` ('quick', 'defended-0.1',
+ * 'defended-0.3') with any option on top (`epochs`, `batchSize`, `learningRate`, `lrDecay`,
+ * `defence`, `eps`, `steps`, `warmupEpochs`, `digits`, `seed`); `backend` 'auto', 'cpu' or
+ * 'webgpu' (default: the page's, ?backend=); `onProgress(event)` hears each batch and check; `signal` cancels it. Resolves to the
+ * final figures once the network is "yours" (setModel('yours') then uses it), kept in this
+ * browser. Bad settings reject with the reason.
+ * @returns {Promise<{backend: string, options: object, epochs: number, seconds: number,
+ *   imagesPerSecond: number, cleanAccuracy: number|null, pgdAccuracy: number|null, collapsed: boolean}>}
+ */
+export async function train({ preset = 'quick', backend = chosenBackend(), onProgress, signal, ...overrides } = {}) {
+  const [{ describeRun, resolveOptions, train: run }, { saveYours }] = await Promise.all([
+    import('./training/training-client.js'), import('./training/yours.js')]);
+  const options = await resolveOptions({ preset, ...overrides });
+  const { summary, weights } = await run(options, { backend, onEvent: onProgress, signal, description: `DigitNet trained in the browser: ${JSON.stringify(options)}` });
+  await saveYours(weights, { summary: describeRun(summary), figures: summary });
+  return summary;
+}
+
+/** The training presets: [{name, title, options}] (src/training.rs). */
+export async function trainingPresets() {
+  return (await import('./training/training-client.js')).trainingPresets();
+}
+
+/** The reader's own network: {weights (safetensors bytes), summary} or null (kept in this browser). */
+export async function yourNetwork() {
+  const { restoreYours } = await import('./training/yours.js');
+  const mine = await restoreYours();
+  return mine && { weights: mine.weights.slice(), summary: mine.meta.summary ?? null };
+}
+
+/** Forgets the reader's own network (here and in this browser's storage). */
+export async function forgetYourNetwork() {
+  await (await import('./training/yours.js')).forgetYours();
+  if (apiModel === 'yours') apiModel = null;
+}
+
 let following = false;
 /** Pages without the page's demo: `backend` follows the standard network's engine. */
 export function followBackend() {
@@ -242,6 +279,10 @@ export const adversarialDigits = {
   survival,
   setModel,
   get model() { return apiModel ?? 'standard'; },
+  train,
+  trainingPresets,
+  yourNetwork,
+  forgetYourNetwork,
 };
 
 /** The page: the backend changed (or was first chosen). */

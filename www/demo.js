@@ -23,7 +23,7 @@ import { createScheduler } from './scheduler.js';
 import { createState } from './state.js';
 
 /** What a demo can show, in page order. `classify`: preview, bars and verdict. */
-export const VIEWS = ['classify', 'attack', 'visualise', 'robust', 'blackbox'];
+export const VIEWS = ['classify', 'attack', 'visualise', 'robust', 'blackbox', 'train'];
 export const INPUT_CONTROLS = ['draw', 'upload', 'camera', 'samples'];
 /** Every control a demo can show; `attack` in a list stands for all of the attack panel's. */
 export const CONTROLS = [...INPUT_CONTROLS, ...ATTACK_CONTROLS];
@@ -173,6 +173,12 @@ export function mountDemo(root, {
     card('blackbox', 'Without the gradient', { wide: true }, blackBoxBox, blackBoxAnnouncer);
   }
 
+  const trainBox = el('div', { id: id('train-panel'), class: 'train-panel' });
+  const trainAnnouncer = el('p', { class: 'visually-hidden', 'aria-live': 'polite' });
+  if (has('train')) {
+    card('train', 'Train it yourself', { wide: true }, trainBox, trainAnnouncer);
+  }
+
   const message = el('p', { id: id('message'), class: 'message', role: 'alert', 'data-kind': '' });
   // The compact layout: the same elements, fewer cards. The digit (drawable, or the picked one)
   // heads the row; each view adds its main figure, and its other parts go behind a "More".
@@ -227,6 +233,7 @@ export function mountDemo(root, {
       content.push(title('Without the gradient'), blackBoxBox, blackBoxAnnouncer);
       mores.push(disclosure('blackbox', 'More: fooling images by evolution'));
     }
+    if (has('train')) content.push(title('Train it yourself'), trainBox, trainAnnouncer);
     if (shows('samples') || inputActions.childElementCount) {
       content.push(el('div', { class: 'compact-inputs' }, ...(shows('samples') ? [samplesStrip] : []), ...(inputActions.childElementCount ? [inputActions] : [])));
     }
@@ -521,6 +528,8 @@ export function mountDemo(root, {
         mountRobustPanel(robustBox, { engine, source, state, idPrefix, more: more.robust, announce: (text) => { robustAnnouncer.textContent = text; } })),
       panel('blackbox', blackBoxBox, './panels/blackbox-panel.js', ({ mountBlackBoxPanel }) =>
         mountBlackBoxPanel(blackBoxBox, { engine, source, idPrefix, more: more.blackbox, announce: (text) => { blackBoxAnnouncer.textContent = text; } })),
+      panel('train', trainBox, './training/train-panel.js', ({ mountTrainPanel }) =>
+        mountTrainPanel(trainBox, { state, idPrefix, backend: state.get('backend'), announce: (text) => { trainAnnouncer.textContent = text; } })),
     ]);
   }
 

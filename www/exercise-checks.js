@@ -20,14 +20,18 @@
 //              of the catalogue) runs at `eps` on the first `digits` samples (default 10); solved
 //              when the network reads at most `maxAccuracy` of them (default 0.2).
 //              Fields: eps, digits?, maxAccuracy?
-// Every kind: model? ("standard" | "robust" | "masked"), hint? (shown with a wrong answer).
+//   "defend"   train a network of your own (the page's "Train it yourself") that keeps at least
+//              `minRobust` of the first `digits` samples (default 100) under PGD with `steps` steps
+//              (default 20) at `eps`, and reads at least `minClean` of them clean. Checked on the
+//              reader's network ("yours"). Fields: eps, minRobust, minClean, steps?, digits?
+// Every kind: model? ("standard" | "robust" | "masked" | "yours"), hint? (shown with a wrong answer).
 
 import { describeMethods } from './attack-methods.js';
 import { download } from './download.js';
 import { MODEL_NAMES } from './models.js';
 import { percent } from './render/bars.js';
 
-export const KINDS = ['perturb', 'min-eps', 'code', 'draw', 'break'];
+export const KINDS = ['perturb', 'min-eps', 'code', 'draw', 'break', 'defend'];
 export const NORMS = { linf: 'L∞', l2: 'L2', l0: 'L0' };
 const SAMPLE_COUNT = 100; // www/data holds the first 100 MNIST test digits
 const COMMON = ['id', 'title', 'prompt', 'kind', 'model', 'hint'];
@@ -37,6 +41,7 @@ const FIELDS = {
   code: [...COMMON, 'digit', 'eps', 'budget', 'target', 'minConfidence', 'starter', 'entry', 'minGradientCalls', 'sameAs', 'timeLimitSeconds'],
   draw: [...COMMON, 'target', 'minConfidence'],
   break: [...COMMON, 'eps', 'digits', 'maxAccuracy'],
+  defend: ['id', 'title', 'prompt', 'kind', 'hint', 'eps', 'minRobust', 'minClean', 'steps', 'digits'],
 };
 export const DEFAULT_TIME_LIMIT_SECONDS = 10;
 
@@ -86,7 +91,7 @@ export function validateExerciseSet(json, methods) {
     oneOf(at('model'), c.model, MODEL_NAMES, { required: false });
     if (!KINDS.includes(c.kind)) return;
     for (const key of Object.keys(c)) if (!FIELDS[c.kind].includes(key)) errors.push(`${at(key)}: unknown field for a "${c.kind}" challenge (${FIELDS[c.kind].join(', ')})`);
-    if (c.kind === 'perturb' && c.digit === 'any') { /* the learner picks the sample */ } else if (c.kind !== 'draw' && c.kind !== 'break') {
+    if (c.kind === 'perturb' && c.digit === 'any') { /* the learner picks the sample */ } else if (!['draw', 'break', 'defend'].includes(c.kind)) {
       number(at('digit'), c.digit, { min: 0, max: SAMPLE_COUNT - 1, integer: true });
     }
     if (c.kind === 'perturb' || c.kind === 'code') {
@@ -106,6 +111,13 @@ export function validateExerciseSet(json, methods) {
       number(at('eps'), c.eps, { min: 0, above: true, max: 1 });
       number(at('digits'), c.digits, { min: 1, max: SAMPLE_COUNT, integer: true, required: false });
       number(at('maxAccuracy'), c.maxAccuracy, { min: 0, max: 1, required: false });
+    }
+    if (c.kind === 'defend') {
+      number(at('eps'), c.eps, { min: 0, above: true, max: 1 });
+      number(at('minRobust'), c.minRobust, { min: 0, max: 1 });
+      number(at('minClean'), c.minClean, { min: 0, max: 1 });
+      number(at('steps'), c.steps, { min: 1, max: 100, integer: true, required: false });
+      number(at('digits'), c.digits, { min: 1, max: SAMPLE_COUNT, integer: true, required: false });
     }
     if (c.kind === 'code') {
       number(at('eps'), c.eps, { min: 0, above: true, max: 1 });
@@ -181,12 +193,30 @@ export function breakingMethods(methods) {
   return methods.filter((m) => m.eps && m.norm === 'L∞');
 }
 
+/** A `defend` challenge on the reader's network: clean, then under PGD (random start, seed 1). */
+async function checkDefence(challenge, engine, samples) {
+  const { pixels, labels } = samples.first(challenge.digits ?? SAMPLE_COUNT);
+  const count = labels.length;
+  const accuracy = (predicted) => labels.filter((l, i) => predicted[i] === l).length / count;
+  const steps = challenge.steps ?? 20;
+  const clean = accuracy(await engine.attackLabels(pixels, labels, { method: 'fgsm', eps: 0 }));
+  if (clean < challenge.minClean) {
+    return wrong(challenge, `Your network reads ${percent(clean)} of the ${count} digits correctly before any attack; this needs at least ${percent(challenge.minClean)}. Train longer, or with a smaller ε.`);
+  }
+  const robust = accuracy(await engine.attackLabels(pixels, labels, { method: 'pgd', eps: challenge.eps, steps, seed: 1 }));
+  if (robust < challenge.minRobust) {
+    return wrong(challenge, `Under PGD-${steps} at ε = ${challenge.eps} your network keeps ${percent(robust)} of the ${count} digits (clean: ${percent(clean)}); this needs at least ${percent(challenge.minRobust)}.`);
+  }
+  return pass(`Solved: your network keeps ${percent(robust)} of the ${count} digits under PGD-${steps} at ε = ${challenge.eps}, and reads ${percent(clean)} clean.`);
+}
+
 /**
  * Judges an answer. `answer`: perturb and code {pixels, sample?, calls?}; min-eps {eps}; draw
  * {pixels, source}; break {method}. `context`: {engineFor(model) → Promise<engine>, samples: {label(i), pixels(i)}}.
  * @returns {Promise<{passed: boolean, message: string}>}
  */
 export async function checkAnswer(challenge, answer, { engineFor, samples }) {
+  if (challenge.kind === 'defend') return checkDefence(challenge, await engineFor('yours'), samples);
   const engine = await engineFor(challenge.model ?? 'standard');
   if (challenge.kind === 'draw') {
     const fault = malformed(answer?.pixels);

@@ -57,6 +57,7 @@ function openProgress() {
 const availability = new Map();
 function modelAvailable(model) {
   if (model === 'standard') return Promise.resolve(true);
+  if (MODELS[model].own) return Promise.resolve(true); // the reader's: the check says if there is none
   if (!availability.has(model)) {
     availability.set(model, fetch(MODELS[model].url, { method: 'HEAD' }).then((response) => response.ok, () => false));
   }
@@ -240,6 +241,11 @@ function mountChallenge(challenge, { index, demo, saved, context, headingLevel, 
         button('Run it and check', (b) => judge({ method: select.value }, b), { class: 'check', 'aria-describedby': heading.id })));
       break;
     }
+    case 'defend':
+      workspace.append(el('div', { class: 'row' },
+        button('Check your network', (b) => judge({}, b), { class: 'check', 'aria-describedby': heading.id })),
+        el('p', { class: 'small', text: 'Train it in “Train it yourself” (or load a weights file there); the check attacks it here, in your browser.' }));
+      break;
     case 'code':
       resetWorkspace = mountCodeWorkspace(challenge, { id, workspace, heading, saved, context, judge, say, button, available }).reset;
       break;

@@ -16,6 +16,12 @@ const WORK_NAMES = { predict: 'single predictions', attack: 'attacks on one digi
 const ms = (v) => (v === null ? 'failed' : `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`);
 
 /** Where each class of work runs and why, once the engine has measured it (www/engine/engine.js, WORK_CLASSES). */
+// Where the reader's training runs (www/training/train-panel.js says when it starts).
+addEventListener('adversarialdigits:training', ({ detail }) => {
+  const where = document.getElementById('backend-training');
+  if (where) where.textContent = `Your network trains on ${detail.backend === 'webgpu' ? 'WebGPU' : 'the CPU'} (${detail.reason}).`;
+});
+
 function routingSentence(routing, backend) {
   if (!routing || backend !== 'webgpu' || routing.batch?.forced) return '';
   const on = (where) => (where === 'webgpu' ? 'WebGPU' : 'the CPU');

@@ -5,8 +5,9 @@
 // instances, so they share the CPU module and the one WebGPU device.
 
 import { loadEngine } from './engine/client.js';
+import { restoreYours, yours } from './training/yours.js';
 
-/** @typedef {'standard'|'robust'|'masked'} ModelName */
+/** @typedef {'standard'|'robust'|'masked'|'yours'} ModelName */
 
 export const MODELS = {
   standard: {
@@ -27,10 +28,27 @@ export const MODELS = {
     summary: 'the standard network reading each pixel rounded to 8 grey levels, a defence that hides the gradient and looks robust to gradient attacks (it is not: see "Robust, or only hard to differentiate?")',
     masking: true,
   },
+  // The reader's own, trained in the tab or loaded from a file (www/training/): present once
+  // there is one.
+  yours: {
+    url: null,
+    title: 'Yours',
+    get summary() {
+      const meta = yours()?.meta;
+      if (!meta) return 'no network of your own yet: train one in "Train it yourself", or load a weights file there';
+      return meta.summary ?? 'your own network';
+    },
+    own: true,
+  },
 };
 export const MODEL_NAMES = Object.keys(MODELS);
-/** The networks with weights of their own (the curves compare these; a masking wrapper adds no learning). */
-export const TRAINED_MODELS = MODEL_NAMES.filter((name) => !MODELS[name].masking);
+/** The committed networks (the masking lesson compares these). */
+export const BUILTIN_MODELS = MODEL_NAMES.filter((name) => !MODELS[name].own);
+
+/** The networks the page can use now: the committed ones, and the reader's once there is one. */
+export const availableModels = () => MODEL_NAMES.filter((name) => !MODELS[name].own || yours());
+/** Those with weights of their own (the curves compare these; a masking wrapper adds no learning). */
+export const trainedModels = () => availableModels().filter((name) => !MODELS[name].masking);
 
 const engines = new Map();
 let backendChoice = 'auto';
@@ -40,6 +58,9 @@ const onChangeAll = new Set();
 export function chooseBackend(backend) {
   backendChoice = backend ?? 'auto';
 }
+
+/** The backend chosen for the page ('auto', 'webgpu' or 'cpu'). */
+export const chosenBackend = () => backendChoice;
 
 /** `fn({model, backend, fallbackReason})` whenever an engine's backend changes. */
 export function onBackendChange(fn) {
@@ -55,11 +76,20 @@ export function onBackendChange(fn) {
  */
 export function getEngine(model = 'standard', { weightsUrl } = {}) {
   if (!MODELS[model]) return Promise.reject(new Error(`unknown model "${model}" (${MODEL_NAMES.join(' or ')})`));
-  const key = `${model} ${weightsUrl ?? ''}`;
+  // The reader's network may still be in IndexedDB (a reload, a link with #model=yours).
+  if (MODELS[model].own) return restoreYours().then(() => engineOf(model, {}));
+  return engineOf(model, { weightsUrl });
+}
+
+function engineOf(model, { weightsUrl }) {
+  const own = MODELS[model].own ? yours() : null;
+  if (MODELS[model].own && !own) return Promise.reject(new Error('you have no network of your own yet: train one in "Train it yourself", or load a weights file there'));
+  const key = own ? `${model} #${own.version}` : `${model} ${weightsUrl ?? ''}`;
   if (!engines.has(key)) {
     const promise = loadEngine({
       backend: backendChoice,
-      weightsUrl: weightsUrl ?? MODELS[model].url,
+      weights: own?.weights,
+      weightsUrl: own ? `your network #${own.version}` : weightsUrl ?? MODELS[model].url,
       onChange: (info) => {
         for (const fn of onChangeAll) fn({ model, ...info });
       },

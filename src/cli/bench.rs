@@ -49,8 +49,8 @@ impl Bench {
     }
 }
 
-/// The device `bench --device` names, and what it is in words.
-fn bench_device(name: &str) -> (Device, String) {
+/// The device `bench --device` (and `train --device`) names, and what it is in words.
+pub fn bench_device(name: &str) -> (Device, String) {
     match name {
         // Native flex has the CPU's own SIMD and rayon's threads (RAYON_NUM_THREADS=1 for one),
         // so it is a reference for the GPU rows, not a stand-in for the browser's CPU build.

@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 
-use burn::prelude::*;
 use clap::Args;
 
 use super::fail;
@@ -12,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use adversarial_digits::data::{DEFAULT_MNIST_DIR, Dataset, Split};
 use adversarial_digits::model::DigitNetConfig;
-use adversarial_digits::training::{AdversarialConfig, Event, TrainingConfig, train, train_from};
+use adversarial_digits::training::{AdversarialConfig, Event, PRESETS, Trainer, TrainingConfig, TrainingOptions, train, train_from};
 use adversarial_digits::{inference, weights};
 
 #[derive(Args)]
@@ -63,11 +62,32 @@ pub struct Train {
     /// training adversarially) on them after each epoch. 0: train on all of them.
     #[arg(long, default_value_t = 0)]
     pub check: usize,
+    /// The page's settings of this name (`quick`, `defended-0.1`, `defended-0.3`), digits
+    /// included: what the browser trains, natively. Replaces the options above it.
+    #[arg(long)]
+    pub preset: Option<String>,
+    /// Stop after this many batches and print `{"losses": [...]}` (each batch's loss) instead
+    /// of training and saving: the reference the browser's training is compared with.
+    #[arg(long)]
+    pub losses_after: Option<usize>,
+    /// cpu, or wgpu (a GPU through wgpu; build with `--features webgpu`).
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
 }
 
 impl Train {
-    pub fn run(self, device: &Device) {
-        let Train { data, out, epochs, batch_size, lr, seed, limit, conv1, conv2, hidden, lr_decay, adversarial_eps, init, adversarial_steps, alpha_ratio, warmup_epochs, check } = self;
+    pub fn run(self) {
+        let (device, described) = super::bench::bench_device(&self.device);
+        eprintln!("training on {described}");
+        let device = &device;
+        let Train { data, out, mut epochs, batch_size, lr, seed, mut limit, conv1, conv2, hidden, lr_decay, adversarial_eps, init, adversarial_steps, alpha_ratio, warmup_epochs, check, preset, losses_after, device: _ } = self;
+        let preset = preset.map(|name| {
+            let names: Vec<_> = PRESETS.iter().map(|p| p.name).collect();
+            TrainingOptions::preset(&name).unwrap_or_else(|| fail(format!("unknown preset `{name}` ({})", names.join(", "))))
+        });
+        if let Some(p) = &preset {
+            (epochs, limit) = (p.epochs, Some(p.digits));
+        }
         let mut train_set = Dataset::load(&data, Split::Train).unwrap_or_else(|e| fail(e));
         if let Some(n) = limit {
             train_set = train_set.take(n);
@@ -90,6 +110,17 @@ impl Train {
                 .with_alpha_ratio(alpha_ratio)
                 .with_warmup_epochs(warmup_epochs)
         }));
+        let config = preset.map_or(config, |p| p.config());
+        let batch_size = config.batch_size;
+        if let Some(batches) = losses_after {
+            let mut trainer = Trainer::new(Trainer::initial_model(&config, device), config.clone(), train_set, device);
+            let mut losses = Vec::with_capacity(batches);
+            while losses.len() < batches && !trainer.finished() {
+                losses.push(adversarial_digits::attacks::block_on(trainer.step()).unwrap_or_else(|e| fail(e)).loss);
+            }
+            println!("{}", serde_json::json!({ "losses": losses }));
+            return;
+        }
         let batches = train_set.len().div_ceil(batch_size);
         let bar = ProgressBar::new((batches * epochs) as u64);
         bar.set_style(
@@ -130,10 +161,9 @@ impl Train {
         bar.finish();
         let seconds = start.elapsed().as_secs_f64();
         let accuracy = inference::accuracy(&model, &test_set, &device);
-        let training = if adversarial_eps > 0.0 {
-            format!("adversarial training eps {adversarial_eps}, {adversarial_steps} step(s) of {alpha_ratio} eps")
-        } else {
-            "clean training".to_string()
+        let training = match &config.adversarial {
+            Some(a) => format!("adversarial training eps {}, {} step(s) of {} eps", a.eps, a.steps, a.alpha_ratio),
+            None => "clean training".to_string(),
         };
         let description = format!(
             "DigitNet conv{conv1}-conv{conv2}-fc{hidden}, {training}, {epochs} epochs{}, seed {seed}, test accuracy {accuracy:.4}",

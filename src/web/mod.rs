@@ -18,6 +18,8 @@ use crate::model::{CLASSES, DigitNet, IMAGE_PIXELS};
 use crate::{image_header, inference, preprocess, weights};
 
 mod gradients;
+#[cfg(feature = "train-web")]
+mod training;
 
 #[wasm_bindgen(start)]
 pub fn start() {

@@ -158,7 +158,7 @@ function markFirstPrediction() {
 }
 
 /** Modules and files the first prediction must not wait for. */
-const LATER = ['/www/input/camera.js', '/www/input/upload.js', '/www/render/print-sheet.js', '/www/panels/visualize-panel.js', '/www/panels/robust-panel.js', '/www/render/chart.js', '/www/share.js', '/www/exercises.js', '/www/exercise-checks.js', '/www/exercises/builtin.json', '/pkg/adversarial_digits_bg.wasm'];
+const LATER = ['/www/input/camera.js', '/www/input/upload.js', '/www/render/print-sheet.js', '/www/panels/visualize-panel.js', '/www/panels/robust-panel.js', '/www/training/train-panel.js', '/www/render/chart.js', '/www/share.js', '/www/exercises.js', '/www/exercise-checks.js', '/www/exercises/builtin.json', '/pkg/adversarial_digits_bg.wasm'];
 
 for (const name of ['webgpu', 'no-webgpu']) {
   describe(`the first prediction (${name})`, () => {

@@ -280,6 +280,7 @@ function operations(send) {
     preprocess: (rgba, width, height) => send('preprocess', [rgba, width, height]),
     sniff: (bytes) => send('sniff', [bytes]),
     parseMnist: (images, labels) => send('parseMnist', [images, labels]),
+    checkWeights: (bytes) => send('checkWeights', [bytes]),
   };
 }
 
@@ -294,11 +295,11 @@ function abortable(work, signal) {
   });
 }
 
-async function loadInPage({ backend, weightsUrl }, reason, mirror) {
+async function loadInPage({ backend, weightsUrl, weights }, reason, mirror) {
   const { loadEngine: load } = await import('./engine.js');
   let inner = null;
   const sync = (info = inner) => mirror.update({ ...info, calls: { ...(inner?.calls ?? mirror.engine.calls) } });
-  inner = await load({ backend, weightsUrl, onChange: sync });
+  inner = await load({ backend, weightsUrl, weights, onChange: sync });
   const { engine } = mirror;
   Object.assign(engine, {
     where: 'page',
@@ -321,9 +322,11 @@ let lastKey = 0;
 /**
  * Loads a network: the same options as www/engine/engine.js's loadEngine, and the same engine,
  * whose operations run in the engine's worker where they can (`engine.where`).
- * @param {{backend?: 'auto'|'webgpu'|'cpu', weightsUrl?: string|URL, onChange?: (info: object) => void}} options
+ * `weights`: safetensors bytes instead of a URL (the reader's own network); `weightsUrl` then
+ * only names them.
+ * @param {{backend?: 'auto'|'webgpu'|'cpu', weightsUrl?: string|URL, weights?: Uint8Array, onChange?: (info: object) => void}} options
  */
-export async function loadEngine({ backend = 'auto', weightsUrl, onChange = () => {} } = {}) {
+export async function loadEngine({ backend = 'auto', weightsUrl, weights = null, onChange = () => {} } = {}) {
   weightsUrl = weightsUrl == null ? undefined : String(weightsUrl); // a URL does not cross to the worker
   const mirror = mirrorOf({ weightsUrl, onChange });
   let link;
@@ -331,10 +334,10 @@ export async function loadEngine({ backend = 'auto', weightsUrl, onChange = () =
     link = await connect(backend);
   } catch (error) {
     console.info(`adversarial-digits: the network runs in the page: ${error.message}.`);
-    return loadInPage({ backend, weightsUrl }, error.message, mirror);
+    return loadInPage({ backend, weightsUrl, weights }, error.message, mirror);
   }
   const key = `engine-${++lastKey}`;
-  await link.load(key, { type: 'load', engine: key, backend, weightsUrl }, mirror);
+  await link.load(key, { type: 'load', engine: key, backend, weightsUrl, weights }, mirror);
   Object.assign(mirror.engine, operations((op, args, signal, onProgress) => link.call(key, mirror, op, args, signal, onProgress)));
   Object.defineProperty(mirror.engine, 'restarts', { get: () => link.stats.restarts, enumerable: true });
   return mirror.engine;

@@ -125,13 +125,15 @@ const RUN = {
   preprocess: (e, rgba, width, height) => e.preprocess(rgba, width, height),
   sniff: (e, bytes) => e.sniff(bytes),
   parseMnist: (e, images, labels) => e.parseMnist(images, labels),
+  checkWeights: (e, bytes) => e.checkWeights(bytes),
 };
 for (const op of Object.keys(OPERATIONS)) if (!RUN[op]) throw new Error(`engine worker: no runner for ${op}`);
 
-function load({ engine: key, backend, weightsUrl }) {
+function load({ engine: key, backend, weightsUrl, weights }) {
   const loading = loadEngine({
     backend,
     weightsUrl,
+    weights,
     onChange: () => loading.then((engine) => postMessage({ type: 'change', engine: key, info: info(engine) }), () => {}),
   });
   engines.set(key, loading);

@@ -139,13 +139,14 @@ async function measureWork(cpu, gpu, crashed) {
 }
 
 /**
- * @param {{backend?: 'auto'|'webgpu'|'cpu', weightsUrl?: string|URL,
+ * @param {{backend?: 'auto'|'webgpu'|'cpu', weightsUrl?: string|URL, weights?: Uint8Array,
  *          onChange?: (info: {backend: 'webgpu'|'cpu', fallbackReason: string|null,
  *                             routing: object|null, batchRouting: object|null}) => void}} options
  */
-export async function loadEngine({ backend = 'auto', weightsUrl, onChange = () => {} } = {}) {
-  if (weightsUrl == null) throw new TypeError('loadEngine: give the weights URL (www/models.js has each network\'s)');
-  const [weights, cpuModule] = await Promise.all([fetchBytes(weightsUrl, 'the model weights'), loadModule(CPU_MODULE)]);
+export async function loadEngine({ backend = 'auto', weightsUrl, weights: given = null, onChange = () => {} } = {}) {
+  if (weightsUrl == null && given == null) throw new TypeError('loadEngine: give the weights URL (www/models.js has each network\'s) or the weights');
+  // `given`: safetensors bytes already here (the reader's own network, www/training/).
+  const [weights, cpuModule] = await Promise.all([given ?? fetchBytes(weightsUrl, 'the model weights'), loadModule(CPU_MODULE)]);
   cpuModule.checkWeights(weights); // throws a readable reason: NaN, truncated, not safetensors, wrong shapes
   const cpu = await cpuModule.Engine.create(weights, 'cpu');
   const forced = backend === 'webgpu' ? Object.fromEntries(Object.keys(WORK_CLASSES).map((name) => [name, { backend: 'webgpu', forced: true }])) : null;
@@ -329,6 +330,8 @@ export async function loadEngine({ backend = 'auto', weightsUrl, onChange = () =
     preprocess: (rgba, width, height) => cpuModule.preprocessRgba(rgba, width, height),
     sniff: (bytes) => cpuModule.sniffImage(bytes),
     parseMnist: (images, labels) => cpuModule.parseMnist(images, labels),
+    /** Throws the reason a safetensors file cannot be this page's network (src/weights.rs). */
+    checkWeights: (bytes) => cpuModule.checkWeights(bytes),
   });
   return engine;
 }

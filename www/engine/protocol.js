@@ -1,7 +1,7 @@
 // The messages between the page and the engine's worker (www/engine/engine-worker.js), and the
 // operations both sides name. One module, imported by both, so that they cannot disagree.
 //
-//   page -> worker   {type: 'load', engine, backend, weightsUrl}       load a network
+//   page -> worker   {type: 'load', engine, backend, weightsUrl, weights} load a network (weights: its bytes, or null to fetch weightsUrl)
 //                    {type: 'call', id, engine, op, args, progress}    run one operation (progress: stream it)
 //                    {type: 'cancel', id}                              drop it if not started
 //   worker -> page   {type: 'loaded', engine, info, attackMethods} | {type: 'load-failed', engine, error}
@@ -48,6 +48,7 @@ export const OPERATIONS = {
   preprocess: { urgent: true },
   sniff: { urgent: true },
   parseMnist: { urgent: true },
+  checkWeights: { urgent: true },
 };
 
 const holds = (flag, args) => (typeof flag === 'function' ? flag(...args) : Boolean(flag));

@@ -7,7 +7,8 @@ import { drawLineChart, drawLegendItems, fillTable } from '../render/chart.js';
 import { drawDigit, drawNoise } from '../render/colormap.js';
 import { el, whenOnScreen } from '../dom.js';
 import { errorClause as reason } from '../engine/protocol.js';
-import { MODELS, MODEL_NAMES, TRAINED_MODELS, getEngine } from '../models.js';
+import { BUILTIN_MODELS, MODELS, availableModels, getEngine, trainedModels } from '../models.js';
+import { onYoursChange } from '../training/yours.js';
 import { loadSamples } from '../input/samples.js';
 import { createScheduler } from '../scheduler.js';
 
@@ -49,8 +50,6 @@ export function mountRobustPanel(container, { engine, source, state, announce = 
 
   // --- Which network ------------------------------------------------------------------------
   const modelSelect = el('select', { id: id('model-select') });
-  for (const name of MODEL_NAMES) modelSelect.append(el('option', { value: name, text: MODELS[name].title }));
-  modelSelect.value = state.get('model');
   modelSelect.addEventListener('change', () => state.set('model', modelSelect.value));
   const modelInfo = el('p', { id: id('model-info'), class: 'method-info' });
   const describeModel = () => {
@@ -60,7 +59,16 @@ export function mountRobustPanel(container, { engine, source, state, announce = 
 
   // --- Transfer -----------------------------------------------------------------------------
   const craftSelect = el('select', { id: id('transfer-source') });
-  for (const name of MODEL_NAMES) craftSelect.append(el('option', { value: name, text: `on the ${MODELS[name].title.toLowerCase()} network` }));
+  // The networks there are now: the reader's joins them once trained or loaded (www/training/).
+  const fillModelSelects = () => {
+    const crafted = craftSelect.value;
+    modelSelect.replaceChildren(...availableModels().map((name) => el('option', { value: name, text: MODELS[name].title })));
+    craftSelect.replaceChildren(...availableModels().map((name) => el('option', { value: name, text: `on the ${MODELS[name].title.toLowerCase()} network` })));
+    modelSelect.value = state.get('model');
+    if (availableModels().includes(crafted)) craftSelect.value = crafted;
+  };
+  fillModelSelects();
+  onYoursChange(fillModelSelects);
   const methodSelect = el('select', { id: id('transfer-method') });
   for (const m of TRANSFER_METHODS) methodSelect.append(el('option', { value: m.method, text: m.label }));
   methodSelect.value = 'pgd';
@@ -164,7 +172,7 @@ export function mountRobustPanel(container, { engine, source, state, announce = 
   function showTransfer(rows, crafted, method, eps) {
     const head = el('tr', {}, el('th', { scope: 'col', text: 'Network' }), el('th', { scope: 'col', text: 'Reads the digit as' }), el('th', { scope: 'col', text: 'Reads the adversarial digit as' }));
     const reads = ({ label, probabilities }) => `${label} (${percent(probabilities[label])})`;
-    const body = (rows ?? MODEL_NAMES.map((name) => ({ name }))).map(({ name, before, after }) => {
+    const body = (rows ?? availableModels().map((name) => ({ name }))).map(({ name, before, after }) => {
       const fooled = before && after.label !== before.label;
       return el('tr', before ? { 'data-model': name, 'data-before': before.label, 'data-after': after.label, 'data-fooled': String(fooled) } : { 'data-model': name },
         el('th', { scope: 'row', text: `${MODELS[name].title}${name === crafted ? ' (crafted on)' : ''}` }),
@@ -177,17 +185,18 @@ export function mountRobustPanel(container, { engine, source, state, announce = 
   }
   showTransfer(null, craftSelect.value, methodSelect.value, Number(epsInput.value));
 
-  const engines = () => Promise.all(MODEL_NAMES.map((name) => getEngine(name)));
+  /** The engines of `names`, by name. */
+  const engines = async (names) => Object.fromEntries(await Promise.all(names.map(async (name) => [name, await getEngine(name)])));
   const transfer = createScheduler(
     async ({ digit, method, crafted, eps }, signal) => {
-      const all = await engines();
-      const byName = Object.fromEntries(MODEL_NAMES.map((name, i) => [name, all[i]]));
+      const names = availableModels();
+      const byName = await engines(names);
       const before = {};
-      for (const name of MODEL_NAMES) before[name] = await byName[name].classify(digit.pixels, { signal });
+      for (const name of names) before[name] = await byName[name].classify(digit.pixels, { signal });
       // Crafted against the label the crafting network reads.
       const attack = await byName[crafted].attack(digit.pixels, before[crafted].label, { method, eps, seed: 1 }, { signal });
       const rows = [];
-      for (const name of MODEL_NAMES) {
+      for (const name of names) {
         // The attack already reports how the network it was crafted on reads its result.
         const after = name === crafted ? attack : await byName[name].classify(attack.pixels, { signal });
         rows.push({ name, before: before[name], after });
@@ -225,9 +234,8 @@ export function mountRobustPanel(container, { engine, source, state, announce = 
   // --- Curves, on demand ----------------------------------------------------------------------
   let samples = null;
   const series = [];
-  for (const name of TRAINED_MODELS) {
-    for (const a of CURVE_ATTACKS) series.push({ name: `${MODELS[name].title}, ${a.label}`, model: name, attack: a, values: CURVE_EPS.map(() => null) });
-  }
+  const seriesFor = (names) => names.flatMap((name) => CURVE_ATTACKS.map((a) => ({ name: `${MODELS[name].title}, ${a.label}`, model: name, attack: a, values: CURVE_EPS.map(() => null) })));
+  series.push(...seriesFor(trainedModels()));
   const drawCurves = () => {
     const data = { x: CURVE_EPS, series, xLabel: 'ε (L∞)', yLabel: 'accuracy' };
     drawLineChart(chart, data);
@@ -272,10 +280,10 @@ export function mountRobustPanel(container, { engine, source, state, announce = 
   }
 
   onDemand({ button: curveRun, cancel: curveCancel, progress: curveProgress, status: curveStatus, key: 'curves', failed: 'The curves could not be computed' }, async (signal, advance) => {
-    for (const s of series) s.values.fill(null);
+    series.splice(0, series.length, ...seriesFor(trainedModels()));
     drawCurves();
-    const all = await engines();
-    samples ??= await loadSamples(all[0].parseMnist);
+    const byName = await engines(trainedModels());
+    samples ??= await loadSamples(byName.standard.parseMnist);
     const { pixels, labels } = samples.first(Number(countSelect.value));
     const count = labels.length;
     const total = series.length * CURVE_EPS.length;
@@ -283,7 +291,7 @@ export function mountRobustPanel(container, { engine, source, state, announce = 
     const accuracy = (predicted) => labels.filter((l, i) => predicted[i] === l).length / count;
     const clean = new Map(); // per network: ε = 0 leaves the digits as they are, for every attack
     for (const s of series) {
-      const use = all[MODEL_NAMES.indexOf(s.model)]; // `all`: every network's engine, in MODEL_NAMES' order
+      const use = byName[s.model];
       for (let j = 0; j < CURVE_EPS.length && !signal.aborted; j++) {
         const eps = CURVE_EPS[j];
         if (eps === 0 && !clean.has(s.model)) clean.set(s.model, accuracy(await use.attackLabels(pixels, labels, { method: 'fgsm', eps: 0 }, { signal })));
@@ -305,28 +313,28 @@ export function mountRobustPanel(container, { engine, source, state, announce = 
     const head = el('tr', {}, el('th', { scope: 'col', text: 'Network' }), el('th', { scope: 'col', text: 'Clean' }),
       ...columns.map((a) => el('th', { scope: 'col', text: a.label })));
     const cell = (value) => el('td', value == null ? { text: '…' } : { text: percent(value), 'data-value': String(value) });
-    const rows = MODEL_NAMES.map((name) => el('tr', { 'data-model': name },
+    const rows = BUILTIN_MODELS.map((name) => el('tr', { 'data-model': name },
       el('th', { scope: 'row', text: MODELS[name].title }),
       cell(cells?.[name]?.clean), ...columns.map((a) => cell(cells?.[name]?.[a.method]))));
     lessonTable.replaceChildren(el('caption', { class: 'small', text: `Accuracy under each attack at ε = ${LESSON_EPS} (L∞)` }), el('thead', {}, head), el('tbody', {}, ...rows));
   }
   showLesson(null);
   onDemand({ button: lessonRun, cancel: lessonCancel, progress: lessonProgress, status: lessonStatus, key: 'lesson', failed: 'The lesson could not run' }, async (signal, advance) => {
-    const cells = Object.fromEntries(MODEL_NAMES.map((name) => [name, {}]));
+    const cells = Object.fromEntries(BUILTIN_MODELS.map((name) => [name, {}]));
     const withAutoAttack = lessonAutoAttack.checked;
     const show = () => showLesson(cells, withAutoAttack);
     show();
-    const all = await engines();
-    samples ??= await loadSamples(all[0].parseMnist);
+    const byName = await engines(BUILTIN_MODELS);
+    samples ??= await loadSamples(byName.standard.parseMnist);
     const { pixels, labels } = samples.first(Number(lessonCount.value));
     const count = labels.length;
     const accuracy = (predicted) => labels.filter((l, i) => predicted[i] === l).length / count;
     // One step of the progress bar per column and network; AutoAttack's column moves by its
     // stages (the engine says how many there are).
-    const total = MODEL_NAMES.length * (LESSON_ATTACKS.length + 1 + (withAutoAttack ? 1 : 0));
+    const total = BUILTIN_MODELS.length * (LESSON_ATTACKS.length + 1 + (withAutoAttack ? 1 : 0));
     let done = 0;
-    for (const [m, name] of MODEL_NAMES.entries()) {
-      const use = all[m];
+    for (const name of BUILTIN_MODELS) {
+      const use = byName[name];
       cells[name].clean = accuracy(await use.attackLabels(pixels, labels, { method: 'fgsm', eps: 0 }, { signal }));
       advance(++done / total);
       show();
