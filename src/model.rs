@@ -9,7 +9,7 @@
 
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
-use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d, Relu};
+use burn::nn::{Linear, LinearConfig, PaddingConfig2d, Relu};
 use burn::module::Param;
 use burn::prelude::*;
 
@@ -98,7 +98,6 @@ pub struct DigitNet {
     pub block2: ConvBlock,
     pub fc1: Linear,
     pub fc2: Linear,
-    dropout: Dropout,
     activation: Relu,
 }
 
@@ -134,9 +133,35 @@ impl DigitNetConfig {
             block2: ConvBlock::new(conv(self.conv1_channels, self.conv2_channels)),
             fc1: LinearConfig::new(flat, self.hidden).init(device),
             fc2: LinearConfig::new(self.hidden, CLASSES).init(device),
-            dropout: DropoutConfig::new(self.dropout).init(),
             activation: Relu::new(),
         }
+    }
+
+    /// A fresh network for training, its weights drawn on the host from `seed` (uniform in
+    /// ±1/√fan-in, PyTorch's default for these layers): the same numbers on every backend, so a
+    /// run on WebGPU starts where the same run on the CPU does.
+    pub fn init_seeded(&self, seed: u64, device: &Device) -> DigitNet {
+        let mut rng = crate::rng::SplitMix64::new(seed);
+        let mut draw = |shape: Vec<usize>, fan_in: usize| {
+            let bound = 1.0 / (fan_in as f32).sqrt();
+            let values: Vec<f32> = (0..shape.iter().product()).map(|_| rng.uniform(-bound, bound)).collect();
+            TensorData::new(values, shape)
+        };
+        let (c1, c2, h) = (self.conv1_channels, self.conv2_channels, self.hidden);
+        let flat = c2 * (IMAGE_SIDE / 4) * (IMAGE_SIDE / 4);
+        let conv1 = KERNEL * KERNEL;
+        let conv2 = c1 * KERNEL * KERNEL;
+        let weights = DigitNetWeights {
+            conv1_weight: draw(vec![c1, 1, KERNEL, KERNEL], conv1),
+            conv1_bias: draw(vec![c1], conv1),
+            conv2_weight: draw(vec![c2, c1, KERNEL, KERNEL], conv2),
+            conv2_bias: draw(vec![c2], conv2),
+            fc1_weight: draw(vec![flat, h], flat),
+            fc1_bias: draw(vec![h], flat),
+            fc2_weight: draw(vec![h, CLASSES], h),
+            fc2_bias: draw(vec![CLASSES], h),
+        };
+        self.with_weights(weights, device)
     }
 
     /// The network holding `weights` (whose shapes must fit this configuration), built directly
@@ -163,7 +188,6 @@ impl DigitNetConfig {
             block2: ConvBlock::new(conv(w.conv2_weight, w.conv2_bias)),
             fc1: linear(w.fc1_weight, w.fc1_bias),
             fc2: linear(w.fc2_weight, w.fc2_bias),
-            dropout: DropoutConfig::new(self.dropout).init(),
             activation: Relu::new(),
         }
     }
@@ -202,9 +226,10 @@ impl DigitNet {
         DigitNet { squeeze: InputSqueeze { straight_through: true, ..self.squeeze }, ..self.clone() }
     }
 
-    /// Class scores from the hidden layer's activations (dropout while training).
+    /// Class scores from the hidden layer's activations. (Training drops some of them out
+    /// first, with masks drawn on the host: `training::Trainer`.)
     pub fn head(&self, hidden: Tensor<2>) -> Tensor<2> {
-        self.fc2.forward(self.dropout.forward(hidden))
+        self.fc2.forward(hidden)
     }
 }
 
@@ -250,7 +275,6 @@ mod tests {
             assert_eq!(format!("{:?}", a.padding), format!("{:?}", b.padding));
         }
         assert_eq!(format!("{:?}", net.block1.pool), format!("{:?}", rebuilt.block1.pool));
-        assert_eq!(net.dropout.prob, rebuilt.dropout.prob);
         let x = Tensor::<4>::random([2, 1, 28, 28], burn::tensor::Distribution::Default, &device);
         let logits = |n: &DigitNet| n.valid().forward(x.clone()).into_data().try_to_vec::<f32>().unwrap();
         assert_eq!(logits(&net), logits(&rebuilt));

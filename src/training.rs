@@ -251,8 +251,7 @@ pub fn train(
 }
 
 /// [`train`], starting from `model` (on `device`'s autodiff variant, in training mode): to
-/// continue training, with other settings, from saved weights. Seed the autodiff device first
-/// for reproducible dropout ([`train`] does). The loop over [`Trainer`]'s steps, as the page's
+/// continue training, with other settings, from saved weights. The loop over [`Trainer`]'s steps, as the page's
 /// worker runs them.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn train_from(
@@ -300,12 +299,10 @@ pub struct Trainer {
 }
 
 impl Trainer {
-    /// A fresh network for `config` on `device`'s autodiff variant, seeded for reproducible
-    /// initialisation and dropout.
+    /// A fresh network for `config` on `device`'s autodiff variant, its weights drawn on the
+    /// host from the seed: the same start on every backend.
     pub fn initial_model(config: &TrainingConfig, device: &Device) -> DigitNet {
-        let autodiff = device.clone().autodiff();
-        autodiff.seed(config.seed);
-        config.model.init(&autodiff)
+        config.model.init_seeded(config.seed, &device.clone().autodiff())
     }
 
     /// A trainer of `model` (from [`Trainer::initial_model`], or saved weights moved to the
@@ -391,7 +388,14 @@ impl Trainer {
             images = adversarial_examples(&self.model, images, targets.clone(), eps, adversarial, self.rng.next_u64());
         }
         self.last_images = Some(images.clone());
-        let loss = cross_entropy_with_logits(self.model.forward(images), targets);
+        // Dropout before the last layer, its mask drawn on the host (burn's would come from each
+        // backend's own generator): the same run on every backend.
+        let hidden = self.model.forward_activations(images).hidden;
+        let [rows, width] = hidden.dims();
+        let keep = 1.0 - self.config.model.dropout as f32;
+        let mask: Vec<f32> = (0..rows * width).map(|_| if self.rng.next_f32() < keep { 1.0 / keep } else { 0.0 }).collect();
+        let mask = Tensor::<2>::from_data(TensorData::new(mask, [rows, width]), &self.autodiff);
+        let loss = cross_entropy_with_logits(self.model.head(hidden * mask), targets);
         let grads = GradientsParams::from_grads(loss.backward(), &self.model);
         self.model = self.optimizer.step(lr, self.model.clone(), grads);
         // Read after the step is queued: on a GPU the whole step goes out before the one wait.

@@ -39,10 +39,12 @@ try {
 } finally {
   await server.close();
 }
-const rate = (r) => (r ? `${Math.round(r.digitsPerSecond)} (${r.median.toFixed(0)} ms/step)` : '–');
+const rate = (r) => (r?.digitsPerSecond ? `${Math.round(r.digitsPerSecond)} (${r.median.toFixed(0)} ms/step)` : '–');
+const peer = (p) => (p.error ? `cannot: ${p.error}` : rate(p.clean));
 console.log(`Training the page's network in Chromium, batch 64, Adam, digits per second (median step; ${options.steps} timed steps, PGD-3 a third):\n`);
 console.log('| backend | ours, clean | ours, PGD-3 | TensorFlow.js, clean |\n|---|---|---|---|');
 for (const [backend, r] of Object.entries(results)) {
-  console.log(`| ${backend === 'cpu' ? 'CPU (wasm; TF.js wasm)' : 'WebGPU (TF.js webgpu)'} | ${rate(r.ours.clean)} | ${rate(r.ours.pgd3)} | ${rate(r.tfjs.clean)} |`);
+  const peers = Object.entries(r.tfjs).map(([name, p]) => `${name}: ${peer(p)}`).join('; ');
+  console.log(`| ${backend === 'cpu' ? 'CPU (our wasm build)' : 'WebGPU'} | ${rate(r.ours.clean)} | ${rate(r.ours.pgd3)} | ${peers} |`);
 }
 if (options.json) writeFileSync(options.json, JSON.stringify(results, null, 2));

@@ -33,15 +33,20 @@ try {
   for (const preset of presets) {
     const out = await page.evaluate(async (preset) => {
       const checks = [];
+      // The page's thread while training: its longest task (the work is the worker's).
+      let longest = 0;
+      const observer = new PerformanceObserver((list) => { for (const e of list.getEntries()) longest = Math.max(longest, e.duration); });
+      observer.observe({ type: 'longtask' });
       const summary = await window.adversarialDigits.train({ preset, onProgress: (e) => e.type === 'check' && checks.push(e) });
-      return { summary, checks, weights: Array.from((await window.adversarialDigits.yourNetwork()).weights) };
+      observer.disconnect();
+      return { summary, checks, longestTaskMs: longest, weights: Array.from((await window.adversarialDigits.yourNetwork()).weights) };
     }, preset);
     const file = join(dir, `${preset}.safetensors`);
     writeFileSync(file, Buffer.from(out.weights));
     const clean = evaluate(file);
     const pgd01 = evaluate(file, 0.1);
     const pgd03 = evaluate(file, 0.3);
-    const row = { preset, ...out.summary, checks: out.checks, test: { clean: clean.accuracy ?? clean.clean_accuracy, pgd20At01: pgd01.adversarial_accuracy, pgd20At03: pgd03.adversarial_accuracy } };
+    const row = { preset, ...out.summary, checks: out.checks, longestTaskMs: out.longestTaskMs, test: { clean: clean.accuracy ?? clean.clean_accuracy, pgd20At01: pgd01.adversarial_accuracy, pgd20At03: pgd03.adversarial_accuracy } };
     rows.push(row);
     console.error(JSON.stringify(row));
   }
@@ -50,7 +55,9 @@ try {
   await server.close();
 }
 const pct = (v) => (v == null ? '–' : `${(v * 100).toFixed(1)}%`);
-console.log('| preset | time | digits/s | test clean | PGD-20 ε = 0.1 | PGD-20 ε = 0.3 | guard |\n|---|---|---|---|---|---|---|');
+const mib = (b) => (b == null ? '?' : (b / 2 ** 20).toFixed(1));
+console.log('| preset | time | digits/s | test clean | PGD-20 ε = 0.1 | PGD-20 ε = 0.3 | guard | wasm memory per epoch, MiB | page\'s longest task |\n|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
-  console.log(`| ${r.preset} | ${r.seconds.toFixed(0)} s | ${r.imagesPerSecond.toFixed(0)} | ${pct(r.test.clean)} | ${pct(r.test.pgd20At01)} | ${pct(r.test.pgd20At03)} | ${r.collapsed ? 'collapsed: best epoch kept' : r.options.defence === 'clean' ? '–' : 'held'} |`);
+  const memory = r.checks.map((c) => mib(c.wasmBytes)).join(' → ');
+  console.log(`| ${r.preset} | ${r.seconds.toFixed(0)} s | ${r.imagesPerSecond.toFixed(0)} | ${pct(r.test.clean)} | ${pct(r.test.pgd20At01)} | ${pct(r.test.pgd20At03)} | ${r.collapsed ? 'collapsed: best epoch kept' : r.options.defence === 'clean' ? '–' : 'held'} | ${memory} | ${r.longestTaskMs.toFixed(0)} ms |`);
 }

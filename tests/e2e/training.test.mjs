@@ -35,6 +35,10 @@ describe('training in the tab (no-webgpu)', () => {
     session = await launch(mode('no-webgpu'));
     page = await session.open('/');
     await page.waitForSelector('#train-start-button', { timeout: 120_000 });
+    // The card starts its worker once it is seen: nothing of training is loaded before.
+    const training = (url) => /\/pkg\/train\/|\/www\/data\/train\/|training-worker\.js/.test(url);
+    assert.deepEqual(session.requests.filter(training), []);
+    await page.locator('#train-panel').scrollIntoViewIfNeeded();
     await page.waitForSelector('#train-panel [data-preset="quick"]', { timeout: 60_000 });
   });
   after(async () => session?.close());
@@ -108,6 +112,11 @@ describe('training in the tab (no-webgpu)', () => {
     assert.equal((await page.evaluate((p) => window.adversarialDigits.classify(p, { model: 'standard' }), pixels[0])).label, labels[0]);
     await page.click('#train-pause'); // resume
     await page.waitForFunction(() => /^Done/.test(document.getElementById('train-status').textContent), null, { timeout: 540_000 });
+    // What the run fetched: the worker, its wasm, one file of digits (2,000 of them) and the test digits.
+    for (const part of ['training-worker.js', '/pkg/train/adversarial_digits_bg.wasm', '/www/data/train/train-0-images-idx3-ubyte.gz', '/www/data/train/test-images-idx3-ubyte.gz']) {
+      assert.ok(session.requests.some((url) => url.includes(part)), `${part} was fetched`);
+    }
+    assert.ok(!session.requests.some((url) => url.includes('train-1-images')), 'no more digits than asked for');
     const rows = await page.$$eval('#train-checks tbody tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
     assert.equal(rows.length, 2, JSON.stringify(rows));
     const clean = rows.map((r) => Number.parseFloat(r[1]));
@@ -130,6 +139,16 @@ describe('training in the tab (no-webgpu)', () => {
     }, pixels[0]);
     assert.equal(mine.yours.probabilities.length, 10);
     assert.equal(mine.attacked, 10);
+  });
+
+  test('Cancel in the card stops the run and keeps the network there was', { timeout: 300_000 }, async () => {
+    const before = await page.evaluate(async () => Array.from((await window.adversarialDigits.yourNetwork()).weights.slice(-256)));
+    await page.click('#train-start-button');
+    await page.waitForFunction(() => /Epoch 1, batch/.test(document.getElementById('train-status').textContent), null, { timeout: 120_000 });
+    await page.click('#train-cancel');
+    await page.waitForFunction(() => /^Cancelled/.test(document.getElementById('train-status').textContent), null, { timeout: 30_000 });
+    assert.equal(await page.isDisabled('#train-start-button'), false);
+    assert.deepEqual(await page.evaluate(async () => Array.from((await window.adversarialDigits.yourNetwork()).weights.slice(-256))), before);
   });
 
   test('download, load back, the same probabilities natively; it survives a reload; forget', { timeout: 300_000 }, async () => {

@@ -2,7 +2,7 @@
 // adversarially, watches it learn, and then uses it in every panel as "yours". The work runs in
 // the training worker (training-client.js); this module builds the controls and draws.
 
-import { el } from '../dom.js';
+import { el, whenOnScreen } from '../dom.js';
 import { drawDigit } from '../render/colormap.js';
 import { drawTrainingCurves } from '../render/training-chart.js';
 import { MODELS, getEngine } from '../models.js';
@@ -71,8 +71,8 @@ export function mountTrainPanel(container, { state, announce = () => {}, idPrefi
     presetBox, settings,
     el('div', { class: 'row' }, trainButton, pauseButton, cancelButton), progress, status, whereText, message,
     chart, checks,
-    el('h4', { class: 'small-title', text: 'What it trains on now' }), grid,
-    el('h4', { class: 'small-title', text: 'Your network' }), yoursText, yoursActions,
+    el('h3', { class: 'small-title', text: 'What it trains on now' }), grid,
+    el('h3', { class: 'small-title', text: 'Your network' }), yoursText, yoursActions,
     el('label', { class: 'file-button' }, 'Load a weights file', fileInput),
     el('p', { class: 'small', text: 'Your network stays in this browser (IndexedDB): nothing is sent anywhere. The file is safetensors in the PyTorch layout the README gives, so it loads in PyTorch too.' }),
   );
@@ -100,19 +100,25 @@ export function mountTrainPanel(container, { state, announce = () => {}, idPrefi
     defence: defence.value, eps: defence.value === 'clean' ? 0 : Number(eps.input.value),
     steps: defence.value === 'pgd' ? Number(steps.input.value) : 1, warmupEpochs: Number(warmup.input.value), digits: Number(digits.value),
   });
-  trainingPresets().then((list) => {
-    presets = list;
-    presetBox.replaceChildren(...list.map((p) => {
-      const button = el('button', { type: 'button', role: 'radio', 'aria-checked': String(p.name === chosen), 'data-preset': p.name, text: p.title });
-      button.addEventListener('click', () => {
-        chosen = p.name;
-        for (const b of presetBox.children) b.setAttribute('aria-checked', String(b === button));
-        fill(p.options);
-      });
-      return button;
-    }));
-    fill(list.find((p) => p.name === chosen).options);
-  }, (error) => say('error', `Training is not available here: ${error.message}.`));
+  // The training worker (and its wasm) starts when the card comes into view, not with the page.
+  let asked = false;
+  whenOnScreen(container, () => {
+    if (asked) return;
+    asked = true;
+    trainingPresets().then((list) => {
+      presets = list;
+      presetBox.replaceChildren(...list.map((p) => {
+        const button = el('button', { type: 'button', role: 'radio', 'aria-checked': String(p.name === chosen), 'data-preset': p.name, text: p.title });
+        button.addEventListener('click', () => {
+          chosen = p.name;
+          for (const b of presetBox.children) b.setAttribute('aria-checked', String(b === button));
+          fill(p.options);
+        });
+        return button;
+      }));
+      fill(list.find((p) => p.name === chosen).options);
+    }, (error) => say('error', `Training is not available here: ${error.message}.`));
+  })();
 
   // --- A run --------------------------------------------------------------------------------
   let curves = { loss: [], accuracy: [], pgd: [], totalSteps: 1, epochSteps: [] };

@@ -50,9 +50,13 @@ const nextTask = () => new Promise((resolve) => {
   ticker.port2.postMessage(null);
 });
 
+/** The loaded builds' WebAssembly memories, by module: their size goes out with each check. */
+const memories = new Map();
+
 async function loadModule(url) {
   const module = await import(url.href);
-  await module.default();
+  const exports = await module.default();
+  memories.set(module, exports.memory);
   return module;
 }
 
@@ -228,7 +232,8 @@ async function train({ options, backend = 'auto', start = null, description = ''
     }
     if (step.epochEnd) {
       last = await training.check(PGD_DIGITS);
-      post({ type: 'check', step: steps, ...last });
+      // The trainer's memory after each epoch (the bench reports whether it stays flat).
+      post({ type: 'check', step: steps, ...last, wasmBytes: memories.get(where.module)?.buffer.byteLength ?? null });
     } else if (steps % ACCURACY_EVERY === 0) {
       post({ type: 'accuracy', step: steps, cleanAccuracy: await training.accuracy(ACCURACY_DIGITS) });
     }
