@@ -67,7 +67,8 @@ describe('accessibility (no-webgpu)', () => {
     await p.waitForFunction(() => document.getElementById('exercises').dataset.ready === 'true');
     const controls = await p.evaluate(() => {
       const all = [...document.querySelectorAll('button, input, select, textarea, a[href], [tabindex="0"]')]
-        .filter((e) => !e.disabled && e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden');
+        // A closed <details> hides its content from Tab until opened (its summary is reached).
+        .filter((e) => !e.disabled && e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden' && !e.closest('details:not([open]) > :not(summary)'));
       all.forEach((e, i) => { e.dataset.kbd = String(i); });
       return all.map((e) => ({ kbd: e.dataset.kbd, what: `${e.tagName.toLowerCase()}#${e.id || e.className}` }));
     });
