@@ -11,6 +11,7 @@
 // this worker.
 
 import { loadEngine } from './engine.js';
+import { nextTask } from './next-task.js';
 import { OPERATIONS, errorMessage, transferables, urgent } from './protocol.js';
 
 /** @type {Map<string, Promise<object>>} the loaded engines, by the page's key */
@@ -79,18 +80,6 @@ async function run({ id, engine: key, op, args, progress }) {
   }
   cancelled.delete(id); // a cancellation that came too late
 }
-
-/**
- * Resolves in a later task, after the messages already waiting (cancellations among them). Not
- * setTimeout(0): nested timers are clamped to 4 ms, which a busy queue would pay on every call.
- */
-const ticker = new MessageChannel();
-const ticks = [];
-ticker.port1.onmessage = () => ticks.shift()?.();
-const nextTask = () => new Promise((resolve) => {
-  ticks.push(resolve);
-  ticker.port2.postMessage(null);
-});
 
 const info = (engine) => ({
   backend: engine.backend,

@@ -10,19 +10,28 @@ export const SERIES_STYLES = [
 ];
 
 /**
- * @param {HTMLCanvasElement} canvas
- * @param {{x: number[], series: {name: string, values: (number|null)[]}[], xLabel: string, yLabel: string}} data
- *   `values[i]` in [0, 1] at `x[i]`, or null where not computed yet.
+ * Sizes `canvas`'s bitmap to its CSS size at the screen's pixel ratio (a `defaultHeight` where it
+ * has none yet), clears it and returns its context in CSS pixels: {ctx, width, height}.
  */
-export function drawLineChart(canvas, { x, series, xLabel, yLabel }) {
+export function clearCanvas(canvas, defaultHeight) {
   const ratio = window.devicePixelRatio || 1;
   const width = canvas.clientWidth || 480;
-  const height = canvas.clientHeight || 260;
+  const height = canvas.clientHeight || defaultHeight;
   canvas.width = Math.round(width * ratio);
   canvas.height = Math.round(height * ratio);
   const ctx = canvas.getContext('2d');
   ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
   ctx.clearRect(0, 0, width, height);
+  return { ctx, width, height };
+}
+
+/**
+ * @param {HTMLCanvasElement} canvas
+ * @param {{x: number[], series: {name: string, values: (number|null)[]}[], xLabel: string, yLabel: string}} data
+ *   `values[i]` in [0, 1] at `x[i]`, or null where not computed yet.
+ */
+export function drawLineChart(canvas, { x, series, xLabel, yLabel }) {
+  const { ctx, width, height } = clearCanvas(canvas, 260);
   const style = getComputedStyle(canvas);
   const ink = style.color || '#222';
   const pad = { left: 44, right: 12, top: 10, bottom: 36 };

@@ -1,7 +1,7 @@
 // The training card's curves: the loss of every batch (its own scale, left) and the clean and PGD
 // accuracies (0 to 100%, right) against the batches done, epochs marked. Renders only.
 
-import { SERIES_STYLES } from './chart.js';
+import { SERIES_STYLES, clearCanvas } from './chart.js';
 
 /**
  * @param {HTMLCanvasElement} canvas
@@ -9,14 +9,7 @@ import { SERIES_STYLES } from './chart.js';
  *          totalSteps: number, epochSteps: number[]}} curves points as [step, value]
  */
 export function drawTrainingCurves(canvas, { loss, accuracy, pgd, totalSteps, epochSteps }) {
-  const ratio = window.devicePixelRatio || 1;
-  const width = canvas.clientWidth || 480;
-  const height = canvas.clientHeight || 220;
-  canvas.width = Math.round(width * ratio);
-  canvas.height = Math.round(height * ratio);
-  const ctx = canvas.getContext('2d');
-  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-  ctx.clearRect(0, 0, width, height);
+  const { ctx, width, height } = clearCanvas(canvas, 220);
   const ink = getComputedStyle(canvas).color || '#222';
   const pad = { left: 44, right: 44, top: 10, bottom: 30 };
   const w = width - pad.left - pad.right;

@@ -12,6 +12,9 @@
 // check (clean accuracy on 1,000 test digits, PGD at the training radius on PGD_DIGITS of them,
 // and the catastrophic-overfitting guard).
 
+import { download } from '../download.js';
+import { nextTask } from '../engine/next-task.js';
+
 // The CPU build with training (pkg/train/): the page's own CPU build (pkg/cpu/) leaves it out to
 // keep the first prediction's download small.
 const CPU_MODULE = new URL('../../pkg/train/adversarial_digits.js', import.meta.url);
@@ -41,15 +44,6 @@ let wake = null; // resolves a pause
 
 const post = (message, transfer = []) => postMessage(message, transfer);
 
-/** Resolves in a later task, after the messages already waiting (see engine-worker.js). */
-const ticker = new MessageChannel();
-const ticks = [];
-ticker.port1.onmessage = () => ticks.shift()?.();
-const nextTask = () => new Promise((resolve) => {
-  ticks.push(resolve);
-  ticker.port2.postMessage(null);
-});
-
 /** The loaded builds' WebAssembly memories, by module: their size goes out with each check. */
 const memories = new Map();
 
@@ -62,13 +56,7 @@ async function loadModule(url) {
 
 /** Downloads `url` (a gzip file), reporting bytes as they come to `onBytes(n)`; its decompressed bytes. */
 async function fetchGzip(url, what, onBytes) {
-  let response;
-  try {
-    response = await fetch(url);
-  } catch (error) {
-    throw new Error(`${what} could not be downloaded (${error.message})`);
-  }
-  if (!response.ok) throw new Error(`${what} could not be downloaded (HTTP ${response.status})`);
+  const response = await download(url, what);
   const counted = response.body.pipeThrough(new TransformStream({
     transform(chunk, controller) {
       onBytes(chunk.byteLength);
