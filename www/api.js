@@ -203,9 +203,9 @@ export async function survival({ pixels, label, target = null, transformations, 
  * Trains the reader's own network in the tab (www/training/): `preset` ('quick', 'defended-0.1',
  * 'defended-0.3') with any option on top (`epochs`, `batchSize`, `learningRate`, `lrDecay`,
  * `defence`, `eps`, `steps`, `warmupEpochs`, `digits`, `seed`); `backend` 'auto', 'cpu' or
- * 'webgpu' (default: the page's, ?backend=); `onProgress(event)` hears each batch and check; `signal` cancels it. Resolves to the
- * final figures once the network is "yours" (setModel('yours') then uses it), kept in this
- * browser. Bad settings reject with the reason.
+ * 'webgpu' (default: the page's, ?backend=); `onProgress(event)` hears each batch and check;
+ * `signal` cancels it. Resolves to the final figures once the network is "yours"
+ * (setModel('yours') then uses it), kept in this browser. Bad settings reject with the reason.
  * @returns {Promise<{backend: string, options: object, epochs: number, seconds: number,
  *   imagesPerSecond: number, cleanAccuracy: number|null, pgdAccuracy: number|null, collapsed: boolean}>}
  */
