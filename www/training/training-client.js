@@ -15,6 +15,8 @@
 //                    {type: 'paused'} | {type: 'cancelled'} | {type: 'error', error}
 //                    {type: 'done', summary, weights}                         the trained network (safetensors)
 
+import { PGD_DIGITS, TEST_DIGITS } from './plan.js';
+
 const WORKER_URL = new URL('./training-worker.js', import.meta.url);
 
 let worker = null;
@@ -98,7 +100,7 @@ export function describeRun(summary) {
   const pct = (v) => `${(v * 100).toFixed(1)}%`;
   const o = summary.options;
   const how = o.defence === 'clean' ? 'clean digits' : `${o.defence === 'fgsm' ? 'FGSM' : `PGD-${o.steps}`} examples at ε = ${o.eps}`;
-  const figures = [summary.cleanAccuracy != null ? `${pct(summary.cleanAccuracy)} of 1,000 test digits` : null,
-    summary.pgdAccuracy != null ? `${pct(summary.pgdAccuracy)} under PGD-10 at ε = ${o.eps}` : null].filter(Boolean).join(', ');
+  const figures = [summary.cleanAccuracy != null ? `${pct(summary.cleanAccuracy)} of ${TEST_DIGITS.toLocaleString('en')} test digits` : null,
+    summary.pgdAccuracy != null ? `${pct(summary.pgdAccuracy)} of ${PGD_DIGITS} under PGD-10 at ε = ${o.eps}` : null].filter(Boolean).join(', ');
   return `trained in this tab on ${o.digits.toLocaleString('en')} digits (${how}), ${summary.epochs} epoch${summary.epochs === 1 ? '' : 's'} in ${Math.round(summary.seconds)} s on ${summary.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}${figures ? `; ${figures}` : ''}`;
 }

@@ -14,6 +14,7 @@
 
 import { download } from '../download.js';
 import { nextTask } from '../engine/next-task.js';
+import { ACCURACY_DIGITS, ACCURACY_EVERY, CHUNK, CHUNK_BYTES, PGD_DIGITS, TEST_BYTES, TEST_FILES, trainFiles } from './plan.js';
 
 // The CPU build with training (pkg/train/): the page's own CPU build (pkg/cpu/) leaves it out to
 // keep the first prediction's download small.
@@ -21,14 +22,6 @@ const CPU_MODULE = new URL('../../pkg/train/adversarial_digits.js', import.meta.
 const GPU_MODULE = new URL('../../pkg/adversarial_digits.js', import.meta.url);
 const DATA = new URL('../data/train/', import.meta.url);
 
-/** Digits per training file (tools/training-data.mjs). */
-const CHUNK = 10_000;
-/** Batches between two clean-accuracy points of the curve. */
-const ACCURACY_EVERY = 50;
-/** Test digits of the curve's clean-accuracy points between epochs. */
-const ACCURACY_DIGITS = 500;
-/** Test digits of the PGD check after each epoch (PGD costs ten gradients per digit). */
-const PGD_DIGITS = 200;
 /** Batch examples sent to the page at most this often. */
 const EXAMPLES_EVERY_MS = 1000;
 /** Examples in the card's grid. */
@@ -89,7 +82,7 @@ function joinIdx(parts, header) {
 async function fetchData(digits) {
   const files = Math.ceil(digits / CHUNK);
   // Sizes for the progress bar; the real sizes come with the responses.
-  const total = files * 1.61e6 + 1.56e5;
+  const total = files * CHUNK_BYTES + TEST_BYTES;
   let loaded = 0;
   let lastPost = 0;
   const onBytes = (n) => {
@@ -101,11 +94,11 @@ async function fetchData(digits) {
   };
   const get = (name, what) => fetchGzip(new URL(name, DATA), what, onBytes);
   const [train, test] = await Promise.all([
-    Promise.all(Array.from({ length: files }, (_, k) => Promise.all([
-      get(`train-${k}-images-idx3-ubyte.gz`, 'the training digits'),
-      get(`train-${k}-labels-idx1-ubyte.gz`, 'the training labels'),
-    ]))),
-    Promise.all([get('test-images-idx3-ubyte.gz', 'the test digits'), get('test-labels-idx1-ubyte.gz', 'the test labels')]),
+    Promise.all(Array.from({ length: files }, (_, k) => {
+      const [images, labels] = trainFiles(k);
+      return Promise.all([get(images, 'the training digits'), get(labels, 'the training labels')]);
+    })),
+    Promise.all([get(TEST_FILES[0], 'the test digits'), get(TEST_FILES[1], 'the test labels')]),
   ]);
   post({ type: 'data', loaded, total: loaded });
   return {
