@@ -3,13 +3,18 @@
 // touch, its CPU slowed by Chromium's throttling (DevTools protocol, 1x, 4x, 6x), on each backend.
 // Reports, per backend and tier:
 //   - navigation to the first prediction shown, cold, and on "Slow 4G" (1.6 Mbit/s, 150 ms round
-//     trip; at 1x only: the network, not the CPU, is what that row is about);
+//     trip; at 1x only: the network, not the CPU, is what that row is about), from a host that
+//     sends Brotli (its smallest form, as a host stores it) and from one that sends gzip only;
 //   - the longest main-thread task (PerformanceObserver 'longtask', which only reports tasks over
 //     50 ms: "none" means every task was shorter) while each long operation runs, and how long the
 //     operation took;
 //   - pointer move to updated prediction, to updated FGSM result and to updated PGD-10 result,
 //     p50 and p95: a scripted finger draws on the canvas one move at a time and each move waits
-//     for its update (or 5 s), so each figure is one move's own latency;
+//     for its update (or 5 s), so each figure is one move's own latency: from the move's event
+//     time to the start of the first frame after the update (the frame that paints it), both
+//     on the page's clock; and the page's share of it, from its pointermove handler (Chromium
+//     hands a touch move to the page with the next frame: that wait is the browser's). A move
+//     whose count had already been passed by another update is not timed;
 //   - Cancel to idle: from the Cancel press to the panel idle, for C&W, and to the next answer
 //     from the engine (the worker it replaced, if it stopped one).
 // Timings are reported, never asserted. Chromium's CPU throttling slows the page's renderer; the
@@ -68,12 +73,31 @@ async function openPage(browser, server, path, { rate = 1, network = null } = {}
 /** The longest long task between two times of the page's clock, or 0 when there was none. */
 const longestTask = (page, from, to) => page.evaluate(([a, b]) => Math.max(0, ...window.__phone.longTasks.filter((t) => t.start + t.duration >= a && t.start <= b).map((t) => t.duration)), [from, to]);
 
+/** In the page: resolves to the page's time once `done(arg)` holds, checked after every change
+ * of an attribute (the views say what they show in data attributes). */
+const waiter = (done, arg, timeout) => new Promise((resolve, reject) => {
+  const check = () => { try { return done(arg); } catch { return false; } };
+  if (check()) return resolve(performance.now());
+  const timer = setTimeout(() => { observer.disconnect(); reject(new Error(`still waiting for ${done}`)); }, timeout);
+  const observer = new MutationObserver(() => {
+    if (!check()) return;
+    observer.disconnect();
+    clearTimeout(timer);
+    resolve(performance.now());
+  });
+  observer.observe(document, { attributes: true, subtree: true });
+});
+/** Waits for `done(arg)` (a page function) without polling the page from here: a poll's work
+ * would land on the main thread whose tasks are being measured (Playwright's costs 7-48 ms at 4x).
+ * Returns the page's time it held. A string, so that `done` is compiled with it (the page's
+ * CSP forbids compiling it there). */
+const waitInPage = (page, done, arg = null, timeout = 600_000) => page.evaluate(`(${waiter})(${done}, ${JSON.stringify(arg)}, ${timeout})`);
+
 /** Runs `start` in the page and waits for `done` (both page functions); returns {ms, longest}. */
 async function during(page, start, done, arg) {
   const from = await page.evaluate(() => performance.now());
   await page.evaluate(start, arg);
-  await page.waitForFunction(done, arg, { timeout: 600_000, polling: 20 });
-  const to = await page.evaluate(() => performance.now());
+  const to = await waitInPage(page, done, arg);
   await page.waitForTimeout(100); // a long task is reported when it ends
   return { ms: to - from, longest: await longestTask(page, from, to) };
 }
@@ -117,25 +141,55 @@ async function fingerLatency(page, cdp, what) {
   await page.locator('#draw-canvas').scrollIntoViewIfNeeded();
   const box = await page.locator('#draw-canvas').boundingBox();
   const at = (f) => ({ x: box.x + box.width * (0.3 + 0.4 * f), y: box.y + box.height * (0.2 + 0.6 * f) });
-  await page.evaluate(() => {
+  await page.evaluate((w) => {
     // How many predictions the demo has shown, or results its attack panel has (no eval: the page's CSP forbids it).
-    window.__shown = (w) => Number((w === 'attack' ? document.getElementById('attack-panel')?.dataset.results : document.documentElement.dataset.predictions) ?? 0);
+    window.__shown = (what) => Number((what === 'attack' ? document.getElementById('attack-panel')?.dataset.results : document.documentElement.dataset.predictions) ?? 0);
     window.__moves = [];
-    document.getElementById('draw-canvas').addEventListener('pointermove', (e) => window.__moves.push(e.timeStamp));
-  });
+    window.__handled = [];
+    document.getElementById('draw-canvas').addEventListener('pointermove', (e) => { window.__moves.push(e.timeStamp); window.__handled.push(performance.now()); });
+    // When each count was first on the screen: the start of the first frame after the change
+    // (the frame that paints it), on the page's clock. Timed in the page, so that the bench's
+    // own round trips to the browser do not count.
+    window.__shownAt = new Map();
+    const target = w === 'attack' ? document.getElementById('attack-panel') : document.documentElement;
+    window.__shownObserver?.disconnect(); // the last finger's (it watched another count)
+    (window.__shownObserver = new MutationObserver(() => {
+      const n = window.__shown(w);
+      requestAnimationFrame(() => {
+        if (window.__shownAt.has(n)) return;
+        window.__shownAt.set(n, performance.now());
+        document.documentElement.dataset.benchShown = String(n); // for waitInPage
+      });
+    })).observe(target, { attributes: true, attributeFilter: [w === 'attack' ? 'data-results' : 'data-predictions'] });
+  }, what);
   const touch = (type, p) => cdp.send('Input.dispatchTouchEvent', { type, touchPoints: p ? [{ x: p.x, y: p.y }] : [] });
   await touch('touchStart', at(0));
   const latencies = [];
+  const delivery = []; // the browser's share: from the move's event time to the page's handler
+  const own = []; // the page's share: from its handler to the frame that shows the update
   for (let i = 1; i <= MOVES; i++) {
     const before = await page.evaluate((w) => window.__shown(w), what);
     const sent = await page.evaluate(() => window.__moves.length);
     await touch('touchMove', at(i / MOVES));
-    const ok = await page.waitForFunction(([w, n, m]) => window.__moves.length > m && window.__shown(w) > n, [what, before, sent], { timeout: 5000, polling: 'raf' }).then(() => true, () => false);
+    const ok = await waitInPage(page, ([n, m]) => window.__moves.length > m && [...window.__shownAt.keys()].some((k) => k > n), [before, sent], 5000).then(() => true, () => false);
     if (!ok) continue;
-    latencies.push(await page.evaluate(() => performance.now() - window.__moves[window.__moves.length - 1]));
+    const [total, browser] = await page.evaluate((n) => {
+      const last = window.__moves.length - 1;
+      // The first count after the move's own: a later one may have come meanwhile.
+      const shown = Math.min(...[...window.__shownAt].filter(([k]) => k > n).map(([, t]) => t));
+      if (!(shown >= window.__moves[last])) return [null, null]; // not this move's: not counted
+      return [shown - window.__moves[last], window.__handled[last] - window.__moves[last]];
+    }, before);
+    if (total == null) continue;
+    latencies.push(total);
+    delivery.push(browser);
+    own.push(total - browser);
   }
   await touch('touchEnd', null);
-  return { p50: quantile(latencies, 0.5), p95: quantile(latencies, 0.95), n: latencies.length };
+  return {
+    p50: quantile(latencies, 0.5), p95: quantile(latencies, 0.95), n: latencies.length,
+    delivery: quantile(delivery, 0.5), own: { p50: quantile(own, 0.5), p95: quantile(own, 0.95) },
+  };
 }
 
 async function setAttack(page, method, eps, steps) {
@@ -219,12 +273,20 @@ async function slowNetwork(browser, server, backend) {
 }
 
 const server = await startServer({ port: 0, root: args.root ?? ROOT });
+// The same files from a host that sends gzip only (GitHub Pages, say), for the Slow 4G row.
+const gzipOnly = await startServer({ port: 0, root: args.root ?? ROOT, brotli: false });
 const results = [];
 const slow = {};
+const slowGzip = {};
 for (const backend of BACKENDS) {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', ...LAUNCH[backend]] });
   try {
+    // A host stores each file's smallest compressed form: one visit first, to have them made.
+    const { context } = await openPage(browser, server, backend === 'cpu' ? '/?backend=cpu' : '/');
+    await context.close();
+    await server.compressed();
     slow[backend] = await slowNetwork(browser, server, backend);
+    slowGzip[backend] = await slowNetwork(browser, gzipOnly, backend);
     for (const rate of TIERS) {
       process.stderr.write(`bench-phone: ${backend} at ${rate}x\n`);
       results.push(await tier(browser, server, backend, rate));
@@ -234,6 +296,7 @@ for (const backend of BACKENDS) {
   }
 }
 await server.close();
+await gzipOnly.close();
 
 const cols = results.map((r) => `${r.backend === 'cpu' ? 'CPU' : 'WebGPU'} ${r.rate}x`);
 const row = (cells) => `| ${cells.join(' | ')} |`;
@@ -242,15 +305,21 @@ const add = (label, cell) => lines.push(row([label, ...results.map(cell)]));
 add('engine runs in', (r) => r.where ?? 'page');
 add('navigation → first prediction, ms', (r) => ms(r.firstPrediction));
 add('… on Slow 4G (1x CPU), ms', (r) => (r.rate === 1 ? ms(slow[r.backend]) : ''));
+add('… on Slow 4G from a gzip-only host, ms', (r) => (r.rate === 1 ? ms(slowGzip[r.backend]) : ''));
 add('engine call: PGD-10, round trip, median ms', (r) => ms(r.engineCall));
-const lat = (l) => `${ms(l.p50)} / ${ms(l.p95)}${l.n < MOVES ? ` (${MOVES - l.n} moves timed out)` : ''}`;
+const lat = (l) => `${ms(l.p50)} / ${ms(l.p95)}${l.n < MOVES ? ` (${MOVES - l.n} of ${MOVES} moves not timed)` : ''}`;
+const own = (l) => (l.own ? `${ms(l.own.p50)} / ${ms(l.own.p95)}` : '–');
 add('pointer move → prediction, p50 / p95 ms', (r) => lat(r.predictLatency));
+add('… of which the browser delivers the move to the page, p50 ms', (r) => ms(r.predictLatency.delivery));
+add('… from the page\'s handler to the frame showing it, p50 / p95 ms', (r) => own(r.predictLatency));
 add('pointer move → FGSM result, p50 / p95 ms', (r) => lat(r.fgsmLatency));
+add('… from the page\'s handler, p50 / p95 ms', (r) => own(r.fgsmLatency));
 add('pointer move → PGD-10 result, p50 / p95 ms', (r) => lat(r.pgdLatency));
+add('… from the page\'s handler, p50 / p95 ms ', (r) => own(r.pgdLatency));
 add('Cancel (C&W) → panel idle, ms', (r) => ms(r.cancel?.idleMs));
 add('Cancel (C&W) → next answer, ms', (r) => ms(r.cancel?.answerMs));
 for (const name of Object.keys(OPERATIONS)) {
   add(`${name}: longest main-thread task / whole run, ms`, (r) => `${r.operations[name].longest ? ms(r.operations[name].longest) : 'none > 50'} / ${ms(r.operations[name].ms)}`);
 }
 console.log(lines.join('\n'));
-if (args.json) writeFileSync(args.json, JSON.stringify({ results, slow }, null, 2));
+if (args.json) writeFileSync(args.json, JSON.stringify({ results, slow, slowGzip }, null, 2));

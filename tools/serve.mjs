@@ -2,7 +2,10 @@
 // A dependency-free static server for the project root: correct MIME types (wasm included),
 // security headers set in one place (HEADERS), no directory traversal, GET and HEAD only.
 // Files are revalidated, not re-downloaded (an ETag per content; `If-None-Match` gets 304), and
-// sent gzip-compressed to browsers that accept it, as a static host would.
+// sent compressed as a static host would: Brotli to browsers that accept it (every current one
+// does, https or localhost), else gzip. Brotli's smallest form takes seconds for a wasm build, so
+// a file's first request gets a quick one (quality 5, what CDNs use on the fly) and the smallest
+// (quality 11, what a host's build step would store) replaces it once made in the background.
 //
 //   node tools/serve.mjs [--port 8080] [--host 127.0.0.1] [--root DIR]      (--port 0: a free port)
 //
@@ -11,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import { readFile, realpath, stat } from 'node:fs/promises';
-import { gzipSync } from 'node:zlib';
+import { brotliCompress, brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:zlib';
 import { extname, join, relative, resolve, sep, isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -44,7 +47,8 @@ const INCOMPRESSIBLE = new Set(['.png', '.jpg', '.jpeg', '.gif', '.webp', '.ico'
 
 /**
  * A file's bytes, its ETag (a hash of the content: a rebuilt wasm or retrained weights get a new
- * one) and, made on first request, its gzip form; kept per path while its size and mtime stay.
+ * one) and, made on first request, its gzip and Brotli forms; kept per path while its size and
+ * mtime stay.
  */
 const fileCache = new Map();
 async function cachedFile(path, info) {
@@ -52,18 +56,51 @@ async function cachedFile(path, info) {
   const hit = fileCache.get(path);
   if (hit?.key === key) return hit;
   const body = await readFile(path);
-  const entry = { key, body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`, gzip: null };
+  const entry = { key, body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`, gzip: null, br: null };
   fileCache.set(path, entry);
   return entry;
 }
 
-/** Whether an `Accept-Encoding` header accepts gzip (and does not refuse it with q=0). */
-export function acceptsGzip(header = '') {
-  return header.split(',').some((part) => {
-    const [coding, ...params] = part.trim().toLowerCase().split(';');
+const brotliOptions = (body, quality) => ({ params: { [zlibConstants.BROTLI_PARAM_QUALITY]: quality, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: body.length } });
+/** The smallest Brotli forms still being made. */
+const compressing = new Set();
+/** A file's Brotli form: the quick one at once, the smallest once made (in the background). */
+function brotliOf(file) {
+  if (file.br) return file.br;
+  file.br = brotliCompressSync(file.body, brotliOptions(file.body, 5));
+  const smallest = new Promise((done) => brotliCompress(file.body, brotliOptions(file.body, 11), (error, result) => {
+    if (!error) file.br = result;
+    done();
+  }));
+  compressing.add(smallest);
+  smallest.then(() => compressing.delete(smallest));
+  return file.br;
+}
+
+/** The quality factor `header` (an `Accept-Encoding`) gives `coding`: its own, else `*`'s, else 0. */
+function acceptance(header, coding) {
+  let star = 0;
+  for (const part of header.split(',')) {
+    const [name, ...params] = part.trim().toLowerCase().split(';');
     const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-    return (coding === 'gzip' || coding === '*') && (!q || Number(q.slice(2)) > 0);
-  });
+    const value = q ? Number(q.slice(2)) : 1;
+    if (name === coding) return value;
+    if (name === '*') star = value;
+  }
+  return star;
+}
+
+/** Whether an `Accept-Encoding` header accepts gzip (and does not refuse it with q=0). */
+export const acceptsGzip = (header = '') => acceptance(header, 'gzip') > 0;
+
+/** The coding to send for an `Accept-Encoding` header: 'br', 'gzip' or null (as it is). Brotli
+ * wins where both are accepted: a fourth smaller for the wasm builds. */
+export function chooseEncoding(header = '') {
+  const br = acceptance(header, 'br');
+  const gzip = acceptance(header, 'gzip');
+  if (br > 0 && br >= gzip) return 'br';
+  if (gzip > 0) return 'gzip';
+  return null;
 }
 
 /**
@@ -162,7 +199,7 @@ async function resolveFile(root, realRoot, pathname) {
  *   `headers`: extra or replacing headers for every response (null: leave that header out).
  *   `pathHeaders`: headers for one path each, over the others (default PATH_HEADERS).
  */
-export async function startServer({ port = 8080, host = '127.0.0.1', root = ROOT, routes = {}, headers = {}, pathHeaders = PATH_HEADERS, log } = {}) {
+export async function startServer({ port = 8080, host = '127.0.0.1', root = ROOT, routes = {}, headers = {}, pathHeaders = PATH_HEADERS, log, brotli = true } = {}) {
   root = resolve(root);
   const realRoot = await realpath(root);
   const common = { ...HEADERS, ...headers };
@@ -197,7 +234,11 @@ export async function startServer({ port = 8080, host = '127.0.0.1', root = ROOT
       if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === file.etag)) {
         return send(304, null, null, validators);
       }
-      if (file.body.length > 1024 && !INCOMPRESSIBLE.has(extension) && acceptsGzip(request.headers['accept-encoding'])) {
+      // `brotli: false` is a host that sends gzip only (GitHub Pages, say): what the bench compares.
+      const accepted = brotli ? request.headers['accept-encoding'] : `br;q=0, ${request.headers['accept-encoding'] ?? ''}`;
+      const coding = file.body.length > 1024 && !INCOMPRESSIBLE.has(extension) ? chooseEncoding(accepted) : null;
+      if (coding === 'br') return send(200, type, brotliOf(file), { ...validators, 'Content-Encoding': 'br' });
+      if (coding === 'gzip') {
         file.gzip ??= gzipSync(file.body, { level: 9 });
         return send(200, type, file.gzip, { ...validators, 'Content-Encoding': 'gzip' });
       }
@@ -221,6 +262,8 @@ export async function startServer({ port = 8080, host = '127.0.0.1', root = ROOT
     server,
     port: actualPort,
     url: `http://${shownHost}:${actualPort}`,
+    /** Resolves once every file sent so far has its smallest Brotli form (a bench measures what a host that stores them would send). */
+    compressed: async () => { while (compressing.size) await Promise.all(compressing); },
     close: () =>
       new Promise((resolveClose) => {
         server.close(() => resolveClose());

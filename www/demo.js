@@ -279,7 +279,15 @@ export function mountDemo(root, {
   const pictureShows = (from) => { if (picture) picture.dataset.source = from; };
 
   const scheduler = createScheduler(
-    async ({ source: from, produce, caption }, signal) => {
+    async ({ source: from, produce, picture, unreadable, caption }, signal) => {
+      // A picture (the drawing, a camera frame) is taken as the job starts, the newest one, and
+      // read and classified in one call to the engine.
+      if (picture) {
+        const image = picture();
+        const seen = await engine.read(image.data, image.width, image.height, { signal });
+        if (seen.problem) throw Object.assign(new Error(unreadable(seen.problem)), { hint: true });
+        return { pixels: seen.pixels, label: seen.label, probabilities: seen.probabilities, source: from, caption };
+      }
       const pixels = await produce(); // may throw a message for the reader
       const { label, probabilities } = await engine.classify(pixels, { signal });
       return { pixels, label, probabilities, source: from, caption };
@@ -339,14 +347,8 @@ export function mountDemo(root, {
           classify({
             source: 'draw',
             caption: 'Your drawing, shrunk to 28×28.',
-            async produce() {
-              const image = drawing.read();
-              try {
-                return (await engine.preprocess(image.data, image.width, image.height)).pixels;
-              } catch (error) {
-                throw Object.assign(new Error(`Nothing to classify yet: ${reason(error)}. Draw a digit in the box.`), { hint: true });
-              }
-            },
+            picture: () => drawing.read(),
+            unreadable: (problem) => `Nothing to classify yet: ${problem}. Draw a digit in the box.`,
           });
         },
       });
@@ -377,13 +379,8 @@ export function mountDemo(root, {
           classify({
             source: 'camera',
             caption: 'The camera’s picture, the square inside the guide.',
-            async produce() {
-              try {
-                return (await engine.preprocess(image.data, image.width, image.height)).pixels;
-              } catch (error) {
-                throw Object.assign(new Error(`Nothing to read in the square yet: ${reason(error)}. Hold a digit inside it.`), { hint: true });
-              }
-            },
+            picture: () => image,
+            unreadable: (problem) => `Nothing to read in the square yet: ${problem}. Hold a digit inside it.`,
           });
         },
         onFreeze: () => messages.show('hint', 'Frozen: this frame is the digit now.'),

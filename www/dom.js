@@ -22,6 +22,14 @@ export function el(tag, attributes = {}, ...children) {
 }
 
 /**
+ * Sets `node`'s text, unless it is that already: writing the same text replaces the text node all
+ * the same, and the page lays it out again, on every frame of a stroke for a caption that stays.
+ */
+export function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+/**
  * `run`, but only while `element` is on screen: the returned function runs it now if the element
  * is visible, else once it scrolls into view (panels far down the page then skip live work, such
  * as a PGD run per stroke, that nobody would see). Without IntersectionObserver, always at once.

@@ -32,9 +32,14 @@ export const STATE_SPEC = {
   target: { type: 'digit', default: null, hash: true, attribute: 'target' },
 };
 
-/** At most one address update per this many ms: drawing changes the digit every frame, and
- * browsers throttle pages that call history.replaceState too often. */
-const HASH_INTERVAL_MS = 150;
+/** A lone change reaches the address in the next task, out of the handler that made it. Changes
+ * that come in a burst (a stroke, a slider dragged: each within HASH_QUIET_MS of the last) are
+ * written once the state has been still that long, and at the latest HASH_MAX_WAIT_MS after the
+ * first one not written: each history.replaceState costs milliseconds of the page's thread (up
+ * to 8 on a phone), which a frame of drawing cannot spare, and browsers throttle pages that call
+ * it too often. */
+const HASH_QUIET_MS = 200;
+const HASH_MAX_WAIT_MS = 1000;
 
 /** A raw string (from the address or an attribute) → a value of the entry's type, or its default. */
 export function parseValue(spec, raw) {
@@ -87,21 +92,28 @@ export function createState({ spec = STATE_SPEC, address = true, initial = {} } 
     values[key] = parseValue(entry, raw == null ? null : String(raw));
   }
 
-  let lastWrite = -Infinity;
   let timer = 0;
+  let lastChange = -Infinity;
+  let firstUnwritten = null; // when the oldest change the address does not show yet was made
   function writeHash() {
+    clearTimeout(timer);
     timer = 0;
-    lastWrite = performance.now();
+    firstUnwritten = null;
     const text = hashOf(values, spec);
     if (text.slice(1) === location.hash.slice(1)) return;
     history.replaceState(history.state, '', text || location.pathname + location.search);
   }
   function scheduleHashWrite() {
-    if (!address || timer) return;
-    const wait = lastWrite + HASH_INTERVAL_MS - performance.now();
-    if (wait <= 0) writeHash();
-    else timer = setTimeout(writeHash, wait);
+    if (!address) return;
+    const now = performance.now();
+    const burst = now - lastChange < HASH_QUIET_MS;
+    lastChange = now;
+    firstUnwritten ??= now;
+    clearTimeout(timer);
+    timer = setTimeout(writeHash, burst ? Math.max(0, Math.min(HASH_QUIET_MS, firstUnwritten + HASH_MAX_WAIT_MS - now)) : 0);
   }
+  // Leaving the page: the address a Back or a restored tab comes back to holds the last change.
+  if (address) addEventListener('pagehide', () => { if (timer) writeHash(); });
 
   const notify = (key) => {
     for (const fn of listeners) fn(key, values[key]);
@@ -112,6 +124,7 @@ export function createState({ spec = STATE_SPEC, address = true, initial = {} } 
     addEventListener('hashchange', () => {
       clearTimeout(timer); // the address now wins over a write still waiting
       timer = 0;
+      firstUnwritten = null;
       const params = readHash();
       for (const [key, entry] of Object.entries(spec)) {
         if (!entry.hash) continue;

@@ -516,6 +516,13 @@ for (const mode of MODES) {
         }
         return input.value;
       }, { from, count });
+      // How often the address is rewritten: a drag is one burst, written at its end (www/state.js).
+      await page.evaluate(() => {
+        window.addressWrites = 0;
+        const replace = history.replaceState.bind(history);
+        history.replaceState = (...args) => { window.addressWrites++; return replace(...args); };
+      });
+      const firstBurst = Date.now();
       await burst(0, 100);
       await attackPanelIdle(page);
       const at100 = await memory(page, cdp);
@@ -529,7 +536,13 @@ for (const mode of MODES) {
       const fresh = await page.evaluate((eps) => window.adversarialDigits.attack({ method: 'fgsm', eps: Number(eps), seed: 0 })
         .then((r) => ({ label: r.label, linf: r.norms.linf })), finalEps);
       assert.equal(await page.inputValue('#attack-eps'), finalEps);
+      // The address is written once the settings have been still for a moment (www/state.js).
+      await page.waitForFunction((eps) => new URLSearchParams(location.hash.slice(1)).get('eps') === eps, finalEps, { timeout: 5_000 })
+        .catch(() => {});
       assert.equal(await page.evaluate(() => new URLSearchParams(location.hash.slice(1)).get('eps')), finalEps, 'the address holds the last ε');
+      const writes = await page.evaluate(() => window.addressWrites);
+      // Per burst, a first write and the last, and at most one a second between (HASH_MAX_WAIT_MS).
+      assert.ok(writes >= 2 && writes <= 4 + Math.ceil((Date.now() - firstBurst) / 1000), `the address was rewritten ${writes} times for 1,000 changes in ${Date.now() - firstBurst} ms`);
       assert.equal(shown.label, fresh.label, `ε = ${finalEps}: the panel shows ${shown.label}, the network says ${fresh.label}`);
       assert.match(shown.norms, new RegExp(`L∞ ${fresh.linf.toFixed(3).replace('.', '\\.')}`));
       const results = await attackResults(page);

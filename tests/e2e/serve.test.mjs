@@ -8,8 +8,8 @@ import { mkdtempSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { gunzipSync } from 'node:zlib';
-import { HEADERS, acceptsGzip, startServer } from '../../tools/serve.mjs';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { HEADERS, acceptsGzip, chooseEncoding, startServer } from '../../tools/serve.mjs';
 import { ROOT } from './helpers.mjs';
 
 /** A raw request: the path is sent as is (fetch() would normalise `..` away). */
@@ -130,11 +130,32 @@ describe('tools/serve.mjs', () => {
       const other = await raw(project.url, '/models/robust.i8.safetensors', 'GET', { 'If-None-Match': first.headers.etag });
       assert.equal(other.status, 200, 'another file has another tag');
 
-      const wasm = await raw(project.url, '/pkg/cpu/adversarial_digits_bg.wasm', 'GET', { 'Accept-Encoding': 'br, gzip;q=0.8' });
+      const wasmPath = '/pkg/cpu/adversarial_digits_bg.wasm';
+      const wasmBytes = readFileSync(join(ROOT, wasmPath.slice(1)));
+      const wasm = await raw(project.url, wasmPath, 'GET', { 'Accept-Encoding': 'br;q=0.5, gzip;q=0.8' });
       assert.equal(wasm.headers['content-encoding'], 'gzip');
       assert.equal(wasm.headers.vary, 'Accept-Encoding');
-      assert.ok(gunzipSync(wasm.body).equals(readFileSync(join(ROOT, 'pkg/cpu/adversarial_digits_bg.wasm'))));
+      assert.ok(gunzipSync(wasm.body).equals(wasmBytes));
       assert.ok(wasm.body.length < gunzipSync(wasm.body).length / 2);
+      // Brotli where it is accepted as well as gzip: the quick form first, the smallest once made.
+      const quick = await raw(project.url, wasmPath, 'GET', { 'Accept-Encoding': 'gzip, deflate, br, zstd' });
+      assert.equal(quick.headers['content-encoding'], 'br');
+      assert.ok(brotliDecompressSync(quick.body).equals(wasmBytes));
+      assert.ok(quick.body.length < wasm.body.length, 'Brotli is smaller than gzip');
+      await project.compressed();
+      const smallest = await raw(project.url, wasmPath, 'GET', { 'Accept-Encoding': 'br' });
+      assert.ok(brotliDecompressSync(smallest.body).equals(wasmBytes));
+      assert.ok(smallest.body.length < quick.body.length, `the smallest form (${smallest.body.length} B) is smaller than the quick one (${quick.body.length} B)`);
+      assert.equal(smallest.headers.etag, wasm.headers.etag, 'one content, one tag, whatever the coding');
+      // A host that sends gzip only (the bench's comparison): gzip to a browser that accepts both.
+      const gzipOnly = await startServer({ port: 0, root: ROOT, brotli: false });
+      try {
+        const sent = await raw(gzipOnly.url, wasmPath, 'GET', { 'Accept-Encoding': 'gzip, deflate, br, zstd' });
+        assert.equal(sent.headers['content-encoding'], 'gzip');
+        assert.ok(gunzipSync(sent.body).equals(wasmBytes));
+      } finally {
+        await gzipOnly.close();
+      }
       const refused = await raw(project.url, '/pkg/cpu/adversarial_digits_bg.wasm', 'GET', { 'Accept-Encoding': 'gzip;q=0, identity' });
       assert.equal(refused.headers['content-encoding'], undefined);
       const png = await raw(project.url, '/docs/screenshot.png', 'GET', { 'Accept-Encoding': 'gzip' });
@@ -150,6 +171,14 @@ describe('tools/serve.mjs', () => {
     assert.ok(!acceptsGzip('br'));
     assert.ok(!acceptsGzip('gzip;q=0'));
     assert.ok(!acceptsGzip(''));
+    assert.equal(chooseEncoding('gzip, deflate, br, zstd'), 'br');
+    assert.equal(chooseEncoding('gzip, deflate'), 'gzip');
+    assert.equal(chooseEncoding('br;q=0, gzip'), 'gzip');
+    assert.equal(chooseEncoding('br;q=0.2, gzip;q=0.9'), 'gzip');
+    assert.equal(chooseEncoding('*'), 'br');
+    assert.equal(chooseEncoding('*, br;q=0'), 'gzip');
+    assert.equal(chooseEncoding('identity'), null);
+    assert.equal(chooseEncoding(''), null);
   });
 
   test('in-memory routes (fault injection) are served at their path, query ignored', async () => {

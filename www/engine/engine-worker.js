@@ -112,6 +112,7 @@ const RUN = {
   perturbationNorms: (e, original, candidate) => e.perturbationNorms(original, candidate),
   randomNoiseLike: (e, original, noise, norm, seed) => e.randomNoiseLike(original, noise, norm, seed),
   preprocess: (e, rgba, width, height) => e.preprocess(rgba, width, height),
+  read: (e, rgba, width, height) => e.read(rgba, width, height),
   sniff: (e, bytes) => e.sniff(bytes),
   parseMnist: (e, images, labels) => e.parseMnist(images, labels),
   checkWeights: (e, bytes) => e.checkWeights(bytes),

@@ -328,6 +328,20 @@ export async function loadEngine({ backend = 'auto', weightsUrl, weights: given 
     perturbationNorms: (original, candidate) => cpuModule.perturbationNorms(original, candidate),
     randomNoiseLike: (original, noise, norm, seed) => cpuModule.randomNoiseLike(original, noise, norm, seed >>> 0),
     preprocess: (rgba, width, height) => cpuModule.preprocessRgba(rgba, width, height),
+    /**
+     * A picture (a drawing, a camera frame) preprocessed as an upload and classified, in one
+     * call, so that a stroke's prediction crosses to the worker once: {pixels, inverted, label,
+     * probabilities}, or {problem} (why there is nothing to read: no ink, say) for the reader.
+     */
+    async read(rgba, width, height) {
+      let seen;
+      try {
+        seen = cpuModule.preprocessRgba(rgba, width, height);
+      } catch (error) {
+        return { problem: errorClause(error) };
+      }
+      return { pixels: seen.pixels, inverted: seen.inverted, ...(await engine.classify(seen.pixels)) };
+    },
     sniff: (bytes) => cpuModule.sniffImage(bytes),
     parseMnist: (images, labels) => cpuModule.parseMnist(images, labels),
     /** Throws the reason a safetensors file cannot be this page's network (src/weights.rs). */

@@ -8,7 +8,7 @@
 import { describeMethods, methodByName } from '../attack-methods.js';
 import { mountStrip, percent } from '../render/bars.js';
 import { drawDigit, drawNoise, drawLegend } from '../render/colormap.js';
-import { el } from '../dom.js';
+import { el, setText } from '../dom.js';
 import { createScheduler } from '../scheduler.js';
 import { loadSamplesOnce } from '../input/samples.js';
 
@@ -216,7 +216,7 @@ export function mountAttackPanel(container, {
   function drawStep(adversarial, noise) {
     drawDigit(canvases.adversarial, adversarial);
     const scale = drawNoise(canvases.noise, noise);
-    legendText.textContent = scale > 0 ? `−${scale.toFixed(3)} … +${scale.toFixed(3)}` : 'no change';
+    setText(legendText, scale > 0 ? `−${scale.toFixed(3)} … +${scale.toFixed(3)}` : 'no change');
     return scale;
   }
 
@@ -232,18 +232,18 @@ export function mountAttackPanel(container, {
     drawDigit(canvases.original, input.pixels);
     const scale = drawStep(output.pixels, output.noise);
     const before = input.probabilities;
-    captions.original.textContent = `Original: ${input.label} (${percent(before[input.label])})`;
-    captions.noise.textContent = `Noise, amplified ${scale > 0 ? `×${(0.5 / scale).toFixed(1)}` : ''}`;
-    captions.adversarial.textContent = `Adversarial: ${output.label} (${percent(output.probabilities[output.label])})`;
+    setText(captions.original, `Original: ${input.label} (${percent(before[input.label])})`);
+    setText(captions.noise, `Noise, amplified ${scale > 0 ? `×${(0.5 / scale).toFixed(1)}` : ''}`);
+    setText(captions.adversarial, `Adversarial: ${output.label} (${percent(output.probabilities[output.label])})`);
     bars.draw('before', before, input.label);
     bars.draw('after', output.probabilities, output.label);
     const flipped = output.label !== input.label;
     result.dataset.flipped = String(flipped);
     result.dataset.label = String(output.label);
-    result.textContent = flipped
+    setText(result, flipped
       ? `Flipped: the network now reads a ${output.label} (${percent(output.probabilities[output.label])}) where it read a ${input.label}.`
-      : `Not fooled: the network still reads a ${input.label}. ${method?.eps ? 'Try a larger ε' : 'Try more steps'} or another method.`;
-    norms.textContent = `Size of the change: L∞ ${output.norms.linf.toFixed(3)}, L2 ${output.norms.l2.toFixed(2)}, L0 ${output.norms.l0} pixels; SSIM ${output.norms.ssim.toFixed(3)} (1: looks the same); ${output.queries != null ? `${output.queries} quer${output.queries === 1 ? 'y' : 'ies'} to the network` : `${output.steps} step${output.steps === 1 ? '' : 's'}`}.`;
+      : `Not fooled: the network still reads a ${input.label}. ${method?.eps ? 'Try a larger ε' : 'Try more steps'} or another method.`);
+    setText(norms, `Size of the change: L∞ ${output.norms.linf.toFixed(3)}, L2 ${output.norms.l2.toFixed(2)}, L0 ${output.norms.l0} pixels; SSIM ${output.norms.ssim.toFixed(3)} (1: looks the same); ${output.queries != null ? `${output.queries} quer${output.queries === 1 ? 'y' : 'ies'} to the network` : `${output.steps} step${output.steps === 1 ? '' : 's'}`}.`);
     return flipped;
   }
 

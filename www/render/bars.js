@@ -1,5 +1,7 @@
 // "What it thinks": ten probability bars and the sentence that reads them out. Renders only.
 
+import { setText } from '../dom.js';
+
 /** 0.987 → "98.7%", 0.9996 → "100%", 0.0001 → "0%". */
 export function percent(p) {
   return `${(p * 100).toFixed(p >= 0.995 || p < 0.005 ? 0 : 1)}%`;
@@ -41,7 +43,7 @@ export function mountBars(container) {
         bar.dataset.probability = p.toFixed(6);
         bar.classList.toggle('top', d === top);
         fill.style.transform = `scaleX(${Math.min(1, Math.max(0, p))})`;
-        value.textContent = probabilities ? percent(p) : '–';
+        setText(value, probabilities ? percent(p) : '–');
       });
     },
   };
@@ -51,12 +53,12 @@ export function mountBars(container) {
 export function mountVerdict(element) {
   return {
     show(label, probabilities) {
-      element.textContent = `The network reads a ${label} (${percent(probabilities[label])} sure).`;
+      setText(element, `The network reads a ${label} (${percent(probabilities[label])} sure).`);
       element.dataset.label = String(label);
     },
     /** No prediction: a hint instead. */
     hint(text) {
-      element.textContent = text;
+      setText(element, text);
       delete element.dataset.label;
     },
   };

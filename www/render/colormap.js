@@ -4,15 +4,25 @@
 
 const SIDE = 28;
 
+/** A 28×28 canvas's context. Its size is set only when it differs: setting it (even to the same
+ * value) clears the canvas and reallocates its pixels, on every frame of a stroke. */
+function context28(canvas) {
+  if (canvas.width !== SIDE) canvas.width = SIDE;
+  if (canvas.height !== SIDE) canvas.height = SIDE;
+  return canvas.getContext('2d');
+}
+
 /** Draws 784 values in [0, 1] as ink-bright-on-black pixels. */
 export function drawDigit(canvas, pixels) {
-  canvas.width = SIDE;
-  canvas.height = SIDE;
-  const ctx = canvas.getContext('2d');
+  const ctx = context28(canvas);
   const image = ctx.createImageData(SIDE, SIDE);
-  for (let i = 0; i < SIDE * SIDE; i++) {
+  const data = image.data;
+  for (let i = 0, o = 0; i < SIDE * SIDE; i++, o += 4) {
     const v = Math.round(Math.min(1, Math.max(0, pixels[i])) * 255);
-    image.data.set([v, v, v, 255], i * 4);
+    data[o] = v;
+    data[o + 1] = v;
+    data[o + 2] = v;
+    data[o + 3] = 255;
   }
   ctx.putImageData(image, 0, 0);
 }
@@ -30,11 +40,9 @@ export function diverging(t) {
  * Returns the scale (the value shown at full colour).
  */
 export function drawNoise(canvas, noise) {
-  canvas.width = SIDE;
-  canvas.height = SIDE;
   let scale = 0;
   for (const v of noise) scale = Math.max(scale, Math.abs(v));
-  const ctx = canvas.getContext('2d');
+  const ctx = context28(canvas);
   const image = ctx.createImageData(SIDE, SIDE);
   for (let i = 0; i < SIDE * SIDE; i++) {
     const [r, g, b] = diverging(scale > 0 ? noise[i] / scale : 0);

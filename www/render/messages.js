@@ -14,6 +14,9 @@ export function mountMessages(element) {
       if (kind === 'hint') timer = setTimeout(() => this.clear(), 6000);
     },
     clear() {
+      clearTimeout(timer);
+      // Nothing shown (a stroke clears it on every move): nothing to write.
+      if (element.dataset.kind === '' && element.textContent === '') return;
       element.dataset.kind = '';
       element.textContent = '';
     },

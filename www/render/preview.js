@@ -2,6 +2,7 @@
 // with `image-rendering: pixelated` so every pixel stays a sharp square.
 
 import { drawDigit } from './colormap.js';
+import { setText } from '../dom.js';
 
 const BLANK = new Float32Array(784);
 
@@ -11,7 +12,7 @@ const BLANK = new Float32Array(784);
  */
 export function mountPreview(canvas, caption) {
   const say = (text) => {
-    if (caption) caption.textContent = text ?? '';
+    if (caption) setText(caption, text ?? '');
   };
   return {
     /** Shows `pixels` (784 values in [0, 1], ink bright on black), their source and a caption. */
