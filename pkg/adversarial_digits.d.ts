@@ -206,6 +206,13 @@ export function sniffImage(bytes: Uint8Array | number[]): any;
 export function start(): void;
 
 /**
+ * How far each setting may go (`{epochs: [min, max], batchSize, steps, warmupEpochs, digits,
+ * learningRateMax, lrDecayMax, epsMax}`, [`crate::training::LIMITS`]): the card's inputs' bounds,
+ * the same the check below applies.
+ */
+export function trainingLimits(): any;
+
+/**
  * The presets (`[{name, title, options}]`, [`crate::training::PRESETS`]): the card's buttons
  * and the API's `train({preset})`.
  */
@@ -243,6 +250,7 @@ export interface InitOutput {
     readonly setPace: (a: number) => void;
     readonly sniffImage: (a: number, b: number) => [number, number, number];
     readonly start: () => void;
+    readonly trainingLimits: () => [number, number, number];
     readonly trainingPresets: () => [number, number, number];
     readonly training_accuracy: (a: number, b: number) => any;
     readonly training_batches: (a: number) => number;
@@ -253,11 +261,11 @@ export interface InitOutput {
     readonly training_weights: (a: number, b: number, c: number) => any;
     readonly wasm_bindgen__convert__closures_____invoke__h00fe9a0657495941: (a: number, b: number, c: any, d: any) => void;
     readonly wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd: (a: number, b: number, c: any) => [number, number];
-    readonly wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_39: (a: number, b: number, c: any) => [number, number];
     readonly wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_40: (a: number, b: number, c: any) => [number, number];
+    readonly wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_41: (a: number, b: number, c: any) => [number, number];
     readonly wasm_bindgen__convert__closures_____invoke__hfca78ac5448a4b4b: (a: number, b: number, c: any) => [number, number];
     readonly wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927: (a: number, b: number, c: any) => void;
-    readonly wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927_38: (a: number, b: number, c: any) => void;
+    readonly wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927_39: (a: number, b: number, c: any) => void;
     readonly __wbindgen_malloc_command_export: (a: number, b: number) => number;
     readonly __wbindgen_realloc_command_export: (a: number, b: number, c: number, d: number) => number;
     readonly __wbindgen_free_command_export: (a: number, b: number, c: number) => void;

@@ -610,6 +610,20 @@ export function start() {
 }
 
 /**
+ * How far each setting may go (`{epochs: [min, max], batchSize, steps, warmupEpochs, digits,
+ * learningRateMax, lrDecayMax, epsMax}`, [`crate::training::LIMITS`]): the card's inputs' bounds,
+ * the same the check below applies.
+ * @returns {any}
+ */
+export function trainingLimits() {
+    const ret = wasm.trainingLimits();
+    if (ret[2]) {
+        throw takeFromExternrefTable0(ret[1]);
+    }
+    return takeFromExternrefTable0(ret[0]);
+}
+
+/**
  * The presets (`[{name, title, options}]`, [`crate::training::PRESETS`]): the card's buttons
  * and the API's `train({preset})`.
  * @returns {any}
@@ -1546,17 +1560,17 @@ function __wbg_get_imports() {
         },
         __wbindgen_generic_0000000000000004: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUUncapturedErrorEvent")], shim_idx: 13664, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927_38);
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927_39);
             return ret;
         },
         __wbindgen_generic_0000000000000005: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("any")], shim_idx: 13663, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_39);
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_40);
             return ret;
         },
         __wbindgen_generic_0000000000000006: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("undefined")], shim_idx: 13663, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_40);
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_41);
             return ret;
         },
         __wbindgen_generic_0000000000000007: function(arg0) {
@@ -1603,8 +1617,8 @@ function wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927(arg0, arg
     wasm.wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927(arg0, arg1, arg2);
 }
 
-function wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927_38(arg0, arg1, arg2) {
-    wasm.wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927_38(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927_39(arg0, arg1, arg2) {
+    wasm.wasm_bindgen__convert__closures_____invoke__h964dadbd2a262927_39(arg0, arg1, arg2);
 }
 
 function wasm_bindgen__convert__closures_____invoke__hfca78ac5448a4b4b(arg0, arg1, arg2) {
@@ -1621,15 +1635,15 @@ function wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd(arg0, arg
     }
 }
 
-function wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_39(arg0, arg1, arg2) {
-    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_39(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_40(arg0, arg1, arg2) {
+    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_40(arg0, arg1, arg2);
     if (ret[1]) {
         throw takeFromExternrefTable0(ret[0]);
     }
 }
 
-function wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_40(arg0, arg1, arg2) {
-    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_40(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_41(arg0, arg1, arg2) {
+    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h278e2720435c71fd_41(arg0, arg1, arg2);
     if (ret[1]) {
         throw takeFromExternrefTable0(ret[0]);
     }

@@ -65,7 +65,7 @@ fn stepping_the_trainer_is_the_cli_loop() {
     let options = tiny(TrainingOptions { defence: Defence::Fgsm, eps: 0.1, warmup_epochs: 1, ..quick() });
     let config = options.config();
     let mut looped = Vec::new();
-    let looped_model = train_from(Trainer::initial_model(&config, &device()), &config, &data, None, &device(), |e| {
+    let looped_model = train_from(Trainer::initial_model(&config, &device()), &config, data.clone(), None, &device(), |e| {
         if let Event::Batch(p) = e {
             looped.push(p.loss)
         }

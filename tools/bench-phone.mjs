@@ -11,7 +11,8 @@
 //   - pointer move to updated prediction, to updated FGSM result and to updated PGD-10 result,
 //     p50 and p95: a scripted finger draws on the canvas one move at a time and each move waits
 //     for its update (or 5 s), so each figure is one move's own latency: from the move's event
-//     time to the start of the first frame after the update (the frame that paints it), both
+//     time to the start of the first frame after the update (the frame that paints it; an
+//     update made in a frame's own callbacks is painted by that frame, at once), both
 //     on the page's clock; and the page's share of it, from its pointermove handler (Chromium
 //     hands a touch move to the page with the next frame: that wait is the browser's). A move
 //     whose count had already been passed by another update is not timed;
@@ -44,9 +45,21 @@ const quantile = (values, q) => {
 };
 const ms = (v) => (v == null ? '–' : v >= 100 ? v.toFixed(0) : v.toFixed(1));
 
-/** In the page before its scripts: long tasks and milestones, on the page's own clock. */
+/** In the page before its scripts: long tasks and milestones, on the page's own clock; and
+ * whether an animation frame's callbacks are running (a change made there is painted by that
+ * frame, not the next one). */
 function observe() {
   const marks = (window.__phone = { longTasks: [], firstPrediction: null });
+  const raf = window.requestAnimationFrame.bind(window);
+  let inFrame = false;
+  const frameOver = new MessageChannel(); // a task: it runs once the frame's rendering is done
+  frameOver.port1.onmessage = () => { inFrame = false; };
+  window.requestAnimationFrame = (callback) => raf((time) => {
+    if (!inFrame) frameOver.port2.postMessage(null);
+    inFrame = true;
+    return callback(time);
+  });
+  window.__inFrame = () => inFrame;
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) marks.longTasks.push({ start: e.startTime, duration: e.duration });
   }).observe({ type: 'longtask', buffered: true });
@@ -155,11 +168,14 @@ async function fingerLatency(page, cdp, what) {
     window.__shownObserver?.disconnect(); // the last finger's (it watched another count)
     (window.__shownObserver = new MutationObserver(() => {
       const n = window.__shown(w);
-      requestAnimationFrame(() => {
+      const shown = () => {
         if (window.__shownAt.has(n)) return;
         window.__shownAt.set(n, performance.now());
         document.documentElement.dataset.benchShown = String(n); // for waitInPage
-      });
+      };
+      // Made in a frame's callbacks, the change is painted by that frame; else by the next one.
+      if (window.__inFrame()) shown();
+      else requestAnimationFrame(shown);
     })).observe(target, { attributes: true, attributeFilter: [w === 'attack' ? 'data-results' : 'data-predictions'] });
   }, what);
   const touch = (type, p) => cdp.send('Input.dispatchTouchEvent', { type, touchPoints: p ? [{ x: p.x, y: p.y }] : [] });

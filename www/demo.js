@@ -263,13 +263,22 @@ export function mountDemo(root, {
   const engine = new Proxy({}, { get: (_, key) => active?.[key] });
   const engineFor = (model) => (model === 'standard' && weightsUrl ? getEngine('standard', { weightsUrl }) : getEngine(model));
 
-  // The digit the network sees now, and who follows it.
+  // The digit the network sees now, and who follows it. A follower may also ask for work to be
+  // done alongside a picture's reading, in the same call to the engine (`alongside`: a one-step
+  // attack), so that its result is there with the prediction and shows in the same frame; it
+  // gets that result with the digit (`fn(digit, along)`).
   let current = null; // {pixels, label, probabilities, source, caption}
   const followers = new Set();
-  const source = { current: () => current, subscribe: (fn) => followers.add(fn) };
-  const setCurrent = (digit) => {
+  const riders = new Set();
+  const source = {
+    current: () => current,
+    subscribe: (fn) => followers.add(fn),
+    /** `fn()` → what to do alongside the next picture's reading ({attack: options}), or null. */
+    alongside: (fn) => riders.add(fn),
+  };
+  const setCurrent = (digit, along = null) => {
     current = digit;
-    for (const fn of followers) fn(digit);
+    for (const fn of followers) fn(digit, along);
   };
   let lastRequest = null; // what to classify again when the model changes
   let linkedDigit = null; // the `drawn` value this demo wrote itself (not a link to follow)
@@ -284,16 +293,18 @@ export function mountDemo(root, {
       // read and classified in one call to the engine.
       if (picture) {
         const image = picture();
-        const seen = await engine.read(image.data, image.width, image.height, { signal });
+        const alongside = Object.assign({}, ...[...riders].map((fn) => fn() ?? {}));
+        const seen = await engine.read(image.data, image.width, image.height, { signal, alongside });
         if (seen.problem) throw Object.assign(new Error(unreadable(seen.problem)), { hint: true });
-        return { pixels: seen.pixels, label: seen.label, probabilities: seen.probabilities, source: from, caption };
+        const along = seen.attack ? { attack: { options: alongside.attack, output: seen.attack } } : null;
+        return { pixels: seen.pixels, label: seen.label, probabilities: seen.probabilities, source: from, caption, along };
       }
       const pixels = await produce(); // may throw a message for the reader
       const { label, probabilities } = await engine.classify(pixels, { signal });
       return { pixels, label, probabilities, source: from, caption };
     },
     {
-      onResult(digit) {
+      onResult({ along = null, ...digit }) {
         preview.show(digit.pixels, digit.source, digit.caption);
         bars.draw(digit.probabilities, digit.label);
         verdict.show(digit.label, digit.probabilities);
@@ -305,7 +316,7 @@ export function mountDemo(root, {
           linkedDigit = encodeDigit(digit.pixels);
           state.set('drawn', linkedDigit);
         }
-        setCurrent(digit);
+        setCurrent(digit, along);
         emit('prediction', {
           label: digit.label, probabilities: Array.from(digit.probabilities), pixels: digit.pixels,
           source: digit.source, model: state.get('model'),

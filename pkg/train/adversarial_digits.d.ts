@@ -206,6 +206,13 @@ export function sniffImage(bytes: Uint8Array | number[]): any;
 export function start(): void;
 
 /**
+ * How far each setting may go (`{epochs: [min, max], batchSize, steps, warmupEpochs, digits,
+ * learningRateMax, lrDecayMax, epsMax}`, [`crate::training::LIMITS`]): the card's inputs' bounds,
+ * the same the check below applies.
+ */
+export function trainingLimits(): any;
+
+/**
  * The presets (`[{name, title, options}]`, [`crate::training::PRESETS`]): the card's buttons
  * and the API's `train({preset})`.
  */
@@ -243,6 +250,7 @@ export interface InitOutput {
     readonly setPace: (a: number) => void;
     readonly sniffImage: (a: number, b: number) => [number, number, number];
     readonly start: () => void;
+    readonly trainingLimits: () => [number, number, number];
     readonly trainingPresets: () => [number, number, number];
     readonly training_accuracy: (a: number, b: number) => any;
     readonly training_batches: (a: number) => number;

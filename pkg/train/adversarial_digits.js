@@ -610,6 +610,20 @@ export function start() {
 }
 
 /**
+ * How far each setting may go (`{epochs: [min, max], batchSize, steps, warmupEpochs, digits,
+ * learningRateMax, lrDecayMax, epsMax}`, [`crate::training::LIMITS`]): the card's inputs' bounds,
+ * the same the check below applies.
+ * @returns {any}
+ */
+export function trainingLimits() {
+    const ret = wasm.trainingLimits();
+    if (ret[2]) {
+        throw takeFromExternrefTable0(ret[1]);
+    }
+    return takeFromExternrefTable0(ret[0]);
+}
+
+/**
  * The presets (`[{name, title, options}]`, [`crate::training::PRESETS`]): the card's buttons
  * and the API's `train({preset})`.
  * @returns {any}

@@ -29,6 +29,7 @@ export const randomNoiseLike: (a: number, b: number, c: number, d: number, e: nu
 export const setPace: (a: number) => void;
 export const sniffImage: (a: number, b: number) => [number, number, number];
 export const start: () => void;
+export const trainingLimits: () => [number, number, number];
 export const trainingPresets: () => [number, number, number];
 export const training_accuracy: (a: number, b: number) => any;
 export const training_batches: (a: number) => number;

@@ -121,7 +121,8 @@ impl Train {
             println!("{}", serde_json::json!({ "losses": losses }));
             return;
         }
-        let batches = train_set.len().div_ceil(batch_size);
+        let trained_on = train_set.len(); // the digits go to the trainer
+        let batches = trained_on.div_ceil(batch_size);
         let bar = ProgressBar::new((batches * epochs) as u64);
         bar.set_style(
             ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} batches, {per_sec}, eta {eta} {msg}")
@@ -154,9 +155,9 @@ impl Train {
                 let autodiff = device.clone().autodiff();
                 autodiff.seed(seed);
                 let start_model = weights::load_trainable(&bytes, &autodiff).unwrap_or_else(|e| fail(e));
-                train_from(start_model, &config, &train_set, check_set, &device, report)
+                train_from(start_model, &config, train_set, check_set, &device, report)
             }
-            None => train(&config, &train_set, check_set, &device, report),
+            None => train(&config, train_set, check_set, &device, report),
         };
         bar.finish();
         let seconds = start.elapsed().as_secs_f64();
@@ -176,8 +177,8 @@ impl Train {
         std::fs::write(&out, &bytes).unwrap_or_else(|e| fail(e));
         println!(
             "trained on {} digits in {seconds:.0} s ({:.0} digits/s); test accuracy {:.2}%; wrote {} ({} bytes)",
-            train_set.len(),
-            (train_set.len() * epochs) as f64 / seconds,
+            trained_on,
+            (trained_on * epochs) as f64 / seconds,
             accuracy * 100.0,
             out.display(),
             bytes.len()

@@ -11,7 +11,7 @@ use wasm_bindgen_futures::future_to_promise;
 
 use super::{cpu_device, f32s, fail, to_js, webgpu_device};
 use crate::data::Dataset;
-use crate::training::{PRESETS, Trainer, TrainingOptions};
+use crate::training::{LIMITS, PRESETS, Trainer, TrainingOptions};
 use crate::weights;
 
 /// The presets (`[{name, title, options}]`, [`crate::training::PRESETS`]): the card's buttons
@@ -19,6 +19,14 @@ use crate::weights;
 #[wasm_bindgen(js_name = trainingPresets)]
 pub fn training_presets() -> Result<JsValue, JsValue> {
     to_js(&PRESETS)
+}
+
+/// How far each setting may go (`{epochs: [min, max], batchSize, steps, warmupEpochs, digits,
+/// learningRateMax, lrDecayMax, epsMax}`, [`crate::training::LIMITS`]): the card's inputs' bounds,
+/// the same the check below applies.
+#[wasm_bindgen(js_name = trainingLimits)]
+pub fn training_limits() -> Result<JsValue, JsValue> {
+    to_js(&LIMITS)
 }
 
 /// Checks training options (every field of [`TrainingOptions`]); throws the reason they are bad.

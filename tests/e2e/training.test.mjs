@@ -65,6 +65,16 @@ describe('training in the tab (no-webgpu)', () => {
     assert.equal(await page.isDisabled('#train-start-button'), false);
     await page.click('#train-panel [data-preset="quick"]'); // back to the preset's values
     assert.equal(await page.inputValue('#train-batch'), '64');
+    // The card's bounds are the engine's own: its largest value of each is accepted, one more refused.
+    for (const [input, option, words] of [['#train-batch', 'batchSize', /batch size must be between/], ['#train-epochs', 'epochs', /number of epochs must be between/], ['#train-steps', 'steps', /PGD training takes/]]) {
+      const max = Number(await page.getAttribute(input, 'max'));
+      assert.ok(max >= 1, `${input} has a bound`);
+      const base = { defence: 'pgd', eps: 0.1, steps: 3, digits: 0 };
+      const refused = await trainInPage(page, { ...base, digits: 10, [option]: max + 1 });
+      assert.match(refused.error ?? '', words, `${option} = ${max + 1}`);
+      const fine = await trainInPage(page, { ...base, [option]: max });
+      assert.doesNotMatch(fine.error ?? '', words, `${option} = ${max} is within the card's bounds`);
+    }
   });
 
   test('the browser trains as the CLI does: the same losses, batch by batch', { timeout: 300_000 }, async () => {

@@ -38,6 +38,19 @@ async function watched(page) {
 const results = (page) => count(page, '#attack-panel', 'results');
 const nextAttack = (page, action) => afterNext(page, '#attack-panel', 'results', action);
 
+/** Records the page's calls to the engine's worker (in the page, before its scripts): op, a read's `alongside`, an attack's method. */
+function recordCalls() {
+  if (typeof document === 'undefined') return;
+  window.engineCalls = [];
+  const post = Worker.prototype.postMessage;
+  Worker.prototype.postMessage = function (message, ...rest) {
+    if (message?.type === 'call') {
+      window.engineCalls.push({ op: message.op, alongside: message.op === 'read' ? message.args[3] : null, method: message.op === 'attack' ? message.args[2]?.method : null });
+    }
+    return post.call(this, message, ...rest);
+  };
+}
+
 /** What the attack panel shows: its sentence, and whether it is busy or was cancelled. */
 const panelState = (page) => page.evaluate(() => {
   const panel = document.getElementById('attack-panel');
@@ -238,6 +251,44 @@ for (const modeName of ['webgpu', 'no-webgpu']) {
       });
       assert.equal(api.original, 7);
       assert.ok(text.includes(`reads a ${api.label}`), `panel "${text}" vs the API's attack on the drawn digit (${api.label})`);
+      await page.close();
+    });
+
+    test('a one-step attack rides with the stroke\'s reading (one call, the same result); an iterative one runs on its own', { timeout: 240_000 }, async () => {
+      const page = await session.open('/', { init: recordCalls });
+      await settle(page);
+      // What the panel shows is what the API computes now on the digit drawn.
+      const shownMatchesApi = async (options) => {
+        await settle(page);
+        await page.waitForFunction(() => !document.getElementById('attack-panel').hasAttribute('aria-busy'), null, { timeout: 120_000 });
+        const { text, norms, api } = await page.evaluate(async (options) => {
+          const api = window.adversarialDigits;
+          const eps = Number(document.getElementById('attack-eps').value);
+          const result = await api.attack({ ...options, eps, seed: 0 });
+          return { text: document.getElementById('attack-result').textContent, norms: document.getElementById('attack-norms').textContent, api: { label: result.label, linf: result.norms.linf } };
+        }, options);
+        assert.ok(text.includes(`reads a ${api.label}`), `panel "${text}" vs the API's attack on the drawn digit (${api.label})`);
+        assert.ok(norms.includes(`L∞ ${api.linf.toFixed(3)}`), `panel "${norms}" vs the API's L∞ ${api.linf}`);
+      };
+      await page.selectOption('#attack-method', 'fgsm');
+      await page.click('#clear-button');
+      await page.evaluate(() => { window.engineCalls.length = 0; });
+      await nextAttack(page, () => stroke(page, SEVEN));
+      await shownMatchesApi({ method: 'fgsm' });
+      const fgsm = await page.evaluate(() => window.engineCalls.splice(0));
+      const reads = fgsm.filter((c) => c.op === 'read');
+      assert.ok(reads.length >= 1 && reads.every((c) => c.alongside?.attack?.method === 'fgsm'), `every read carries the FGSM: ${JSON.stringify(reads.map((c) => c.alongside))}`);
+      // Only the API's own attack above called `attack`: the panel's came with the readings.
+      assert.deepEqual(fgsm.filter((c) => c.op === 'attack').map((c) => c.method), ['fgsm'], JSON.stringify(fgsm.map((c) => c.op)));
+
+      await page.selectOption('#attack-method', 'pgd');
+      await page.click('#clear-button');
+      await page.evaluate(() => { window.engineCalls.length = 0; });
+      await nextAttack(page, () => stroke(page, SEVEN));
+      await shownMatchesApi({ method: 'pgd', steps: Number(await page.inputValue('#attack-steps')) });
+      const pgd = await page.evaluate(() => window.engineCalls.splice(0));
+      assert.ok(pgd.filter((c) => c.op === 'read').every((c) => !c.alongside?.attack), 'PGD does not hold a reading back');
+      assert.ok(pgd.filter((c) => c.op === 'attack' && c.method === 'pgd').length >= 2, 'the panel ran PGD itself');
       await page.close();
     });
 

@@ -278,8 +278,8 @@ function operations(send) {
     perturbationNorms: (original, candidate) => send('perturbationNorms', [original, candidate]),
     randomNoiseLike: (original, noise, norm, seed) => send('randomNoiseLike', [original, noise, norm, seed >>> 0]),
     preprocess: (rgba, width, height) => send('preprocess', [rgba, width, height]),
-    /** @returns {Promise<{pixels, inverted, label, probabilities}|{problem: string}>} a picture preprocessed and classified (engine.js). */
-    read: (rgba, width, height, c) => send('read', [rgba, width, height], control(c)),
+    /** @returns {Promise<{pixels, inverted, label, probabilities, attack?}|{problem: string}>} a picture preprocessed and classified, and `c.alongside`'s work done on it (engine.js). */
+    read: (rgba, width, height, c) => send('read', [rgba, width, height, c?.alongside ?? null], control(c)),
     sniff: (bytes) => send('sniff', [bytes]),
     parseMnist: (images, labels) => send('parseMnist', [images, labels]),
     checkWeights: (bytes) => send('checkWeights', [bytes]),

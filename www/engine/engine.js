@@ -332,15 +332,26 @@ export async function loadEngine({ backend = 'auto', weightsUrl, weights: given 
      * A picture (a drawing, a camera frame) preprocessed as an upload and classified, in one
      * call, so that a stroke's prediction crosses to the worker once: {pixels, inverted, label,
      * probabilities}, or {problem} (why there is nothing to read: no ink, say) for the reader.
+     * `alongside.attack`: attack options to run on the digit read, against its label, in the same
+     * call (`attack` in the result; left out if it fails: the caller then runs it itself). For
+     * a one-step attack, whose result is then ready with the prediction.
      */
-    async read(rgba, width, height) {
+    async read(rgba, width, height, alongside = null) {
       let seen;
       try {
         seen = cpuModule.preprocessRgba(rgba, width, height);
       } catch (error) {
         return { problem: errorClause(error) };
       }
-      return { pixels: seen.pixels, inverted: seen.inverted, ...(await engine.classify(seen.pixels)) };
+      const read = { pixels: seen.pixels, inverted: seen.inverted, ...(await engine.classify(seen.pixels)) };
+      if (alongside?.attack) {
+        try {
+          read.attack = await engine.attack(seen.pixels, read.label, alongside.attack);
+        } catch {
+          // The caller's own attack call will say why.
+        }
+      }
+      return read;
     },
     sniff: (bytes) => cpuModule.sniffImage(bytes),
     parseMnist: (images, labels) => cpuModule.parseMnist(images, labels),

@@ -321,7 +321,10 @@ export function mountAttackPanel(container, {
     showCancel();
   });
   const attacks = createScheduler(
-    async ({ input, opts }, signal) => {
+    async ({ input, opts, along }, signal) => {
+      // Done already, alongside the digit's reading (a one-step attack on a stroke, see start()):
+      // shown in the prediction's own frame.
+      if (along && along.output && JSON.stringify(along.options) === JSON.stringify(opts)) return { input, opts, output: along.output, player: null };
       // The frames come as they are made (the engine's worker streams them): the walk plays
       // while the attack still runs.
       let player = null;
@@ -361,7 +364,7 @@ export function mountAttackPanel(container, {
     return i < 0 ? opts : { ...opts, start: Array.from(samples.pixels(i)) };
   }
 
-  function run() {
+  function run(along = null) {
     const input = source.current();
     if (!input) {
       attacks.cancel();
@@ -371,7 +374,7 @@ export function mountAttackPanel(container, {
     }
     container.setAttribute('aria-busy', 'true');
     delete container.dataset.cancelled;
-    attacks.request({ input, opts: options() });
+    attacks.request({ input, opts: options(), along });
     showCancel();
   }
 
@@ -391,7 +394,7 @@ export function mountAttackPanel(container, {
     }
   });
 
-  const rerun = () => { minEpsResult.textContent = ''; run(); };
+  const rerun = (along = null) => { minEpsResult.textContent = ''; run(along); };
   /** The methods, their norms, sliders and defaults: the catalogue (src/attacks/catalogue.rs). */
   function useCatalogue(entries) {
     methods = describeMethods(entries);
@@ -420,7 +423,11 @@ export function mountAttackPanel(container, {
     pixelsInput.addEventListener('input', () => { pixelsOutput.value = pixelsInput.value; state?.set('pixels', Number(pixelsInput.value)); rerun(); });
     queriesInput.addEventListener('input', () => { queriesOutput.value = queriesInput.value; state?.set('queries', Number(queriesInput.value)); rerun(); });
     targetSelect.addEventListener('change', () => { state?.set('target', targetSelect.value === '' ? null : Number(targetSelect.value)); rerun(); });
-    source.subscribe(rerun);
+    source.subscribe((digit, along) => rerun(along?.attack));
+    // A one-step attack (FGSM: one gradient, about the cost of a prediction) rides with a
+    // stroke's reading, so its result comes with the prediction, a frame sooner; an iterative
+    // one would hold the prediction back, and runs on its own once the digit is known.
+    source.alongside?.(() => (method.iterative ? null : { attack: options() }));
 
     // The settings changed elsewhere (the address was edited, an embed's attribute changed).
     state?.subscribe((key, value) => {

@@ -8,7 +8,7 @@ import { drawTrainingCurves } from '../render/training-chart.js';
 import { MODELS, getEngine } from '../models.js';
 import { CHUNK, CHUNK_BYTES, PGD_DIGITS, TEST_DIGITS } from './plan.js';
 import { forgetYours, onYoursChange, restoreYours, saveYours, storage, yours } from './yours.js';
-import { describeRun, isTraining, pauseTraining, resolveOptions, resumeTraining, train, trainingPresets } from './training-client.js';
+import { describeRun, isTraining, pauseTraining, resolveOptions, resumeTraining, train, trainingLimits, trainingPresets } from './training-client.js';
 
 const DIGIT_CHOICES = [10_000, 20_000, 30_000, 60_000];
 const DEFENCES = [
@@ -29,12 +29,14 @@ export function mountTrainPanel(container, { state, announce = () => {}, idPrefi
     return { input, row: el('label', { class: 'setting' }, `${label} `, input) };
   };
   const presetBox = el('div', { class: 'row presets', role: 'radiogroup', 'aria-label': 'Presets' });
-  const epochs = number('train-epochs', 'Epochs', { min: 1, max: 100, step: 1 });
-  const batch = number('train-batch', 'Batch size', { min: 1, max: 1024, step: 1 });
-  const lr = number('train-lr', 'Learning rate', { min: 0, max: 1, step: 'any' });
-  const eps = number('train-eps', 'ε (L∞)', { min: 0, max: 1, step: 0.01 });
-  const steps = number('train-steps', 'PGD steps k', { min: 1, max: 40, step: 1 });
-  const warmup = number('train-warmup', 'ε warm-up epochs', { min: 0, max: 100, step: 1 });
+  // Their bounds come with the presets, from the engine's own limits (src/training.rs, LIMITS).
+  const epochs = number('train-epochs', 'Epochs', { step: 1 });
+  const batch = number('train-batch', 'Batch size', { step: 1 });
+  const lr = number('train-lr', 'Learning rate', { min: 0, step: 'any' });
+  const eps = number('train-eps', 'ε (L∞)', { min: 0, step: 0.01 });
+  const steps = number('train-steps', 'PGD steps k', { step: 1 });
+  const warmup = number('train-warmup', 'ε warm-up epochs', { step: 1 });
+  const bound = (input, [min, max]) => Object.assign(input, { min, max });
   const defence = el('select', { id: id('train-defence') }, ...DEFENCES.map((d) => el('option', { value: d.value, text: d.text })));
   const digits = el('select', { id: id('train-digits') }, ...DIGIT_CHOICES.map((n) => el('option', { value: n, text: `${n.toLocaleString('en')} digits (${(Math.ceil(n / CHUNK) * CHUNK_BYTES / 1e6).toFixed(1)} MB)` })));
   const where = el('select', { id: id('train-backend') },
@@ -106,8 +108,14 @@ export function mountTrainPanel(container, { state, announce = () => {}, idPrefi
   whenOnScreen(container, () => {
     if (asked) return;
     asked = true;
-    trainingPresets().then((list) => {
+    Promise.all([trainingPresets(), trainingLimits()]).then(([list, limits]) => {
       presets = list;
+      bound(epochs.input, limits.epochs);
+      bound(batch.input, limits.batchSize);
+      bound(steps.input, limits.steps);
+      bound(warmup.input, limits.warmupEpochs);
+      lr.input.max = limits.learningRateMax;
+      eps.input.max = limits.epsMax;
       presetBox.replaceChildren(...list.map((p) => {
         const button = el('button', { type: 'button', role: 'radio', 'aria-checked': String(p.name === chosen), 'data-preset': p.name, text: p.title });
         button.addEventListener('click', () => {

@@ -5,7 +5,7 @@
 // The messages:
 //   page -> worker   {type: 'start', options, backend, start, description}   train (start: weights to go on from)
 //                    {type: 'pause'} | {type: 'resume'} | {type: 'cancel'}
-//   worker -> page   {type: 'hello', presets}                                 it runs (the presets: src/training.rs)
+//   worker -> page   {type: 'hello', presets, limits}                         it runs (the presets and the settings' limits: src/training.rs)
 //                    {type: 'data', loaded, total}                            download progress, bytes
 //                    {type: 'ready', backend, reason, cpuMs, webgpuMs, batches, digits}   where it trains, and why
 //                    {type: 'step', epoch, batch, batches, loss, step, totalSteps, imagesPerSecond, secondsLeft}
@@ -20,12 +20,12 @@ import { PGD_DIGITS, TEST_DIGITS } from './plan.js';
 const WORKER_URL = new URL('./training-worker.js', import.meta.url);
 
 let worker = null;
-let presets = null;
+let hello = null; // resolves to {presets, limits}
 /** The run going on: {resolve, reject, onEvent, signal} */
 let run = null;
 
 function spawn() {
-  presets ??= new Promise((resolve, reject) => {
+  hello ??= new Promise((resolve, reject) => {
     try {
       worker = new Worker(WORKER_URL, { type: 'module', name: 'adversarial-digits training' });
     } catch (error) {
@@ -38,7 +38,7 @@ function spawn() {
       finish((r) => r.reject(error));
     });
     worker.addEventListener('message', ({ data }) => {
-      if (data.type === 'hello') return resolve(data.presets);
+      if (data.type === 'hello') return resolve({ presets: data.presets, limits: data.limits });
       if (!run) return;
       if (data.type === 'done') return finish((r) => r.resolve({ summary: data.summary, weights: data.weights }));
       if (data.type === 'error') return finish((r) => r.reject(new Error(data.error)));
@@ -46,7 +46,7 @@ function spawn() {
       run.onEvent?.(data);
     });
   });
-  return presets;
+  return hello;
 }
 
 function finish(settle) {
@@ -56,11 +56,14 @@ function finish(settle) {
 }
 
 /** The presets ([{name, title, options}], src/training.rs): starts the worker. */
-export const trainingPresets = () => spawn();
+export const trainingPresets = () => spawn().then((h) => h.presets);
+/** How far each setting may go ({epochs: [min, max], batchSize, steps, warmupEpochs, digits,
+ * learningRateMax, lrDecayMax, epsMax}, src/training.rs LIMITS): starts the worker. */
+export const trainingLimits = () => spawn().then((h) => h.limits);
 
 /** The full options of `preset` (a name) with `overrides` on top; throws for an unknown preset. */
 export async function resolveOptions({ preset = 'quick', ...overrides } = {}) {
-  const list = await spawn();
+  const list = await trainingPresets();
   const found = list.find((p) => p.name === preset);
   if (!found) throw new TypeError(`unknown preset "${preset}" (${list.map((p) => p.name).join(', ')})`);
   // The fields are the engine's (src/training.rs): a misspelt one is named, not ignored.

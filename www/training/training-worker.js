@@ -250,8 +250,9 @@ addEventListener('message', ({ data }) => {
   }
 });
 
-// Says it runs, with the presets the card offers (src/training.rs, PRESETS).
+// Says it runs, with the presets the card offers and each setting's limits (src/training.rs,
+// PRESETS and LIMITS).
 loadModule(CPU_MODULE).then(
-  (cpu) => post({ type: 'hello', presets: cpu.trainingPresets() }),
+  (cpu) => post({ type: 'hello', presets: cpu.trainingPresets(), limits: cpu.trainingLimits() }),
   (error) => { throw new Error(`the CPU build did not load (${error.message})`); },
 );
