@@ -5,7 +5,8 @@
 // sent compressed as a static host would: Brotli to browsers that accept it (every current one
 // does, https or localhost), else gzip. Brotli's smallest form takes seconds for a wasm build, so
 // a file's first request gets a quick one (quality 5, what CDNs use on the fly) and the smallest
-// (quality 11, what a host's build step would store) replaces it once made in the background.
+// (quality 11, what a host's build step would store) replaces it once made in the background,
+// and is kept in the system's temporary folder for the next server process.
 //
 //   node tools/serve.mjs [--port 8080] [--host 127.0.0.1] [--root DIR]      (--port 0: a free port)
 //
@@ -14,6 +15,8 @@
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import { readFile, realpath, stat } from 'node:fs/promises';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { brotliCompress, brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:zlib';
 import { extname, join, relative, resolve, sep, isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,12 +67,31 @@ async function cachedFile(path, info) {
 const brotliOptions = (body, quality) => ({ params: { [zlibConstants.BROTLI_PARAM_QUALITY]: quality, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: body.length } });
 /** The smallest Brotli forms still being made. */
 const compressing = new Set();
+/** Where the smallest forms are kept between server processes (each test file starts its own
+ * server: seconds of CPU each for the wasm builds), by content hash. */
+const BROTLI_CACHE = join(tmpdir(), 'adversarial-digits-brotli');
 /** A file's Brotli form: the quick one at once, the smallest once made (in the background). */
 function brotliOf(file) {
   if (file.br) return file.br;
+  const kept = join(BROTLI_CACHE, `${file.etag.slice(1, -1)}.br`);
+  try {
+    file.br = readFileSync(kept);
+    return file.br;
+  } catch {
+    // Not made yet.
+  }
   file.br = brotliCompressSync(file.body, brotliOptions(file.body, 5));
   const smallest = new Promise((done) => brotliCompress(file.body, brotliOptions(file.body, 11), (error, result) => {
-    if (!error) file.br = result;
+    if (!error) {
+      file.br = result;
+      try {
+        mkdirSync(BROTLI_CACHE, { recursive: true });
+        writeFileSync(`${kept}.${process.pid}`, result);
+        renameSync(`${kept}.${process.pid}`, kept); // whole, or not at all
+      } catch {
+        // Kept in memory only.
+      }
+    }
     done();
   }));
   compressing.add(smallest);

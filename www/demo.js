@@ -289,11 +289,12 @@ export function mountDemo(root, {
 
   const scheduler = createScheduler(
     async ({ source: from, produce, picture, unreadable, caption }, signal) => {
-      // A picture (the drawing, a camera frame) is taken as the job starts, the newest one, and
-      // read and classified in one call to the engine.
+      // A picture (the drawing as the job starts, the newest camera frame) is read and classified
+      // in one call to the engine.
       if (picture) {
         const image = picture();
-        const alongside = Object.assign({}, ...[...riders].map((fn) => fn() ?? {}));
+        // A stroke only: camera frames come continuously, and a longer reading could leave none shown.
+        const alongside = from === 'draw' ? Object.assign({}, ...[...riders].map((fn) => fn() ?? {})) : {};
         const seen = await engine.read(image.data, image.width, image.height, { signal, alongside });
         if (seen.problem) throw Object.assign(new Error(unreadable(seen.problem)), { hint: true });
         const along = seen.attack ? { attack: { options: alongside.attack, output: seen.attack } } : null;
@@ -575,6 +576,6 @@ export function mountDemo(root, {
       classify({ source: 'api', caption, produce: () => copy });
     },
     /** Follows the digit: `fn(digit)` after every change (null when there is none). */
-    subscribe: source.subscribe,
+    subscribe: (fn) => source.subscribe((digit) => fn(digit)),
   };
 }

@@ -137,7 +137,8 @@ describe('tools/serve.mjs', () => {
       assert.equal(wasm.headers.vary, 'Accept-Encoding');
       assert.ok(gunzipSync(wasm.body).equals(wasmBytes));
       assert.ok(wasm.body.length < gunzipSync(wasm.body).length / 2);
-      // Brotli where it is accepted as well as gzip: the quick form first, the smallest once made.
+      // Brotli where it is accepted as well as gzip: the quick form first (or the smallest, if an
+      // earlier server process made it), the smallest once made.
       const quick = await raw(project.url, wasmPath, 'GET', { 'Accept-Encoding': 'gzip, deflate, br, zstd' });
       assert.equal(quick.headers['content-encoding'], 'br');
       assert.ok(brotliDecompressSync(quick.body).equals(wasmBytes));
@@ -145,7 +146,9 @@ describe('tools/serve.mjs', () => {
       await project.compressed();
       const smallest = await raw(project.url, wasmPath, 'GET', { 'Accept-Encoding': 'br' });
       assert.ok(brotliDecompressSync(smallest.body).equals(wasmBytes));
-      assert.ok(smallest.body.length < quick.body.length, `the smallest form (${smallest.body.length} B) is smaller than the quick one (${quick.body.length} B)`);
+      assert.ok(smallest.body.length <= quick.body.length);
+      // Quality 11's size (about two thirds of gzip's for this wasm; quality 5's is over three quarters).
+      assert.ok(smallest.body.length < 0.7 * wasm.body.length, `the smallest form is ${smallest.body.length} B, gzip ${wasm.body.length} B`);
       assert.equal(smallest.headers.etag, wasm.headers.etag, 'one content, one tag, whatever the coding');
       // A host that sends gzip only (the bench's comparison): gzip to a browser that accepts both.
       const gzipOnly = await startServer({ port: 0, root: ROOT, brotli: false });

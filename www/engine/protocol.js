@@ -20,8 +20,9 @@
  * Every operation of an engine, and how the worker schedules its calls (each flag is a boolean,
  * or a function of the call's arguments where the cost depends on them):
  * - `urgent`: goes before queued work. What the reader waits on while drawing (a single
- *   prediction, a drawing or a camera frame read) and the stateless helpers, a millisecond or
- *   two each. Each view waits for its own calls, so no view sees its own calls reordered.
+ *   prediction, a drawing or a camera frame read, with a one-step attack riding along) and the
+ *   stateless helpers, a few milliseconds each. Each view waits for its own calls, so no view
+ *   sees its own calls reordered.
  * - `progress`: the call can report how far it got while it runs (a black-box search's queries
  *   and best image so far), to a callback the caller gives (`onProgress`).
  * - `long`: a cancelled call that is already running is stopped by replacing the worker

@@ -424,9 +424,9 @@ export function mountAttackPanel(container, {
     queriesInput.addEventListener('input', () => { queriesOutput.value = queriesInput.value; state?.set('queries', Number(queriesInput.value)); rerun(); });
     targetSelect.addEventListener('change', () => { state?.set('target', targetSelect.value === '' ? null : Number(targetSelect.value)); rerun(); });
     source.subscribe((digit, along) => rerun(along?.attack));
-    // A one-step attack (FGSM: one gradient, about the cost of a prediction) rides with a
-    // stroke's reading, so its result comes with the prediction, a frame sooner; an iterative
-    // one would hold the prediction back, and runs on its own once the digit is known.
+    // A one-step attack (FGSM: one gradient and a prediction, a few predictions' cost) rides
+    // with a stroke's reading, so its result comes with the prediction, a frame sooner; an
+    // iterative one would hold the prediction back, and runs on its own once the digit is known.
     source.alongside?.(() => (method.iterative ? null : { attack: options() }));
 
     // The settings changed elsewhere (the address was edited, an embed's attribute changed).
