@@ -112,9 +112,6 @@ function acceptance(header, coding) {
   return star;
 }
 
-/** Whether an `Accept-Encoding` header accepts gzip (and does not refuse it with q=0). */
-export const acceptsGzip = (header = '') => acceptance(header, 'gzip') > 0;
-
 /** The coding to send for an `Accept-Encoding` header: 'br', 'gzip' or null (as it is). Brotli
  * wins where both are accepted: a fourth smaller for the wasm builds. */
 export function chooseEncoding(header = '') {

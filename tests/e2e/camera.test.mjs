@@ -9,11 +9,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { ROOT, launch, mnistTest } from './helpers.mjs';
+import { DIGITS, OUT, fixtureVideo } from '../../tools/camera-fixture.mjs';
 
-const FIXTURE = join(ROOT, 'tests/e2e/fixtures/camera-digits.y4m');
-/** The video's digits, in the order it shows them (it loops). */
-const SEQUENCE = ['7', '3', '2'];
+const FIXTURE = join(ROOT, OUT);
+/** The video's digits, in the order it shows them (it loops): the script that writes it says which. */
+const SEQUENCE = DIGITS.map(String);
 const CAMERA = {
   name: 'camera', expect: 'cpu', adapter: false,
   args: ['--disable-features=WebGPU', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${FIXTURE}`],
@@ -71,6 +73,10 @@ describe('the camera (fake capture device, no-webgpu)', () => {
     await session.context.grantPermissions(['camera']);
   });
   after(async () => session?.close());
+
+  test('the committed video is the one tools/camera-fixture.mjs makes from the photo', () => {
+    assert.ok(readFileSync(FIXTURE).equals(fixtureVideo()), `${OUT} is stale: run node tools/camera-fixture.mjs`);
+  });
 
   test('asked for only on the button; the photo\'s 7, 3 and 2 read live in turn; Freeze keeps a frame; Stop and a sample end it', { timeout: 300_000 }, async () => {
     const p = await session.open('/', { init: watchCamera });

@@ -4,7 +4,7 @@
 // (src/visualize/); this module only asks and draws.
 
 import { percent } from '../render/bars.js';
-import { diverging, drawDigit, drawLegend, drawNoise } from '../render/colormap.js';
+import { drawDigit, drawLegend, drawNoise, putDiverging } from '../render/colormap.js';
 import { el, whenOnScreen } from '../dom.js';
 import { createScheduler } from '../scheduler.js';
 
@@ -57,7 +57,7 @@ export function drawTiles(canvas, { channels, height, width, values }, { columns
         const v = scale > 0 ? values[c * height * width + y * width + x] / scale : 0;
         const at = ((y0 + y) * canvas.width + x0 + x) * 4;
         if (signed) {
-          [data[at], data[at + 1], data[at + 2]] = diverging(v);
+          putDiverging(data, at, v);
         } else {
           data[at] = data[at + 1] = data[at + 2] = Math.round(Math.max(0, v) * 255);
         }

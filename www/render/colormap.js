@@ -27,12 +27,25 @@ export function drawDigit(canvas, pixels) {
   ctx.putImageData(image, 0, 0);
 }
 
-/** Blue (negative) → white (0) → orange (positive), for t in [-1, 1]. */
-export function diverging(t) {
+const BLUE = [33, 102, 172];
+const ORANGE = [230, 97, 1];
+
+/** Writes the colour of `t` in [-1, 1] (see `diverging`) as RGB at `data[at..at + 3]`: the
+ * per-pixel form, which allocates nothing (a noise image is 784 of them, on every frame of a walk). */
+export function putDiverging(data, at, t) {
   const c = Math.min(1, Math.max(-1, t));
-  const end = c < 0 ? [33, 102, 172] : [230, 97, 1];
+  const end = c < 0 ? BLUE : ORANGE;
   const a = Math.abs(c);
-  return end.map((e) => Math.round(255 + (e - 255) * a));
+  data[at] = Math.round(255 + (end[0] - 255) * a);
+  data[at + 1] = Math.round(255 + (end[1] - 255) * a);
+  data[at + 2] = Math.round(255 + (end[2] - 255) * a);
+}
+
+/** Blue (negative) → white (0) → orange (positive), for t in [-1, 1]: [r, g, b]. */
+export function diverging(t) {
+  const rgb = [0, 0, 0];
+  putDiverging(rgb, 0, t);
+  return rgb;
 }
 
 /**
@@ -44,9 +57,10 @@ export function drawNoise(canvas, noise) {
   for (const v of noise) scale = Math.max(scale, Math.abs(v));
   const ctx = context28(canvas);
   const image = ctx.createImageData(SIDE, SIDE);
-  for (let i = 0; i < SIDE * SIDE; i++) {
-    const [r, g, b] = diverging(scale > 0 ? noise[i] / scale : 0);
-    image.data.set([r, g, b, 255], i * 4);
+  const data = image.data;
+  for (let i = 0, at = 0; i < SIDE * SIDE; i++, at += 4) {
+    putDiverging(data, at, scale > 0 ? noise[i] / scale : 0);
+    data[at + 3] = 255;
   }
   ctx.putImageData(image, 0, 0);
   return scale;
