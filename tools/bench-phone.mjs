@@ -13,8 +13,9 @@
 //     for its update (or 5 s), so each figure is one move's own latency: from the move's event
 //     time to the start of the first frame after the update (the frame that paints it; an
 //     update made in a frame's own callbacks is painted by that frame, at once), both
-//     on the page's clock; and the page's share of it, from its pointermove handler (Chromium
-//     hands a touch move to the page with the next frame: that wait is the browser's). A move
+//     on the page's clock; and the page's share of it, from its first handler of the move
+//     (pointerrawupdate where there is one, else pointermove: Chromium hands pointermove to the
+//     page with the next frame; the wait before the first is the browser's). A move
 //     whose count had already been passed by another update is not timed;
 //   - Cancel to idle: from the Cancel press to the panel idle, for C&W, and to the next answer
 //     from the engine (the worker it replaced, if it stopped one).
@@ -22,9 +23,11 @@
 // "engine call" row (a PGD-10 timed inside the page, round trip to the worker) shows whether the
 // engine's worker was slowed as much.
 //
-//   node tools/bench-phone.mjs [--backends cpu,webgpu] [--tiers 1,4,6] [--moves N] [--json FILE] [--root DIR]
+//   node tools/bench-phone.mjs [--backends cpu,webgpu] [--tiers 1,4,6] [--moves N] [--json FILE] [--root DIR] [--skip PARTS]
 //     --root   serve another checkout (an earlier version, for a before/after table); what it
 //              lacks (a Cancel button, the worker) is reported as "–".
+//     --skip   parts not to run, comma-separated (slow: the Slow 4G rows; cancel; operations: the
+//              long operations' rows), for a quicker look at the pointer rows.
 import { writeFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { ROOT, startServer } from './serve.mjs';
@@ -33,6 +36,7 @@ const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, a, i, all) 
 const BACKENDS = (args.backends ?? 'cpu,webgpu').split(',');
 const TIERS = (args.tiers ?? '1,4,6').split(',').map(Number);
 const MOVES = Number(args.moves ?? 24);
+const SKIP = new Set((args.skip ?? '').split(',').filter(Boolean));
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const LAUNCH = { cpu: ['--disable-features=WebGPU'], webgpu: ['--enable-unsafe-webgpu'] };
 const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true };
@@ -159,7 +163,12 @@ async function fingerLatency(page, cdp, what) {
     window.__shown = (what) => Number((what === 'attack' ? document.getElementById('attack-panel')?.dataset.results : document.documentElement.dataset.predictions) ?? 0);
     window.__moves = [];
     window.__handled = [];
-    document.getElementById('draw-canvas').addEventListener('pointermove', (e) => { window.__moves.push(e.timeStamp); window.__handled.push(performance.now()); });
+    // The page's share starts at its first handler of the move: `pointerrawupdate` where the
+    // browser has it (it comes before the frame that brings `pointermove`), else `pointermove`.
+    const canvas = document.getElementById('draw-canvas');
+    const firstSeen = new Map();
+    canvas.addEventListener('pointerrawupdate', (e) => { if (!firstSeen.has(e.timeStamp)) firstSeen.set(e.timeStamp, performance.now()); });
+    canvas.addEventListener('pointermove', (e) => { window.__moves.push(e.timeStamp); window.__handled.push(firstSeen.get(e.timeStamp) ?? performance.now()); });
     // When each count was first on the screen: the start of the first frame after the change
     // (the frame that paints it), on the page's clock. Timed in the page, so that the bench's
     // own round trips to the browser do not count.
@@ -264,14 +273,27 @@ async function tier(browser, server, backend, rate) {
     }
     return times.sort((a, b) => a - b)[2];
   });
+  // The prediction's own time (a digit classified, round trip to the worker): the pointer rows'
+  // target is a frame plus this.
+  out.predictCall = await page.evaluate(async () => {
+    const api = window.adversarialDigits;
+    const pixels = api.current().pixels;
+    const times = [];
+    for (let i = 0; i < 11; i++) {
+      const t = performance.now();
+      await api.classify(pixels);
+      times.push(performance.now() - t);
+    }
+    return times.sort((a, b) => a - b)[5];
+  });
   await setAttack(page, 'fgsm', 0.2);
   out.predictLatency = await fingerLatency(page, cdp, 'prediction');
   out.fgsmLatency = await fingerLatency(page, cdp, 'attack');
   await setAttack(page, 'pgd', 0.1, 10);
   out.pgdLatency = await fingerLatency(page, cdp, 'attack');
-  out.cancel = await cancelToIdle(page);
+  out.cancel = SKIP.has('cancel') ? null : await cancelToIdle(page);
   out.operations = {};
-  for (const [name, op] of Object.entries(OPERATIONS)) {
+  for (const [name, op] of SKIP.has('operations') ? [] : Object.entries(OPERATIONS)) {
     await setAttack(page, 'fgsm', 0.2);
     out.operations[name] = await during(page, op.start, op.done, op.arg);
   }
@@ -301,8 +323,10 @@ for (const backend of BACKENDS) {
     const { context } = await openPage(browser, server, backend === 'cpu' ? '/?backend=cpu' : '/');
     await context.close();
     await server.compressed();
-    slow[backend] = await slowNetwork(browser, server, backend);
-    slowGzip[backend] = await slowNetwork(browser, gzipOnly, backend);
+    if (!SKIP.has('slow')) {
+      slow[backend] = await slowNetwork(browser, server, backend);
+      slowGzip[backend] = await slowNetwork(browser, gzipOnly, backend);
+    }
     for (const rate of TIERS) {
       process.stderr.write(`bench-phone: ${backend} at ${rate}x\n`);
       results.push(await tier(browser, server, backend, rate));
@@ -322,10 +346,12 @@ add('engine runs in', (r) => r.where ?? 'page');
 add('navigation → first prediction, ms', (r) => ms(r.firstPrediction));
 add('… on Slow 4G (1x CPU), ms', (r) => (r.rate === 1 ? ms(slow[r.backend]) : ''));
 add('… on Slow 4G from a gzip-only host, ms', (r) => (r.rate === 1 ? ms(slowGzip[r.backend]) : ''));
+add('engine call: prediction, round trip, median ms', (r) => ms(r.predictCall));
 add('engine call: PGD-10, round trip, median ms', (r) => ms(r.engineCall));
 const lat = (l) => `${ms(l.p50)} / ${ms(l.p95)}${l.n < MOVES ? ` (${MOVES - l.n} of ${MOVES} moves not timed)` : ''}`;
 const own = (l) => (l.own ? `${ms(l.own.p50)} / ${ms(l.own.p95)}` : '–');
 add('pointer move → prediction, p50 / p95 ms', (r) => lat(r.predictLatency));
+add('… target: a frame (16.7 ms) + prediction, ms', (r) => ms(1000 / 60 + r.predictCall));
 add('… of which the browser delivers the move to the page, p50 ms', (r) => ms(r.predictLatency.delivery));
 add('… from the page\'s handler to the frame showing it, p50 / p95 ms', (r) => own(r.predictLatency));
 add('pointer move → FGSM result, p50 / p95 ms', (r) => lat(r.fgsmLatency));
@@ -334,7 +360,7 @@ add('pointer move → PGD-10 result, p50 / p95 ms', (r) => lat(r.pgdLatency));
 add('… from the page\'s handler, p50 / p95 ms ', (r) => own(r.pgdLatency));
 add('Cancel (C&W) → panel idle, ms', (r) => ms(r.cancel?.idleMs));
 add('Cancel (C&W) → next answer, ms', (r) => ms(r.cancel?.answerMs));
-for (const name of Object.keys(OPERATIONS)) {
+for (const name of SKIP.has('operations') ? [] : Object.keys(OPERATIONS)) {
   add(`${name}: longest main-thread task / whole run, ms`, (r) => `${r.operations[name].longest ? ms(r.operations[name].longest) : 'none > 50'} / ${ms(r.operations[name].ms)}`);
 }
 console.log(lines.join('\n'));

@@ -1,13 +1,17 @@
 // "Newest input wins". Inputs may arrive far faster than the network answers (a pointer move
-// per frame while drawing). The scheduler
-//   - starts at most one job per animation frame, and never two at once;
+// per frame while drawing, or several with a pen). The scheduler
+//   - starts at most one job per animation frame, and never two at once. A request made when
+//     no job has started since the last frame began starts at once (at the end of the task that
+//     made it, so that a burst of requests in one task is one job), not at the next frame: a
+//     drawing's reading then starts as the move arrives, and its answer is in the frame that
+//     follows; only a second job in one frame waits for the next;
 //   - keeps one pending input: a request made while a job runs replaces the previous pending one;
 //   - numbers every request, and drops a result (or an error) if a newer request was made, or
 //     `cancel()` was called, after its input was taken: what is shown always matches the input
 //     that is current;
 //   - aborts the job in flight (the AbortSignal `work` receives) when a newer request or
 //     `cancel()` supersedes it: the engine then drops or stops the work behind it
-//     (www/engine/client.js), and the next job starts at the next frame.
+//     (www/engine/client.js), and the next job follows.
 // It knows nothing of the page or of the network: `work(input, signal)` does the job.
 
 /**
@@ -18,9 +22,11 @@
  */
 export function createScheduler(work, { onResult, onError = (error) => console.error(error), nextFrame = requestAnimationFrame }) {
   let issued = 0; // number of the newest request
-  let pending = null; // {number, input}, waiting for a frame
+  let pending = null; // {number, input}, waiting to start
   let running = false;
+  let spent = false; // a job has started since the last frame began: the next one waits for a frame
   let frameAsked = false;
+  let startAsked = false; // a start at the end of this task is queued
   let idleWaiters = []; // resolvers of whenIdle()
   let inFlight = null; // the AbortController of the job that runs
 
@@ -30,29 +36,48 @@ export function createScheduler(work, { onResult, onError = (error) => console.e
     idleWaiters = [];
   }
 
-  function pump() {
-    if (running || frameAsked || !pending) return;
+  /** At the next frame: this frame's job (if any) is behind us; start the one waiting. */
+  function askFrame() {
+    if (frameAsked) return;
     frameAsked = true;
-    nextFrame(async () => {
+    nextFrame(() => {
       frameAsked = false;
-      if (running || !pending) return;
-      const { number, input } = pending;
-      pending = null;
-      running = true;
-      const controller = new AbortController();
-      inFlight = controller;
-      try {
-        const result = await work(input, controller.signal);
-        if (number === issued) onResult(result, input);
-      } catch (error) {
-        if (number === issued) onError(error, input);
-      } finally {
-        if (inFlight === controller) inFlight = null;
-        running = false;
-        pump();
-        settleIfIdle();
-      }
+      spent = false;
+      pump();
     });
+  }
+
+  function pump() {
+    if (running || !pending) return;
+    if (spent) return askFrame();
+    if (startAsked) return;
+    startAsked = true;
+    queueMicrotask(() => {
+      startAsked = false;
+      if (!running && pending && !spent) start();
+      else pump();
+    });
+  }
+
+  async function start() {
+    const { number, input } = pending;
+    pending = null;
+    running = true;
+    spent = true;
+    askFrame();
+    const controller = new AbortController();
+    inFlight = controller;
+    try {
+      const result = await work(input, controller.signal);
+      if (number === issued) onResult(result, input);
+    } catch (error) {
+      if (number === issued) onError(error, input);
+    } finally {
+      if (inFlight === controller) inFlight = null;
+      running = false;
+      pump();
+      settleIfIdle();
+    }
   }
 
   return {

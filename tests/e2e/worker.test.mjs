@@ -254,6 +254,38 @@ for (const modeName of ['webgpu', 'no-webgpu']) {
       await page.close();
     });
 
+    test('a stroke is read as each move arrives (pointerrawupdate), not a frame later with pointermove', { timeout: 240_000 }, async () => {
+      const page = await session.open('/', { init: recordCalls });
+      await settle(page);
+      await page.click('#clear-button');
+      const box = await page.locator('#draw-canvas').boundingBox();
+      const at = (f) => [box.x + box.width * (0.3 + 0.4 * f), box.y + box.height * (0.2 + 0.6 * f)];
+      // How many readings had been asked of the engine when each pointermove reached the page
+      // (window, capture: before any of the page's handlers of it).
+      await page.evaluate(() => {
+        window.readsAtMove = [];
+        window.addEventListener('pointermove', () => window.readsAtMove.push(window.engineCalls.filter((c) => c.op === 'read').length), true);
+      });
+      const reads = () => page.evaluate(() => window.engineCalls.filter((c) => c.op === 'read').length);
+      const MOVES = 8;
+      await page.mouse.move(...at(0));
+      await predictionAfter(page, () => page.mouse.down());
+      const late = [];
+      for (let i = 1; i <= MOVES; i++) {
+        // The demo's reading of the last move is shown and two frames have passed: nothing holds
+        // the next one back.
+        await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+        const asked = await reads();
+        const moves = await page.evaluate(() => window.readsAtMove.length);
+        await predictionAfter(page, () => page.mouse.move(...at(i / MOVES)));
+        const seen = await page.evaluate((m) => window.readsAtMove[m], moves);
+        if (!(seen > asked)) late.push(i);
+      }
+      await page.mouse.up();
+      assert.deepEqual(late, [], `moves whose reading was asked for only after their pointermove: ${late.join(', ')}`);
+      await page.close();
+    });
+
     test('a one-step attack rides with the stroke\'s reading (one call, the same result); an iterative one runs on its own', { timeout: 240_000 }, async () => {
       const page = await session.open('/', { init: recordCalls });
       await settle(page);
