@@ -329,10 +329,20 @@ export function mountDemo(root, {
       },
     },
   );
+  /** `data-reading` on the demo while a reading is asked for and not yet shown (what waits for
+   * the demo to be still, a test or a bench, needs it: a reading can wait in the engine's worker
+   * behind long work). */
+  const markReading = () => {
+    if (root.dataset.reading) return;
+    root.dataset.reading = 'true';
+    const clear = () => (scheduler.busy ? scheduler.whenIdle().then(clear) : delete root.dataset.reading);
+    scheduler.whenIdle().then(clear);
+  };
   const classify = (request) => {
     if (request.source !== 'camera') camera?.stop(); // another digit ends the camera's frames
     lastRequest = request;
     scheduler.request(request);
+    markReading();
   };
   function forgetDigit() {
     scheduler.cancel(); // a classification in flight must not come back

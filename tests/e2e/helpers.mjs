@@ -150,13 +150,17 @@ export function inEngine(page, fn, arg) {
 }
 
 const predictions = (page) => page.evaluate(() => Number(document.documentElement.dataset.predictions ?? 0));
+/** Whether a demo on the page has a reading asked for and not yet shown (`data-reading`). */
+const reading = (page) => page.evaluate(() => document.querySelector('[data-reading]') !== null);
 
-/** Waits until the page has rendered no new prediction for `quietMs`. */
+/** Waits until no demo on the page is reading a digit and none has rendered a new prediction for
+ * `quietMs` (a reading can wait in the engine's worker behind long work: the quiet alone is not
+ * enough). */
 export async function settle(page, quietMs = 400, timeoutMs = 60_000) {
   const start = Date.now();
   let last = await predictions(page);
   let since = Date.now();
-  while (Date.now() - since < quietMs) {
+  while (Date.now() - since < quietMs || (await reading(page))) {
     if (Date.now() - start > timeoutMs) throw new Error(`predictions still changing after ${timeoutMs} ms`);
     await page.waitForTimeout(50);
     const now = await predictions(page);

@@ -194,6 +194,8 @@ describe('training in the tab (no-webgpu)', () => {
     await page.click('#yours-forget');
     await page.waitForFunction(() => document.getElementById('model-select').value === 'standard', null, { timeout: 30_000 });
     assert.equal(await page.evaluate(() => window.adversarialDigits.yourNetwork()), null);
+    // Said once IndexedDB has let it go (a reload before that could still find it there).
+    await page.waitForFunction(() => document.getElementById('train-status').textContent === 'Your network is forgotten.', null, { timeout: 30_000 });
     await page.reload();
     await page.waitForFunction(() => document.documentElement.dataset.ready === 'true', null, { timeout: 120_000 });
     assert.match(await page.evaluate(() => window.adversarialDigits.classify(new Array(784).fill(0), { model: 'yours' }).then(() => 'answered', (e) => e.message)), /no network of your own yet/);
