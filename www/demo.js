@@ -338,10 +338,14 @@ export function mountDemo(root, {
     const clear = () => (scheduler.busy ? scheduler.whenIdle().then(clear) : delete root.dataset.reading);
     scheduler.whenIdle().then(clear);
   };
+  /** `request.continues`: the next picture of the same stroke or of the camera's stream. The
+   * reading in flight of the one before then finishes and is shown (the newest follows): a
+   * moving finger sees answers even when the engine takes longer than a frame. */
   const classify = (request) => {
     if (request.source !== 'camera') camera?.stop(); // another digit ends the camera's frames
+    const keep = Boolean(request.continues) && lastRequest?.source === request.source;
     lastRequest = request;
-    scheduler.request(request);
+    scheduler.request(request, { keep });
     markReading();
   };
   function forgetDigit() {
@@ -368,6 +372,7 @@ export function mountDemo(root, {
           messages.clear();
           classify({
             source: 'draw',
+            continues: kind === 'draw',
             caption: 'Your drawing, shrunk to 28×28.',
             picture: () => drawing.read(),
             unreadable: (problem) => `Nothing to classify yet: ${problem}. Draw a digit in the box.`,
@@ -400,6 +405,7 @@ export function mountDemo(root, {
           if (state.get('sample') != null) state.set('sample', null);
           classify({
             source: 'camera',
+            continues: true,
             caption: 'The camera’s picture, the square inside the guide.',
             picture: () => image,
             unreadable: (problem) => `Nothing to read in the square yet: ${problem}. Hold a digit inside it.`,
@@ -514,7 +520,7 @@ export function mountDemo(root, {
       if (key === 'sample') strip?.show(value);
       else if (key === 'drawn' && value != null && value !== linkedDigit) showLinked(value);
       else if (key === 'model') {
-        useModel(value).then(() => lastRequest && classify(lastRequest), (error) => messages.show('error', `The network could not be loaded: ${reason(error)}.`));
+        useModel(value).then(() => lastRequest && classify({ ...lastRequest, continues: false }), (error) => messages.show('error', `The network could not be loaded: ${reason(error)}.`));
       }
     });
     // Something to look at from the start: the linked digit, else the sample (the first one by default).

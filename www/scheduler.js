@@ -11,7 +11,10 @@
 //     that is current;
 //   - aborts the job in flight (the AbortSignal `work` receives) when a newer request or
 //     `cancel()` supersedes it: the engine then drops or stops the work behind it
-//     (www/engine/client.js), and the next job follows.
+//     (www/engine/client.js), and the next job follows. A request made with `{keep: true}`
+//     (the next reading of the same stroke) lets the job in flight finish and shows its result,
+//     the newer input following it: were each reading cancelled by the next, none would be
+//     shown while a finger moved and the engine took longer than a frame to answer.
 // It knows nothing of the page or of the network: `work(input, signal)` does the job.
 
 /**
@@ -22,6 +25,7 @@
  */
 export function createScheduler(work, { onResult, onError = (error) => console.error(error), nextFrame = requestAnimationFrame }) {
   let issued = 0; // number of the newest request
+  let floor = 0; // the oldest request whose result may still be shown
   let pending = null; // {number, input}, waiting to start
   let running = false;
   let spent = false; // a job has started since the last frame began: the next one waits for a frame
@@ -69,7 +73,7 @@ export function createScheduler(work, { onResult, onError = (error) => console.e
     inFlight = controller;
     try {
       const result = await work(input, controller.signal);
-      if (number === issued) onResult(result, input);
+      if (number >= floor) onResult(result, input);
     } catch (error) {
       if (number === issued) onError(error, input);
     } finally {
@@ -81,17 +85,21 @@ export function createScheduler(work, { onResult, onError = (error) => console.e
   }
 
   return {
-    /** Asks for `input` to be processed; replaces any input still waiting. Returns its number. */
-    request(input) {
+    /** Asks for `input` to be processed; replaces any input still waiting. Returns its number.
+     * `keep`: the job in flight is not superseded but finishes, and its result is shown. */
+    request(input, { keep = false } = {}) {
       pending = { number: ++issued, input };
-      inFlight?.abort();
+      if (!keep) {
+        floor = issued;
+        inFlight?.abort();
+      }
       pump();
       return issued;
     },
     /** Forgets the pending input, and makes the job in flight (if any) come back to nobody. */
     cancel() {
       pending = null;
-      issued++;
+      floor = ++issued;
       inFlight?.abort();
       settleIfIdle();
     },

@@ -8,7 +8,9 @@
 // this project's phone bench). Where it exists the stroke grows there, so that the reading of the
 // new stroke can start before the frame, and its answer be painted by it. It may come far more
 // often than frames (every event of a 1 kHz mouse): the canvas is painted once a frame, or when
-// it is read, not once an event.
+// it is read, and a stroke's growth is reported once a frame: the first move of a frame at once,
+// later ones at the next frame. (Reported once an event, each report would supersede, and so
+// cancel, the reading of the one before: no reading would finish while the mouse moved.)
 
 const BRUSH = 20; // px on the 280 px canvas: a tenth of a digit drawn 200 px tall, as in MNIST
 const PAPER = '#ffffff';
@@ -30,6 +32,9 @@ export function mountDrawing(canvas, { onChange }) {
   let pointer = null; // the pointer drawing it (a second finger is ignored)
   let pen = null; // the keyboard's pen while the canvas has the focus: {x, y, stroke (while down)}
   let stale = false; // strokes have grown since the canvas was painted
+  let reported = false; // a change was reported since the last frame began
+  let unreported = false; // the stroke grew after that report
+  let frameAsked = false;
 
   function paintStroke(points) {
     if (points.length === 1) {
@@ -90,19 +95,37 @@ export function mountDrawing(canvas, { onChange }) {
     stroke = [point(event)];
     strokes.push(stroke);
     paint();
-    onChange('draw');
+    report();
+    askFrame();
   });
   const raw = 'onpointerrawupdate' in window;
   canvas.addEventListener(raw ? 'pointerrawupdate' : 'pointermove', (event) => {
     if (event.pointerId !== pointer) return;
     const events = event.getCoalescedEvents?.() ?? [];
     for (const e of events.length ? events : [event]) stroke.push(point(e));
-    if (!stale) {
-      stale = true;
-      requestAnimationFrame(() => { if (stale) paint(); });
-    }
-    onChange('draw');
+    stale = true;
+    if (reported) unreported = true;
+    else report();
+    askFrame();
   });
+  function report() {
+    reported = true;
+    onChange('draw');
+  }
+  function askFrame() {
+    if (frameAsked) return;
+    frameAsked = true;
+    requestAnimationFrame(() => {
+      frameAsked = false;
+      if (stale) paint();
+      reported = false;
+      if (!unreported) return;
+      // The moves since this frame's report: reported now, as this frame's one.
+      unreported = false;
+      report();
+      askFrame();
+    });
+  }
   const end = (event) => {
     if (event.pointerId !== pointer) return;
     pointer = null;
@@ -166,6 +189,7 @@ export function mountDrawing(canvas, { onChange }) {
     },
     /** Blank paper again, without a change to report (another digit has replaced the drawing). */
     reset() {
+      unreported = false; // nothing left to report: another digit has replaced the drawing
       strokes.length = 0;
       pointer = null;
       stroke = null;
