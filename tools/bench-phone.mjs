@@ -165,10 +165,17 @@ async function fingerLatency(page, cdp, what) {
     window.__handled = [];
     // The page's share starts at its first handler of the move: `pointerrawupdate` where the
     // browser has it (it comes before the frame that brings `pointermove`), else `pointermove`.
-    const canvas = document.getElementById('draw-canvas');
+    // On the window, capturing: before any of the page's own handlers (and the jobs they start).
     const firstSeen = new Map();
-    canvas.addEventListener('pointerrawupdate', (e) => { if (!firstSeen.has(e.timeStamp)) firstSeen.set(e.timeStamp, performance.now()); });
-    canvas.addEventListener('pointermove', (e) => { window.__moves.push(e.timeStamp); window.__handled.push(firstSeen.get(e.timeStamp) ?? performance.now()); });
+    const canvas = document.getElementById('draw-canvas');
+    const seen = (e) => { if (e.target === canvas && !firstSeen.has(e.timeStamp)) firstSeen.set(e.timeStamp, performance.now()); };
+    window.addEventListener('pointerrawupdate', seen, true);
+    window.addEventListener('pointermove', (e) => {
+      if (e.target !== canvas) return;
+      seen(e);
+      window.__moves.push(e.timeStamp);
+      window.__handled.push(firstSeen.get(e.timeStamp));
+    }, true);
     // When each count was first on the screen: the start of the first frame after the change
     // (the frame that paints it), on the page's clock. Timed in the page, so that the bench's
     // own round trips to the browser do not count.

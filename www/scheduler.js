@@ -1,14 +1,15 @@
 // "Newest input wins". Inputs may arrive far faster than the network answers (a pointer move
 // per frame while drawing, or several with a pen). The scheduler
 //   - starts at most one job per animation frame, and never two at once. A request made when
-//     no job has started since the last frame began starts at once (at the end of the task that
-//     made it, so that a burst of requests in one task is one job), not at the next frame: a
+//     no job has started since the last frame began starts at once (at the next microtask
+//     checkpoint, so that a burst of requests in one handler is one job), not at the next frame: a
 //     drawing's reading then starts as the move arrives, and its answer is in the frame that
 //     follows; only a second job in one frame waits for the next;
 //   - keeps one pending input: a request made while a job runs replaces the previous pending one;
 //   - numbers every request, and drops a result (or an error) if a newer request was made, or
 //     `cancel()` was called, after its input was taken: what is shown always matches the input
-//     that is current;
+//     that is current, or (`keep`, below) an earlier picture of the same stream, the current one
+//     following; an error is shown only for the current input;
 //   - aborts the job in flight (the AbortSignal `work` receives) when a newer request or
 //     `cancel()` supersedes it: the engine then drops or stops the work behind it
 //     (www/engine/client.js), and the next job follows. A request made with `{keep: true}`

@@ -150,8 +150,9 @@ export function inEngine(page, fn, arg) {
 }
 
 const predictions = (page) => page.evaluate(() => Number(document.documentElement.dataset.predictions ?? 0));
-/** Whether a demo on the page has a reading asked for and not yet shown (`data-reading`). */
-const reading = (page) => page.evaluate(() => document.querySelector('[data-reading]') !== null);
+/** Whether a demo on the page (or in an embed's shadow root) has a reading asked for and not yet shown (`data-reading`). */
+const reading = (page) => page.evaluate(() => [document, ...[...document.querySelectorAll('adversarial-digits')].map((e) => e.shadowRoot).filter(Boolean)]
+  .some((root) => root.querySelector('[data-reading]') !== null));
 
 /** Waits until no demo on the page is reading a digit and none has rendered a new prediction for
  * `quietMs` (a reading can wait in the engine's worker behind long work: the quiet alone is not
@@ -160,8 +161,9 @@ export async function settle(page, quietMs = 400, timeoutMs = 60_000) {
   const start = Date.now();
   let last = await predictions(page);
   let since = Date.now();
-  while (Date.now() - since < quietMs || (await reading(page))) {
-    if (Date.now() - start > timeoutMs) throw new Error(`predictions still changing after ${timeoutMs} ms`);
+  let busy = false;
+  while (Date.now() - since < quietMs || (busy = await reading(page))) {
+    if (Date.now() - start > timeoutMs) throw new Error(busy ? `a demo still reading a digit after ${timeoutMs} ms` : `predictions still changing after ${timeoutMs} ms`);
     await page.waitForTimeout(50);
     const now = await predictions(page);
     if (now !== last) {

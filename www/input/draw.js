@@ -9,8 +9,8 @@
 // new stroke can start before the frame, and its answer be painted by it. It may come far more
 // often than frames (every event of a 1 kHz mouse): the canvas is painted once a frame, or when
 // it is read, and a stroke's growth is reported once a frame: the first move of a frame at once,
-// later ones at the next frame. (Reported once an event, each report would supersede, and so
-// cancel, the reading of the one before: no reading would finish while the mouse moved.)
+// later ones at the next frame, or when the stroke ends (one reading a frame is all a frame can
+// show; reported once an event, the readings of a 1 kHz mouse superseded each other).
 
 const BRUSH = 20; // px on the 280 px canvas: a tenth of a digit drawn 200 px tall, as in MNIST
 const PAPER = '#ffffff';
@@ -130,6 +130,11 @@ export function mountDrawing(canvas, { onChange }) {
     if (event.pointerId !== pointer) return;
     pointer = null;
     stroke = null;
+    if (unreported) {
+      // The stroke's last moves: reported now, not a frame later (another input may come first).
+      unreported = false;
+      report();
+    }
   };
   for (const type of ['pointerup', 'pointercancel', 'lostpointercapture']) canvas.addEventListener(type, end);
 
