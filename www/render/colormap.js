@@ -30,8 +30,9 @@ export function drawDigit(canvas, pixels) {
 const BLUE = [33, 102, 172];
 const ORANGE = [230, 97, 1];
 
-/** Writes the colour of `t` in [-1, 1] (see `diverging`) as RGB at `data[at..at + 3]`: the
- * per-pixel form, which allocates nothing (a noise image is 784 of them, on every frame of a walk). */
+/** The diverging map, blue (negative) → white (0) → orange (positive): writes the colour of `t`
+ * in [-1, 1] as RGB at `data[at..at + 3]`, allocating nothing (a noise image is 784 of them, on
+ * every frame of a walk). */
 export function putDiverging(data, at, t) {
   const c = Math.min(1, Math.max(-1, t));
   const end = c < 0 ? BLUE : ORANGE;
@@ -39,13 +40,6 @@ export function putDiverging(data, at, t) {
   data[at] = Math.round(255 + (end[0] - 255) * a);
   data[at + 1] = Math.round(255 + (end[1] - 255) * a);
   data[at + 2] = Math.round(255 + (end[2] - 255) * a);
-}
-
-/** Blue (negative) → white (0) → orange (positive), for t in [-1, 1]: [r, g, b]. */
-export function diverging(t) {
-  const rgb = [0, 0, 0];
-  putDiverging(rgb, 0, t);
-  return rgb;
 }
 
 /**
@@ -70,9 +64,10 @@ export function drawNoise(canvas, noise) {
 export function drawLegend(canvas) {
   const ctx = canvas.getContext('2d');
   const { width, height } = canvas;
+  const rgb = [0, 0, 0];
   for (let x = 0; x < width; x++) {
-    const [r, g, b] = diverging((x / (width - 1)) * 2 - 1);
-    ctx.fillStyle = `rgb(${r} ${g} ${b})`;
+    putDiverging(rgb, 0, (x / (width - 1)) * 2 - 1);
+    ctx.fillStyle = `rgb(${rgb[0]} ${rgb[1]} ${rgb[2]})`;
     ctx.fillRect(x, 0, 1, height);
   }
 }
